@@ -1,0 +1,5 @@
+import sys
+
+from ricecoder_otel.cli import main
+
+sys.exit(main())
