@@ -1,0 +1,1 @@
+"""Metrics: RED metrics derived from server spans, custom metrics, cardinality limits."""

@@ -1,0 +1,94 @@
+"""``PerformanceTimer``: time a block or a function as a span and a histogram."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar
+
+from opentelemetry import metrics as metrics_api
+from opentelemetry import trace as trace_api
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DURATION_METRIC = "ricecoder.operation.duration"
+
+
+class PerformanceTimer:
+    """Times an operation: ``with PerformanceTimer("checkout"):`` or ``@PerformanceTimer("checkout")``.
+
+    Each run becomes an INTERNAL span named after the operation (so bottleneck
+    analysis sees it inside the request trace) and one sample of the
+    ``ricecoder.operation.duration`` histogram (seconds) labelled ``operation``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        labels: Mapping[str, str | int | float | bool] | None = None,
+        *,
+        tracer_provider: trace_api.TracerProvider | None = None,
+        meter_provider: metrics_api.MeterProvider | None = None,
+    ) -> None:
+        self.name = name
+        self._attributes = {"operation": name, **(labels or {})}
+        tracer = (tracer_provider or trace_api.get_tracer_provider()).get_tracer("ricecoder_otel.performance")
+        meter = (meter_provider or metrics_api.get_meter_provider()).get_meter("ricecoder_otel.performance")
+        self._tracer = tracer
+        self._histogram = meter.create_histogram(
+            DURATION_METRIC, unit="s", description="Duration of operations timed with PerformanceTimer."
+        )
+        self._local = threading.local()  # a stack per thread: decorated functions run concurrently
+        self.last_duration_s: float | None = None
+
+    def _stack(self) -> list[tuple[float, Any]]:
+        stack: list[tuple[float, Any]] | None = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    def start(self) -> PerformanceTimer:
+        span_cm = self._tracer.start_as_current_span(self.name, attributes=self._attributes)
+        span_cm.__enter__()
+        self._stack().append((time.perf_counter(), span_cm))
+        return self
+
+    def stop(self, error: BaseException | None = None) -> float:
+        started, span_cm = self._stack().pop()
+        elapsed = time.perf_counter() - started
+        attributes = dict(self._attributes)
+        if error is not None:
+            attributes["error.type"] = type(error).__qualname__
+        self._histogram.record(elapsed, attributes)
+        if error is not None:
+            span_cm.__exit__(type(error), error, error.__traceback__)
+        else:
+            span_cm.__exit__(None, None, None)
+        self.last_duration_s = elapsed
+        return elapsed
+
+    def __enter__(self) -> PerformanceTimer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop(exc)
+
+    def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def timed(*args: P.args, **kwargs: P.kwargs) -> R:
+            with self:
+                return func(*args, **kwargs)
+
+        return timed
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        return None

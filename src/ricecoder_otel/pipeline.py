@@ -1,0 +1,246 @@
+"""Build ricecoder's OpenTelemetry pipeline.
+
+One builder serves ``opentelemetry-instrument`` (through the configurator entry
+point) and :func:`ricecoder_otel.configure`. The order is fixed:
+
+1. environment defaults (:mod:`ricecoder_otel.defaults`), then the resource;
+2. the embedded store location from the config;
+3. the MeterProvider: readers for ``OTEL_METRICS_EXPORTER`` and ricecoder's views;
+4. the TracerProvider: ricecoder's span processors (RED metrics, ...) first,
+   then one counting batch processor per ``OTEL_TRACES_EXPORTER`` exporter;
+5. the LoggerProvider: ricecoder's log processors first, then one counting
+   batch processor per ``OTEL_LOGS_EXPORTER`` exporter;
+6. self-telemetry instruments, then the config watcher.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import metrics as metrics_api
+from opentelemetry import trace as trace_api
+from opentelemetry._logs import set_logger_provider
+from opentelemetry.sdk._configuration import (
+    _get_exporter_names,
+    _get_id_generator,
+    _get_sampler,
+    _import_exporters,
+    _import_id_generator,
+    _import_sampler,
+)
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+from ricecoder_otel._version import __version__
+from ricecoder_otel.config import ConfigError, MonitoringConfig, load_config
+from ricecoder_otel.defaults import apply_env_defaults
+from ricecoder_otel.export import CountingBatchLogRecordProcessor, CountingBatchSpanProcessor
+from ricecoder_otel.guard import report_once
+from ricecoder_otel.metrics.cardinality import CardinalityLimiter
+from ricecoder_otel.metrics.red_processor import RedMetricsProcessor
+from ricecoder_otel.metrics.views import default_views
+from ricecoder_otel.self_metrics import install_self_metrics
+
+_logger = logging.getLogger("ricecoder_otel")
+
+ConfigListener = Callable[[MonitoringConfig, MonitoringConfig], None]
+
+
+@dataclass
+class Pipeline:
+    """The providers and ricecoder components of one configured process."""
+
+    config: MonitoringConfig
+    resource: Resource
+    tracer_provider: TracerProvider
+    meter_provider: MeterProvider
+    logger_provider: LoggerProvider
+    limiter: CardinalityLimiter
+    red: RedMetricsProcessor
+    exporter_names: dict[str, list[str]]
+    config_path: Path | None = None
+    watcher: Any = None
+    _listeners: list[ConfigListener] = field(default_factory=list)
+
+    def on_config_change(self, listener: ConfigListener) -> None:
+        """Register a capability to be told about a validated config change."""
+        self._listeners.append(listener)
+
+    def apply(self, old: MonitoringConfig, new: MonitoringConfig) -> None:
+        """Swap in a validated config without a restart."""
+        self.limiter.set_limit(new.metrics.cardinality_limit)
+        self.red.enabled = new.metrics.enabled and new.metrics.red_metrics
+        self.config = new
+        for listener in list(self._listeners):
+            try:
+                listener(old, new)
+            except Exception as error:  # one capability's bug must not block the others
+                report_once("config", "a listener failed to apply the new config: %s", type(error).__name__)
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        spans = self.tracer_provider.force_flush(timeout_millis)
+        # Metrics last: span processors record RED metrics while flushing.
+        logs = self.logger_provider.force_flush(timeout_millis)
+        metrics = self.meter_provider.force_flush(timeout_millis)
+        return bool(spans and logs and metrics)
+
+    def shutdown(self) -> None:
+        global _ACTIVE
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.tracer_provider.shutdown()
+        self.logger_provider.shutdown()
+        self.meter_provider.shutdown()
+        with _LOCK:
+            if _ACTIVE is self:
+                _ACTIVE = None
+
+
+_ACTIVE: Pipeline | None = None
+_LOCK = threading.Lock()
+
+
+def active_pipeline() -> Pipeline | None:
+    return _ACTIVE
+
+
+def config_file_from_env() -> Path | None:
+    value = os.environ.get("RICECODER_CONFIG_FILE")
+    return Path(value) if value else None
+
+
+def load_startup_config() -> MonitoringConfig:
+    """Load the config; at start-up an invalid config falls back to defaults, loudly.
+
+    The application must start even when its monitoring config is broken.
+    """
+    try:
+        return load_config()
+    except ConfigError as error:
+        _logger.error("ricecoder-otel: invalid configuration, running with defaults:\n%s", error)
+        return MonitoringConfig()
+
+
+def _resource(config: MonitoringConfig, auto_instrumentation_version: str | None) -> Resource:
+    attributes: dict[str, str] = {
+        "telemetry.distro.name": "ricecoder-otel",
+        "telemetry.distro.version": __version__,
+    }
+    if auto_instrumentation_version:
+        attributes["telemetry.auto.version"] = auto_instrumentation_version
+    resource = Resource.create(attributes)
+    # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the config file.
+    if config.service_name and resource.attributes.get("service.name", "").startswith("unknown_service"):
+        resource = resource.merge(Resource({"service.name": config.service_name}))
+    return resource
+
+
+def _metric_readers(config: MonitoringConfig, names: list[str]) -> list[MetricReader]:
+    _, metric_exporters, _ = _import_exporters([], names, [])
+    interval_ms = None
+    if not os.environ.get("OTEL_METRIC_EXPORT_INTERVAL"):
+        interval_ms = config.metrics.export_interval.total_seconds() * 1000
+    readers: list[MetricReader] = []
+    for exporter_class in metric_exporters.values():
+        if issubclass(exporter_class, MetricReader):
+            readers.append(exporter_class())
+        else:
+            readers.append(PeriodicExportingMetricReader(exporter_class(), export_interval_millis=interval_ms))
+    return readers
+
+
+def build_pipeline(
+    config: MonitoringConfig,
+    *,
+    auto_instrumentation_version: str | None = None,
+    config_path: Path | None = None,
+    set_global: bool = True,
+) -> Pipeline:
+    """Build (and by default install globally) the whole pipeline for this process."""
+    global _ACTIVE
+    apply_env_defaults(os.environ)
+    resource = _resource(config, auto_instrumentation_version)
+    if config.store.location:
+        from ricecoder_otel.store import set_default_store
+
+        set_default_store(config.store.location)
+
+    names = {signal: _get_exporter_names(signal) for signal in ("traces", "metrics", "logs")}  # type: ignore[arg-type]
+    span_exporters, _, log_exporters = _import_exporters(names["traces"], [], names["logs"])
+
+    meter_provider = MeterProvider(
+        resource=resource,
+        metric_readers=_metric_readers(config, names["metrics"]),
+        views=default_views(),
+    )
+    limiter = CardinalityLimiter(
+        config.metrics.cardinality_limit,
+        on_first_overflow=lambda metric, limit: report_once(
+            "metrics", "metric %s exceeded its cardinality limit of %d series; "
+            "new series go to the otel.metric.overflow=true series", metric, limit
+        ),
+    )
+    red = RedMetricsProcessor(
+        meter_provider.get_meter("ricecoder_otel.red", __version__),
+        limiter,
+        tuple(config.metrics.duration_buckets_seconds),
+    )
+    red.enabled = config.metrics.enabled and config.metrics.red_metrics
+
+    tracer_provider = TracerProvider(
+        resource=resource,
+        sampler=_import_sampler(_get_sampler()),
+        id_generator=_import_id_generator(_get_id_generator()),
+    )
+    tracer_provider.add_span_processor(red)
+    for span_exporter in span_exporters.values():
+        tracer_provider.add_span_processor(CountingBatchSpanProcessor(span_exporter()))
+
+    logger_provider = LoggerProvider(resource=resource)
+    for log_exporter in log_exporters.values():
+        logger_provider.add_log_record_processor(CountingBatchLogRecordProcessor(log_exporter()))
+
+    install_self_metrics(meter_provider.get_meter("ricecoder_otel.self", __version__))
+
+    pipeline = Pipeline(
+        config=config,
+        resource=resource,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        logger_provider=logger_provider,
+        limiter=limiter,
+        red=red,
+        exporter_names=names,
+        config_path=config_path or config_file_from_env(),
+    )
+    if set_global:
+        trace_api.set_tracer_provider(tracer_provider)
+        metrics_api.set_meter_provider(meter_provider)
+        set_logger_provider(logger_provider)
+        with _LOCK:
+            _ACTIVE = pipeline
+    _start_watcher(pipeline)
+    return pipeline
+
+
+def _start_watcher(pipeline: Pipeline) -> None:
+    if pipeline.config_path is None:
+        return
+    from ricecoder_otel.config.watcher import ConfigWatcher
+
+    def rejected(error: ConfigError) -> None:
+        _logger.warning("ricecoder-otel: config change rejected, the running config stays:\n%s", error)
+
+    pipeline.watcher = ConfigWatcher(
+        pipeline.config_path, on_change=pipeline.apply, on_error=rejected, initial=pipeline.config
+    )
+    pipeline.watcher.start()

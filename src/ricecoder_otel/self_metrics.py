@@ -1,0 +1,39 @@
+"""Publish :mod:`ricecoder_otel.selftelemetry` as ``ricecoder.self.*`` metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
+
+from ricecoder_otel.selftelemetry import SELF_TELEMETRY, SelfTelemetry
+
+
+def install_self_metrics(meter: Meter, source: SelfTelemetry = SELF_TELEMETRY) -> None:
+    def queue_depth(_: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(v, {"queue": k}) for k, v in source.snapshot().queue_depth.items()]
+
+    def dropped(_: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(v, {"component": k}) for k, v in source.snapshot().dropped.items()]
+
+    def errors(_: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(v, {"component": k}) for k, v in source.snapshot().errors.items()]
+
+    def processor_time(_: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(v / 1e9, {"component": k}) for k, v in source.snapshot().processor_time_ns.items()]
+
+    meter.create_observable_gauge(
+        "ricecoder.self.queue.depth", [queue_depth], unit="{item}", description="Items waiting in export queues."
+    )
+    meter.create_observable_counter(
+        "ricecoder.self.dropped", [dropped], unit="{item}", description="Telemetry items dropped by ricecoder."
+    )
+    meter.create_observable_counter(
+        "ricecoder.self.errors", [errors], unit="{error}", description="Internal errors contained by ricecoder."
+    )
+    meter.create_observable_counter(
+        "ricecoder.self.processor.time",
+        [processor_time],
+        unit="s",
+        description="Time spent inside ricecoder's span and log processors.",
+    )

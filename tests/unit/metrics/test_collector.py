@@ -1,0 +1,57 @@
+import logging
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+from ricecoder_otel import MetricsCollector
+from ricecoder_otel.metrics.cardinality import OVERFLOW_ATTRIBUTES
+from ricecoder_otel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.testing import metric_points
+
+
+def test_each_kind_records_through_the_sdk(meter_provider: MeterProvider, metric_reader: InMemoryMetricReader) -> None:
+    collector = MetricsCollector(meter_provider).start()
+    collector.record_metric("queue.size", 12, {"queue": "mail"})
+    collector.record_metric("queue.size", 7, {"queue": "mail"})
+    collector.increment("orders", 2, {"payment": "card"})
+    collector.increment("orders", 3, {"payment": "card"})
+    collector.observe("order.value", 40.0)
+    collector.add("in_flight", 5)
+    collector.add("in_flight", -2)
+
+    def values(name: str) -> list[tuple[dict[str, object], object]]:
+        found = metric_points(metric_reader, name)
+        return [(a, getattr(p, "value", None) if hasattr(p, "value") else p.sum) for a, p in found]
+
+    assert values("queue.size") == [({"queue": "mail"}, 7)]
+    assert values("orders") == [({"payment": "card"}, 5)]
+    assert values("order.value") == [({}, 40.0)]
+    assert values("in_flight") == [({}, 3)]
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [("twelve", "gauge"), (float("nan"), "gauge"), (float("inf"), "histogram"), (-1, "counter")],
+)
+def test_bad_values_are_dropped_counted_and_never_raised(
+    meter_provider: MeterProvider, metric_reader: InMemoryMetricReader, value: object, kind: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    collector = MetricsCollector(meter_provider).start()
+    with caplog.at_level(logging.WARNING, logger="ricecoder_otel"):
+        collector.record_metric(f"bad.{kind}", value, kind=kind)  # type: ignore[arg-type]
+    assert metric_points(metric_reader, f"bad.{kind}") == []
+    assert SELF_TELEMETRY.snapshot().dropped["metrics_collector"] == 1
+    assert "dropped a value" in caplog.text
+
+
+def test_cardinality_limit_applies_to_custom_metrics(
+    meter_provider: MeterProvider, metric_reader: InMemoryMetricReader
+) -> None:
+    collector = MetricsCollector(meter_provider, cardinality_limit=2).start()
+    for user in range(5):
+        collector.increment("logins", 1, {"user": str(user)})
+    points = {tuple(sorted(a.items())): p.value for a, p in metric_points(metric_reader, "logins")}
+    assert points[tuple(OVERFLOW_ATTRIBUTES.items())] == 3
+    assert len(points) == 3
