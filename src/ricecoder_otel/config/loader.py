@@ -1,0 +1,74 @@
+"""Load the effective configuration: defaults < YAML file < ``RICECODER_*`` variables.
+
+The file is the ``path`` argument, else ``RICECODER_CONFIG_FILE``; with neither, defaults and
+variables apply. ``OTEL_SERVICE_NAME`` (then ``service.name`` in ``OTEL_RESOURCE_ATTRIBUTES``)
+fills ``service_name`` when neither the file nor a variable sets it. Every problem in every
+source is collected before ``ConfigError`` is raised.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from ricecoder_otel.config.env_source import merge, read_env
+from ricecoder_otel.config.errors import ConfigError, ConfigProblem
+from ricecoder_otel.config.model import MonitoringConfig
+from ricecoder_otel.config.validation import validate
+from ricecoder_otel.config.yaml_source import YamlDocument, read_yaml
+
+CONFIG_FILE_VARIABLE = "RICECODER_CONFIG_FILE"
+
+
+def config_path_from(path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:
+    """The file to read: the explicit ``path``, else ``RICECODER_CONFIG_FILE``, else none."""
+    if path is not None:
+        return Path(path)
+    value = env.get(CONFIG_FILE_VARIABLE, "").strip()
+    return Path(value) if value else None
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> MonitoringConfig:
+    """Return the validated configuration or raise ``ConfigError`` listing every problem."""
+    env = os.environ if env is None else env
+    file = config_path_from(path, env)
+    doc = read_yaml(file) if file is not None else YamlDocument()
+    overrides = read_env(env)
+    problems: list[ConfigProblem] = [*doc.problems, *overrides.problems]
+    data = merge(doc.data, overrides.data)
+    if data.get("service_name") in (None, ""):
+        service = _otel_service_name(env)
+        if service:
+            data["service_name"] = service
+
+    def source_of(loc: tuple[str | int, ...]) -> str | None:
+        for end in range(len(loc), 0, -1):
+            var = overrides.sources.get(tuple(str(p) for p in loc[:end]))
+            if var is not None:
+                return var
+        for end in range(len(loc), 0, -1):
+            line = doc.lines.get(loc[:end])
+            if line is not None:
+                return f"{file}:{line}"
+        return str(file) if file is not None and doc.data else None
+
+    try:
+        config = validate(data, source_of)
+    except ConfigError as error:
+        problems.extend(error.problems)
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _otel_service_name(env: Mapping[str, str]) -> str | None:
+    name = env.get("OTEL_SERVICE_NAME", "").strip()
+    if name:
+        return name
+    for item in env.get("OTEL_RESOURCE_ATTRIBUTES", "").split(","):
+        key, _, value = item.partition("=")
+        if key.strip() == "service.name" and value.strip():
+            return value.strip()
+    return None

@@ -1,0 +1,289 @@
+"""The configuration model: one ``MonitoringConfig`` with a section per capability.
+
+Every field has a default, so an empty file is a valid configuration, and a description,
+which the generated reference (docs/configuration.md) prints. Unknown keys are rejected
+everywhere so that typos surface instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    field_serializer,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from ricecoder_otel.config.duration import Duration, PositiveDuration
+from ricecoder_otel.config.secrets import MASK, redact_dsn
+
+DEFAULT_DURATION_BUCKETS_SECONDS: tuple[float, ...] = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+)  # fmt: skip
+"""The boundaries the OpenTelemetry HTTP semantic conventions recommend for durations."""
+
+BUILTIN_REDACTION_PATTERNS: tuple[str, ...] = (
+    "email",
+    "credit_card",
+    "ssn",
+    "bearer_token",
+    "password",
+    "api_key",
+    "jwt",
+    "ip_address",
+    "phone",
+)
+"""Names of the redaction patterns that ship with the distribution."""
+
+Secret = Annotated[SecretStr, PlainSerializer(lambda _: MASK, return_type=str, when_used="json")]
+"""A secret string: hidden in reprs and masked when the configuration is shown."""
+
+
+class _Section(BaseModel):
+    """Base of every section: unknown keys are errors, assignment is validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_by_name=True)
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise PydanticCustomError("regex", "invalid regular expression: {reason}", {"reason": str(exc)}) from None
+    return pattern
+
+
+def _known_builtin(name: str) -> str:
+    if name not in BUILTIN_REDACTION_PATTERNS:
+        close = difflib.get_close_matches(name, BUILTIN_REDACTION_PATTERNS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise PydanticCustomError(
+            "builtin_pattern",
+            "unknown built-in pattern '{name}'{hint}; expected one of {names}",
+            {"name": name, "hint": hint, "names": ", ".join(BUILTIN_REDACTION_PATTERNS)},
+        )
+    return name
+
+
+Regex = Annotated[str, AfterValidator(_compiles)]
+BuiltinPatternName = Annotated[str, AfterValidator(_known_builtin)]
+
+
+class MetricsConfig(_Section):
+    """Custom, RED and system metrics."""
+
+    enabled: bool = Field(default=True, description="Collect and export metrics at all.")
+    system_metrics: bool = Field(default=True, description="Collect CPU, memory, disk, network and process metrics.")
+    red_metrics: bool = Field(
+        default=True,
+        description="Derive request rate, errors and duration (`http.server.request.duration`) from server spans.",
+    )
+    cardinality_limit: int = Field(
+        default=2000,
+        gt=0,
+        description="Most distinct attribute sets kept per metric; further ones are folded into "
+        "one overflow series and a warning is logged the first time.",
+    )
+    duration_buckets_seconds: list[float] = Field(
+        default_factory=lambda: list(DEFAULT_DURATION_BUCKETS_SECONDS),
+        description="Histogram bucket boundaries for request durations, in seconds (positive, strictly increasing).",
+    )
+    export_interval: PositiveDuration = Field(
+        default=timedelta(seconds=10),
+        description="How often metrics are collected and pushed to exporters "
+        "(`OTEL_METRIC_EXPORT_INTERVAL` takes precedence for the OTLP reader).",
+    )
+
+    @field_validator("duration_buckets_seconds")
+    @classmethod
+    def _increasing(cls, value: list[float]) -> list[float]:
+        if not value or value[0] <= 0 or any(b <= a for a, b in itertools.pairwise(value)):
+            raise PydanticCustomError("buckets", "expected a non-empty list of positive, strictly increasing numbers")
+        return value
+
+
+Operator = Literal[">", ">=", "<", "<=", "==", "!="]
+
+
+class AlertRule(_Section):
+    """One alerting rule: a condition on a metric that must hold for a while to fire."""
+
+    name: str = Field(min_length=1, description="Unique rule name, used in notifications.")
+    kind: Literal["threshold", "anomaly", "rate"] = Field(
+        default="threshold",
+        description="`threshold` compares the metric's value, `rate` its per-second rate of "
+        "change over `window`, `anomaly` its anomaly score (0..1).",
+    )
+    metric: str = Field(min_length=1, description="Metric name the rule evaluates.")
+    operator: Operator = Field(default=">", description="Comparison between the observed value and `threshold`.")
+    threshold: float = Field(description="Value the observation is compared with.")
+    for_: Duration = Field(
+        default=timedelta(0),
+        alias="for",
+        description="How long the condition must hold before the alert fires (pending before that).",
+    )
+    window: PositiveDuration = Field(default=timedelta(minutes=5), description="Look-back window for `rate` rules.")
+    severity: Literal["info", "warning", "critical"] = Field(
+        default="warning", description="Severity carried by the alert, used for routing."
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Extra labels attached to the alert (routing, grouping)."
+    )
+    annotations: dict[str, str] = Field(
+        default_factory=dict, description="Human text for notifications (summary, description, runbook)."
+    )
+    enabled: bool = Field(default=True, description="Evaluate this rule.")
+
+
+class AlertingConfig(_Section):
+    """Alert rules evaluated in-process."""
+
+    enabled: bool = Field(default=True, description="Evaluate alert rules.")
+    evaluation_interval: PositiveDuration = Field(
+        default=timedelta(seconds=15), description="How often the rules are evaluated."
+    )
+    rules: list[AlertRule] = Field(default_factory=list, description="The alert rules.")
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_names(cls, rules: list[AlertRule]) -> list[AlertRule]:
+        seen: set[str] = set()
+        for rule in rules:
+            if rule.name in seen:
+                raise PydanticCustomError("duplicate_rule", "duplicate rule name '{name}'", {"name": rule.name})
+            seen.add(rule.name)
+        return rules
+
+
+class ErrorTrackingConfig(_Section):
+    """Exception grouping, error rates and the optional Sentry bridge."""
+
+    enabled: bool = Field(default=True, description="Track exceptions and error logs.")
+    sentry_dsn: Secret | None = Field(
+        default=None, description="Sentry DSN; when set, errors are also sent to Sentry (secret)."
+    )
+    sample_rate: float = Field(
+        default=1.0, ge=0.0, le=1.0, description="Share of error events sent to Sentry, between 0 and 1."
+    )
+    environment: str | None = Field(
+        default=None, description="Deployment environment reported with errors (e.g. `production`)."
+    )
+    ignore_exceptions: list[str] = Field(
+        default_factory=list,
+        description="Exception class names (or fully qualified names) that are not tracked.",
+    )
+
+
+class PerformanceConfig(_Section):
+    """Latency percentiles, thresholds and slow-request attribution."""
+
+    enabled: bool = Field(default=True, description="Monitor request latency and resource use.")
+    slow_request_threshold: PositiveDuration = Field(
+        default=timedelta(seconds=1), description="Requests slower than this are reported as slow."
+    )
+    cpu_threshold_percent: float = Field(
+        default=85.0, gt=0.0, le=100.0, description="Process CPU use (percent) above which a warning is raised."
+    )
+    memory_threshold_percent: float = Field(
+        default=90.0, gt=0.0, le=100.0, description="Memory use (percent) above which a warning is raised."
+    )
+
+
+class AnomalyConfig(_Section):
+    """Streaming anomaly detection."""
+
+    enabled: bool = Field(default=True, description="Run anomaly detectors.")
+    metrics: list[str] = Field(
+        default_factory=list,
+        description="Extra metric names to watch, besides per-route latency, error rate, CPU and memory.",
+    )
+
+
+class AnalyticsConfig(_Section):
+    """Usage analytics (actions, sessions, adoption)."""
+
+    enabled: bool = Field(default=True, description="Record usage analytics.")
+
+
+class RedactionConfig(_Section):
+    """Redaction applied to every signal before it leaves the process."""
+
+    enabled: bool = Field(default=True, description="Redact sensitive values in spans, logs, metrics and events.")
+    builtin: list[BuiltinPatternName] = Field(
+        default_factory=lambda: list(BUILTIN_REDACTION_PATTERNS),
+        description="Built-in patterns to apply: " + ", ".join(BUILTIN_REDACTION_PATTERNS) + ".",
+    )
+    patterns: dict[str, Regex] = Field(
+        default_factory=dict,
+        description="Extra patterns, name -> regular expression; a name equal to a built-in replaces it.",
+    )
+
+
+class ComplianceConfig(_Section):
+    """Redaction, audit trail and retention."""
+
+    enabled: bool = Field(default=True, description="Apply compliance controls.")
+    redaction: RedactionConfig = Field(default_factory=RedactionConfig, description="Redaction policy.")
+    audit_enabled: bool = Field(default=True, description="Record the audit trail (including config changes).")
+    retention: PositiveDuration = Field(
+        default=timedelta(days=30), description="How long audit records and personal data are kept."
+    )
+
+
+class DashboardsConfig(_Section):
+    """Dashboards rendered from the store and the live server."""
+
+    enabled: bool = Field(default=True, description="Serve and render dashboards.")
+    refresh_interval: PositiveDuration = Field(
+        default=timedelta(seconds=30), description="How often live dashboards refresh."
+    )
+    host: str = Field(default="127.0.0.1", description="Interface the live dashboard server listens on.")
+    port: int = Field(default=0, ge=0, le=65535, description="Port of the live dashboard server; 0 picks a free port.")
+
+
+class StoreConfig(_Section):
+    """Where spans, metrics, logs, incidents and the audit trail are stored."""
+
+    location: str | None = Field(
+        default=None,
+        description="SQLite file path or a `postgresql://` DSN (its password is masked when shown); "
+        "empty means a file in the user's data directory.",
+    )
+    max_age: PositiveDuration = Field(default=timedelta(days=7), description="Telemetry older than this is deleted.")
+    max_size_mb: int = Field(
+        default=512, gt=0, description="Size above which the oldest telemetry is deleted, in megabytes."
+    )
+
+    @field_serializer("location", when_used="json")
+    def _mask_location(self, value: str | None) -> str | None:
+        return None if value is None else redact_dsn(value)
+
+
+class MonitoringConfig(_Section):
+    """The whole configuration: defaults < YAML file < ``RICECODER_*`` variables."""
+
+    enabled: bool = Field(default=True, description="Master switch: false turns every capability off.")
+    service_name: str | None = Field(
+        default=None,
+        description="Service name; `OTEL_SERVICE_NAME` fills it when it is not set here.",
+    )
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Metrics.")
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig, description="Alerting.")
+    error_tracking: ErrorTrackingConfig = Field(default_factory=ErrorTrackingConfig, description="Error tracking.")
+    performance: PerformanceConfig = Field(default_factory=PerformanceConfig, description="Performance monitoring.")
+    anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig, description="Anomaly detection.")
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig, description="Usage analytics.")
+    compliance: ComplianceConfig = Field(default_factory=ComplianceConfig, description="Compliance.")
+    dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig, description="Dashboards.")
+    store: StoreConfig = Field(default_factory=StoreConfig, description="Embedded store.")
