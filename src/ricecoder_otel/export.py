@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry.sdk._logs import LogRecordExporter, ReadWriteLogRecord
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk._logs import ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
