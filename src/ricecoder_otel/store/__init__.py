@@ -1,0 +1,126 @@
+"""The telemetry store: where local spans, metrics and logs land, and what the CLI reads.
+
+``open_store`` picks the backend from a path or URL; the process-wide default store is
+what the local exporters write to unless they are given one.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from ricecoder_otel.store.base import Clock, Store
+from ricecoder_otel.store.errors import (
+    MissingDriverError,
+    SchemaTooNewError,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    StoreReadOnlyError,
+    StoreUnavailableError,
+    mask_location,
+)
+from ricecoder_otel.store.records import (
+    LogRow,
+    MetricPoint,
+    RetentionPolicy,
+    RetentionResult,
+    SpanRecord,
+    StoreCounts,
+)
+
+__all__ = [
+    "LogRow",
+    "MetricPoint",
+    "MissingDriverError",
+    "RetentionPolicy",
+    "RetentionResult",
+    "SchemaTooNewError",
+    "SpanRecord",
+    "Store",
+    "StoreBusyError",
+    "StoreCorruptError",
+    "StoreCounts",
+    "StoreError",
+    "StoreFullError",
+    "StoreReadOnlyError",
+    "StoreUnavailableError",
+    "default_store_location",
+    "get_default_store",
+    "mask_location",
+    "open_store",
+    "set_default_store",
+]
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_SQLITE_SCHEME = "sqlite:///"
+
+
+def default_store_location() -> str:
+    """RICECODER_STORE_PATH, else RICECODER_STORE_DSN, else the per-user data directory."""
+    for variable in ("RICECODER_STORE_PATH", "RICECODER_STORE_DSN"):
+        value = os.environ.get(variable, "").strip()
+        if value:
+            return value
+    data_home = os.environ.get("XDG_DATA_HOME", "").strip() or str(Path.home() / ".local" / "share")
+    return str(Path(data_home) / "ricecoder-otel" / "telemetry.db")
+
+
+def open_store(
+    location: str | os.PathLike[str] | None = None,
+    *,
+    create: bool = True,
+    retention: RetentionPolicy | None = None,
+    clock: Clock | None = None,
+) -> Store:
+    """Open the store at ``location``: a path or ``sqlite:///path``, or ``postgresql://...``.
+
+    Nothing is opened yet: the connection is made (and the schema migrated) on first use,
+    so a store that is unavailable now fails there, with a ``StoreError``, and retries later.
+    ``create=False`` makes a missing SQLite file an error instead of a new empty store.
+    """
+    text = os.fspath(location) if location is not None else default_store_location()
+    if text.startswith(_POSTGRES_SCHEMES):
+        from ricecoder_otel.store.postgres import PostgresStore
+
+        return PostgresStore(text, retention=retention, clock=clock)
+    if text.startswith(_SQLITE_SCHEME):
+        text = text[len(_SQLITE_SCHEME) - 1 :]  # keep the leading "/" of an absolute path
+    from ricecoder_otel.store.sqlite import SQLiteStore
+
+    return SQLiteStore(text, create=create, retention=retention, clock=clock)
+
+
+_default_lock = threading.Lock()
+_default_store: Store | None = None
+_default_location: str | None = None
+
+
+def set_default_store(store_or_location: Store | str | os.PathLike[str] | None) -> None:
+    """Choose the process-wide store; a location is opened lazily, ``None`` restores the default."""
+    global _default_store, _default_location
+    with _default_lock:
+        if isinstance(store_or_location, Store):
+            _default_store, _default_location = store_or_location, None
+        else:
+            _default_store = None
+            _default_location = None if store_or_location is None else os.fspath(store_or_location)
+
+
+def get_default_store() -> Store:
+    """The process-wide store, opened from the configured or default location on first call."""
+    global _default_store
+    with _default_lock:
+        if _default_store is None:
+            _default_store = open_store(_default_location)
+        return _default_store
+
+
+def _reset_lock_after_fork() -> None:
+    global _default_lock
+    _default_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_lock_after_fork)

@@ -1,0 +1,157 @@
+"""The PostgreSQL store: the same interface as SQLite, shared by many processes and hosts.
+
+Needs the ``postgres`` extra (psycopg 3). One connection per process serves all threads
+under a lock and is reopened after fork or after it breaks. Migrations take an advisory
+lock so replicas starting together apply each one once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ricecoder_otel.store._connection import ConnectionSlot
+from ricecoder_otel.store.base import Clock
+from ricecoder_otel.store.errors import (
+    MissingDriverError,
+    StoreError,
+    StoreFullError,
+    StoreReadOnlyError,
+    StoreUnavailableError,
+    mask_location,
+)
+from ricecoder_otel.store.migrations import BOOTSTRAP_SQL, check_not_newer, migrations_for
+from ricecoder_otel.store.records import RetentionPolicy
+from ricecoder_otel.store.sql import TELEMETRY_TABLES, Cursor, SqlStore
+
+try:
+    import psycopg
+    from psycopg import errors as pg_errors
+except ImportError:  # pragma: no cover - exercised only without the extra
+    psycopg = None  # type: ignore[assignment]
+
+_MIGRATION_LOCK_KEY = 0x72696365  # "rice": one advisory lock for all ricecoder-otel migrations
+DEFAULT_CONNECT_TIMEOUT_S = 5
+
+
+class PostgresStore(SqlStore):
+    backend = "postgres"
+    paramstyle = "format"
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        retention: RetentionPolicy | None = None,
+        clock: Clock | None = None,
+        connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S,
+    ) -> None:
+        if psycopg is None:
+            raise MissingDriverError("the PostgreSQL store needs psycopg 3: pip install 'ricecoder-otel[postgres]'")
+        super().__init__(dsn, retention=retention, clock=clock)
+        self.connect_timeout_s = connect_timeout_s
+        self._slot: ConnectionSlot[Any] = ConnectionSlot(self._open, _close, _detach)
+
+    @property
+    def display_location(self) -> str:
+        return mask_location(self.location)
+
+    def _open(self) -> Any:
+        try:
+            conn = psycopg.connect(self.location, autocommit=True, connect_timeout=self.connect_timeout_s)
+        except psycopg.Error as exc:
+            raise StoreUnavailableError(
+                f"cannot reach PostgreSQL at {self.display_location}: {mask_location(str(exc)).strip()}"
+            ) from exc
+        try:
+            self._migrate(conn)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, psycopg.Error):
+                raise self._translate(exc) from exc
+            raise
+        return conn
+
+    def _migrate(self, conn: Any) -> None:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_KEY,))
+            conn.execute(BOOTSTRAP_SQL)
+            applied = _applied_version(conn)
+            check_not_newer(self.backend, applied, self.display_location)
+            for migration in migrations_for(self.backend)[applied:]:
+                conn.execute(migration.sql)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at_ns) VALUES (%s, %s, %s)",
+                    (migration.version, migration.name, self.clock()),
+                )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Cursor]:
+        try:
+            with self._slot.use() as conn, conn.transaction(), conn.cursor() as cur:
+                yield cur
+        except psycopg.Error as exc:
+            error = self._translate(exc)
+            if isinstance(error, StoreUnavailableError):
+                self._slot.discard()
+            raise error from exc
+
+    def _translate(self, exc: Exception) -> StoreError:
+        where = self.display_location
+        detail = mask_location(str(exc)).strip()
+        if isinstance(exc, pg_errors.DiskFull | pg_errors.OutOfMemory):
+            return StoreFullError(
+                f"PostgreSQL store {where} has no room ({detail}): new telemetry is dropped and stored rows are kept"
+            )
+        if isinstance(exc, pg_errors.ReadOnlySqlTransaction | pg_errors.InsufficientPrivilege):
+            return StoreReadOnlyError(f"PostgreSQL store {where} cannot be written ({detail})")
+        if isinstance(exc, psycopg.OperationalError):
+            return StoreUnavailableError(f"lost the connection to PostgreSQL at {where} ({detail})")
+        return StoreError(f"PostgreSQL store {where}: {detail}")
+
+    def _used_bytes(self, cur: Cursor) -> int:
+        """Row data of the telemetry tables (indexes and dead rows excluded: they are reused)."""
+        total = 0
+        for table, _ in TELEMETRY_TABLES:
+            cur.execute(f"SELECT COALESCE(SUM(pg_column_size(t.*)), 0) FROM {table} AS t")
+            total += int(cur.fetchone()[0])
+        return total
+
+    def _reclaim_space(self) -> None:
+        """Nothing to do: autovacuum makes deleted rows' space reusable."""
+
+    def _table_exists(self, cur: Cursor, table: str) -> bool:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
+        return bool(cur.fetchone()[0])
+
+    def schema_version(self) -> int:
+        try:
+            with self._slot.use() as conn:
+                return _applied_version(conn)
+        except psycopg.Error as exc:
+            raise self._translate(exc) from exc
+
+    def close(self) -> None:
+        self._slot.close()
+
+
+def _applied_version(conn: Any) -> int:
+    row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _close(conn: Any) -> None:
+    conn.close()
+
+
+def _detach(conn: Any) -> None:
+    """In a fork child: point the inherited socket at /dev/null so that finalising the
+    connection can never send a termination message on the parent's session."""
+    fd = conn.pgconn.socket
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

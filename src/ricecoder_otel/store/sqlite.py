@@ -1,0 +1,215 @@
+"""The embedded SQLite store: WAL, busy timeout, migrations, retention, fork-safe.
+
+One connection per process serves all threads under a lock (SQLite serialises writers
+anyway); processes share the file through WAL and wait for each other up to the busy
+timeout. Auto-vacuum is incremental so retention can hand freed pages back to the disk.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ricecoder_otel.store._connection import ConnectionSlot
+from ricecoder_otel.store.base import Clock
+from ricecoder_otel.store.errors import (
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    StoreReadOnlyError,
+    StoreUnavailableError,
+)
+from ricecoder_otel.store.migrations import BOOTSTRAP_SQL, check_not_newer, migrations_for
+from ricecoder_otel.store.records import RetentionPolicy
+from ricecoder_otel.store.sql import Cursor, SqlStore
+
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+
+class SQLiteStore(SqlStore):
+    backend = "sqlite"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        create: bool = True,
+        retention: RetentionPolicy | None = None,
+        clock: Clock | None = None,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    ) -> None:
+        self.path = Path(path).expanduser()
+        super().__init__(str(self.path), retention=retention, clock=clock)
+        self.create = create
+        self.busy_timeout_ms = busy_timeout_ms
+        self._slot: ConnectionSlot[sqlite3.Connection] = ConnectionSlot(self._open, _close)
+
+    @property
+    def display_location(self) -> str:
+        return str(self.path)
+
+    # connection ------------------------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        if not self.create and not self.path.exists():
+            raise StoreUnavailableError(
+                f"no store at {self.path}: nothing has been recorded there yet "
+                "(run the application with the local exporters, or pass another --store)"
+            )
+        if self.create:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreReadOnlyError(
+                    f"cannot create the store directory {self.path.parent}: {exc.strerror}; "
+                    "make it writable or set RICECODER_STORE_PATH to a writable location"
+                ) from exc
+        conn: sqlite3.Connection | None = None
+        try:
+            # Without create, mode=rw refuses to make a new empty file at a mistyped path.
+            uri = f"{self.path.resolve().as_uri()}?mode={'rwc' if self.create else 'rw'}"
+            conn = sqlite3.connect(
+                uri, uri=True, isolation_level=None, check_same_thread=False,
+                timeout=self.busy_timeout_ms / 1000,
+            )  # fmt: skip
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes effect on a new file
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._migrate(conn)
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise self._translate(exc) from exc
+            raise
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute(BOOTSTRAP_SQL)
+        applied = self._applied_version(conn)
+        check_not_newer(self.backend, applied, self.display_location)
+        for migration in migrations_for(self.backend)[applied:]:
+            conn.execute("BEGIN IMMEDIATE")  # the write lock: concurrent openers queue here
+            try:
+                if self._applied_version(conn) < migration.version:
+                    for statement in _statements(migration.sql):
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at_ns) VALUES (?, ?, ?)",
+                        (migration.version, migration.name, self.clock()),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _applied_version(conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Cursor]:
+        try:
+            with self._slot.use() as conn:
+                conn.execute("BEGIN")
+                try:
+                    yield conn.cursor()
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            error = self._translate(exc)
+            if not isinstance(error, StoreFullError | StoreBusyError):
+                self._slot.discard()
+            raise error from exc
+
+    def _translate(self, exc: sqlite3.Error) -> StoreError:
+        """Name the problem and the way out; the stored rows are never touched on failure."""
+        code = getattr(exc, "sqlite_errorname", "") or ""
+        detail = str(exc)
+        where = self.display_location
+        if code.startswith("SQLITE_FULL") or "disk is full" in detail:
+            return StoreFullError(
+                f"store {where} is full ({detail}): new telemetry is dropped and stored rows are kept; "
+                "free disk space or lower the retention size"
+            )
+        if code.startswith("SQLITE_READONLY") or (
+            code.startswith("SQLITE_CANTOPEN") and not os.access(self.path.parent, os.W_OK)
+        ):
+            return StoreReadOnlyError(
+                f"store {where} cannot be written ({detail}): make {self.path.parent} writable "
+                "or set RICECODER_STORE_PATH to a writable location"
+            )
+        if code.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+            return StoreCorruptError(
+                f"{where} is not a readable SQLite store ({detail}): it was left untouched; "
+                "move it aside and a new store will be created"
+            )
+        if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            return StoreBusyError(
+                f"store {where} stayed locked by another writer for over {self.busy_timeout_ms} ms ({detail})"
+            )
+        if code.startswith("SQLITE_CANTOPEN"):
+            return StoreUnavailableError(f"cannot open store {where} ({detail})")
+        return StoreError(f"store {where}: {detail}")
+
+    # size ------------------------------------------------------------------------------
+    def _used_bytes(self, cur: Cursor) -> int:
+        page_size = self._pragma(cur, "page_size")
+        return (self._pragma(cur, "page_count") - self._pragma(cur, "freelist_count")) * page_size
+
+    @staticmethod
+    def _pragma(cur: Cursor, name: str) -> int:
+        cur.execute(f"PRAGMA {name}")
+        return int(cur.fetchone()[0])
+
+    def _reclaim_space(self) -> None:
+        try:
+            with self._slot.use() as conn:
+                conn.execute("PRAGMA incremental_vacuum").fetchall()
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+
+    def file_bytes(self) -> int:
+        """Bytes the store's files take on disk (database plus write-ahead log)."""
+        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+
+    def _table_exists(self, cur: Cursor, table: str) -> bool:
+        cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+        return cur.fetchone() is not None
+
+    def schema_version(self) -> int:
+        try:
+            with self._slot.use() as conn:
+                return self._applied_version(conn)
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+
+    def close(self) -> None:
+        self._slot.close()
+
+
+def _close(conn: sqlite3.Connection) -> None:
+    conn.close()
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration into statements (``executescript`` would commit mid-migration)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    leftover = [line for line in buffer.splitlines() if line.strip() and not line.strip().startswith("--")]
+    if leftover:
+        raise ValueError(f"incomplete SQL statement at the end of a migration: {leftover[0][:80]!r}")
