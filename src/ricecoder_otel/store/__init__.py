@@ -96,17 +96,24 @@ def open_store(
 _default_lock = threading.Lock()
 _default_store: Store | None = None
 _default_location: str | None = None
+_default_retention: RetentionPolicy | None = None
 
 
-def set_default_store(store_or_location: Store | str | os.PathLike[str] | None) -> None:
-    """Choose the process-wide store; a location is opened lazily, ``None`` restores the default."""
-    global _default_store, _default_location
+def set_default_store(
+    store_or_location: Store | str | os.PathLike[str] | None, *, retention: RetentionPolicy | None = None
+) -> None:
+    """Choose the process-wide store; a location is opened lazily, ``None`` restores the default.
+
+    ``retention`` applies when a location is given (a ``Store`` carries its own policy).
+    """
+    global _default_store, _default_location, _default_retention
     with _default_lock:
         if isinstance(store_or_location, Store):
-            _default_store, _default_location = store_or_location, None
+            _default_store, _default_location, _default_retention = store_or_location, None, None
         else:
             _default_store = None
             _default_location = None if store_or_location is None else os.fspath(store_or_location)
+            _default_retention = retention
 
 
 def get_default_store() -> Store:
@@ -114,7 +121,7 @@ def get_default_store() -> Store:
     global _default_store
     with _default_lock:
         if _default_store is None:
-            _default_store = open_store(_default_location)
+            _default_store = open_store(_default_location, retention=_default_retention)
         return _default_store
 
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from ricecoder_otel.store.errors import SchemaTooNewError
 
@@ -35,7 +36,11 @@ class Migration:
 @cache
 def migrations_for(backend: str) -> tuple[Migration, ...]:
     """The migrations of ``backend`` ("sqlite" or "postgres") in version order."""
-    folder = resources.files("ricecoder_otel.store").joinpath("migrations", backend)
+    return load_migrations(resources.files("ricecoder_otel.store").joinpath("migrations", backend))
+
+
+def load_migrations(folder: Traversable) -> tuple[Migration, ...]:
+    """Read ``NNNN_name.sql`` files from ``folder``; versions must run 1..N without gaps."""
     found: list[Migration] = []
     for entry in folder.iterdir():
         match = _FILE_NAME.match(entry.name)
@@ -45,7 +50,7 @@ def migrations_for(backend: str) -> tuple[Migration, ...]:
     expected = list(range(1, len(found) + 1))
     actual = [m.version for m in found]
     if actual != expected:
-        raise RuntimeError(f"{backend} migrations must be numbered 1..{len(found)} without gaps, found {actual}")
+        raise RuntimeError(f"migrations in {folder} must be numbered 1..{len(found)} without gaps, found {actual}")
     return tuple(found)
 
 

@@ -90,10 +90,15 @@ class StoreCounts:
 
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
-    """Keep telemetry younger than ``max_age_ns`` and the store under ``max_bytes`` (None: no limit)."""
+    """Keep telemetry younger than ``max_age_ns`` and the store under ``max_bytes`` (None: no limit).
+
+    Writers apply it themselves at most every ``interval_ns`` (None: only when
+    ``enforce_retention`` is called), so no extra thread is needed in each process.
+    """
 
     max_age_ns: int | None = 7 * 24 * 3600 * 1_000_000_000
     max_bytes: int | None = 512 * 1024 * 1024
+    interval_ns: int | None = 5 * 60 * 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,14 +8,26 @@ error translation and a measure of their used size.
 from __future__ import annotations
 
 import json
+import logging
 import math
+import threading
 from abc import abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from ricecoder_otel.store.base import DEFAULT_LIMIT, Store
-from ricecoder_otel.store.records import LogRow, MetricPoint, RetentionResult, SpanRecord, StoreCounts
+from ricecoder_otel.store.base import DEFAULT_LIMIT, Clock, Store
+from ricecoder_otel.store.errors import StoreError
+from ricecoder_otel.store.records import (
+    LogRow,
+    MetricPoint,
+    RetentionPolicy,
+    RetentionResult,
+    SpanRecord,
+    StoreCounts,
+)
+
+logger = logging.getLogger("ricecoder_otel.store")
 
 
 class Cursor(Protocol):
@@ -71,6 +83,12 @@ def _placeholders(n: int) -> str:
 class SqlStore(Store):
     paramstyle = "qmark"
 
+    def __init__(self, location: str, *, retention: RetentionPolicy | None = None, clock: Clock | None = None):
+        super().__init__(location, retention=retention, clock=clock)
+        self._retention_lock = threading.Lock()
+        self._last_retention_ns: int | None = None
+        self._retention_warned: set[type[StoreError]] = set()
+
     @abstractmethod
     def _transaction(self) -> AbstractContextManager[Cursor]:
         """A cursor inside one transaction; driver errors leave it as ``StoreError``."""
@@ -96,7 +114,26 @@ class SqlStore(Store):
         statement = f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(len(rows[0]))})"
         with self._transaction() as cur:
             cur.executemany(self._sql(statement), rows)
+        self._retention_if_due()
         return len(rows)
+
+    def _retention_if_due(self) -> None:
+        """Apply retention from the writing thread when the policy's interval has passed.
+
+        A failure here does not fail the write that already committed: it is logged once.
+        """
+        interval = self.retention.interval_ns
+        now = self.clock()
+        with self._retention_lock:
+            if interval is None or (self._last_retention_ns is not None and now - self._last_retention_ns < interval):
+                return
+            self._last_retention_ns = now
+        try:
+            self.enforce_retention(now)
+        except StoreError as exc:
+            if type(exc) not in self._retention_warned:
+                self._retention_warned.add(type(exc))
+                logger.warning("retention of %s failed: %s", self.display_location, exc)
 
     def write_spans(self, spans: Sequence[SpanRecord]) -> int:
         rows = [

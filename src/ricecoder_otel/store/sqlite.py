@@ -59,6 +59,15 @@ class SQLiteStore(SqlStore):
                 f"no store at {self.path}: nothing has been recorded there yet "
                 "(run the application with the local exporters, or pass another --store)"
             )
+        try:
+            return self._connect_writable()
+        except StoreReadOnlyError:
+            if not self.path.is_file():
+                raise
+            # Stored rows stay readable; every write fails with the read-only error.
+            return self._connect_read_only()
+
+    def _connect_writable(self) -> sqlite3.Connection:
         if self.create:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,25 +76,51 @@ class SQLiteStore(SqlStore):
                     f"cannot create the store directory {self.path.parent}: {exc.strerror}; "
                     "make it writable or set RICECODER_STORE_PATH to a writable location"
                 ) from exc
-        conn: sqlite3.Connection | None = None
+        # Without create, mode=rw refuses to make a new empty file at a mistyped path.
+        conn = self._connect("rwc" if self.create else "rw")
         try:
-            # Without create, mode=rw refuses to make a new empty file at a mistyped path.
-            uri = f"{self.path.resolve().as_uri()}?mode={'rwc' if self.create else 'rw'}"
-            conn = sqlite3.connect(
-                uri, uri=True, isolation_level=None, check_same_thread=False,
-                timeout=self.busy_timeout_ms / 1000,
-            )  # fmt: skip
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes effect on a new file
             conn.execute("PRAGMA journal_mode = WAL").fetchone()
             conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate(conn)
         except BaseException as exc:
-            if conn is not None:
-                conn.close()
+            conn.close()
             if isinstance(exc, sqlite3.Error):
                 raise self._translate(exc) from exc
             raise
+        return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Read a store on read-only media; ``immutable`` when WAL's shared memory cannot be made."""
+        last: StoreError | None = None
+        for query in ("ro", "ro&immutable=1"):
+            try:
+                conn = self._connect(query)
+            except StoreError as exc:
+                last = exc
+                continue
+            try:
+                check_not_newer(self.backend, self._applied_version(conn), self.display_location)
+            except sqlite3.Error as exc:
+                conn.close()
+                last = self._translate(exc)
+                continue
+            except BaseException:
+                conn.close()
+                raise
+            return conn
+        assert last is not None
+        raise last
+
+    def _connect(self, mode: str) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode={mode}", uri=True, isolation_level=None,
+                check_same_thread=False, timeout=self.busy_timeout_ms / 1000,
+            )  # fmt: skip
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
         return conn
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
