@@ -27,6 +27,12 @@ from ricecoder_otel.config.paths import (
 NOT_CONFIG_VARIABLES: frozenset[str] = frozenset({"RICECODER_CONFIG_FILE"})
 """``RICECODER_*`` variables that are not config values (they are read elsewhere)."""
 
+SHORTHAND_VARIABLES: dict[str, tuple[str, ...]] = {
+    "RICECODER_STORE_DSN": ("store", "location"),
+    "RICECODER_STORE_PATH": ("store", "location"),
+}
+"""Short names the store also reads; weakest first, below the ``__`` spelling of the same key."""
+
 
 @dataclass
 class EnvOverrides:
@@ -39,8 +45,12 @@ class EnvOverrides:
 
 def read_env(env: Mapping[str, str]) -> EnvOverrides:
     out = EnvOverrides()
+    for var, loc in SHORTHAND_VARIABLES.items():
+        if env.get(var, "").strip():
+            _assign(out.data, loc, env[var].strip())
+            out.sources[loc] = var
     for var in sorted(env):
-        if not var.upper().startswith(ENV_PREFIX) or var.upper() in NOT_CONFIG_VARIABLES:
+        if not var.upper().startswith(ENV_PREFIX) or var.upper() in NOT_CONFIG_VARIABLES | SHORTHAND_VARIABLES.keys():
             continue
         loc = tuple(part.lower() for part in var[len(ENV_PREFIX) :].split(ENV_SEPARATOR))
         if not all(loc):

@@ -9,6 +9,7 @@ source is collected before ``ConfigError`` is raised.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from ricecoder_otel.config.validation import validate
 from ricecoder_otel.config.yaml_source import YamlDocument, read_yaml
 
 CONFIG_FILE_VARIABLE = "RICECODER_CONFIG_FILE"
+_LINE = re.compile(r":(\d+)(?::\d+)?$")
 
 
 def config_path_from(path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:
@@ -33,7 +35,11 @@ def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, st
     """Return the validated configuration or raise ``ConfigError`` listing every problem."""
     env = os.environ if env is None else env
     file = config_path_from(path, env)
-    doc = read_yaml(file) if file is not None else YamlDocument()
+    return build_config(read_yaml(file) if file is not None else YamlDocument(), file, env)
+
+
+def build_config(doc: YamlDocument, file: Path | None, env: Mapping[str, str]) -> MonitoringConfig:
+    """Apply ``env`` over an already parsed file and validate; used by the file watcher."""
     overrides = read_env(env)
     problems: list[ConfigProblem] = [*doc.problems, *overrides.problems]
     data = merge(doc.data, overrides.data)
@@ -57,10 +63,16 @@ def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, st
         config = validate(data, source_of)
     except ConfigError as error:
         problems.extend(error.problems)
-        raise ConfigError(problems) from None
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(sorted(problems, key=_reading_order))
     return config
+
+
+def _reading_order(problem: ConfigProblem) -> tuple[bool, bool, int]:
+    """Whole-file problems first, then the file's in line order, then variables."""
+    source = problem.source or ""
+    match = _LINE.search(source)
+    return (problem.kind == "invalid", source.startswith("RICECODER_"), int(match.group(1)) if match else 0)
 
 
 def _otel_service_name(env: Mapping[str, str]) -> str | None:

@@ -258,7 +258,8 @@ class StoreConfig(_Section):
     location: str | None = Field(
         default=None,
         description="SQLite file path or a `postgresql://` DSN (its password is masked when shown); "
-        "empty means a file in the user's data directory.",
+        "unset means `ricecoder-otel/telemetry.db` in the user's data directory. `RICECODER_STORE_PATH` "
+        "(then `RICECODER_STORE_DSN`) also set it, below `RICECODER_STORE__LOCATION`.",
     )
     max_age: PositiveDuration = Field(default=timedelta(days=7), description="Telemetry older than this is deleted.")
     max_size_mb: int = Field(

@@ -42,12 +42,16 @@ def read_yaml(path: Path) -> YamlDocument:
         reason = exc.strerror or type(exc).__name__
         doc.problems.append(ConfigProblem("", f"cannot read the file: {reason}", name, "unreadable"))
         return doc
+    return decode_yaml(raw, name)
+
+
+def decode_yaml(raw: bytes, name: str) -> YamlDocument:
+    """Parse the bytes of a config file; ``name`` prefixes positions in problems."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         message = f"not UTF-8 text (invalid byte at offset {exc.start})"
-        doc.problems.append(ConfigProblem("", message, name, "syntax"))
-        return doc
+        return YamlDocument(problems=[ConfigProblem("", message, name, "syntax")])
     return parse_yaml(text, name)
 
 
@@ -100,7 +104,7 @@ def _index(node: yaml.Node, path: PathKey, name: str, doc: YamlDocument) -> None
                     )
                 )
             seen[key] = line
-            doc.lines.setdefault(child, line)
+            doc.lines[child] = line
             _index(value_node, child, name, doc)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
