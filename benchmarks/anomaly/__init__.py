@@ -1,0 +1,1 @@
+"""Evaluation and throughput harnesses for the streaming anomaly detector."""

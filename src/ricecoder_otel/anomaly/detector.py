@@ -1,0 +1,605 @@
+"""A streaming anomaly detector for one series: O(1) per point, a few hundred bytes of state.
+
+The model, in the order ``update`` applies it:
+
+* optional variance-stabilising transform for low integer counts (Anscombe, so Poisson noise
+  has unit scale and ``0 -> 3`` on a quiet route is judged by how unlikely it is);
+* a seasonal profile (48 half-hour bins of the day plus 7 day-of-week offsets) learned slowly
+  against a one-day level, so daily and weekly patterns are not anomalies;
+* a Huberised level with a damped trend (Holt), a mean-absolute-deviation scale with floors
+  (flat lines) and a decaying memory of recent large deviations (intermittent series);
+* four pieces of evidence turned into one robust z: the point residual (spikes, dips), a
+  two-sided CUSUM (small level shifts), fast-over-slow deviation (variance change) and the
+  trend against the adopted trend; the score is ``z^2 / (z^2 + threshold^2)``;
+* episodes with hysteresis: open at ``open_score``, close after ``cooldown`` quiet points,
+  re-crossings while closing are merged (suppressed repeats). A persistent level shift,
+  variance change or trend is reported once and then adopted as the new normal.
+
+Nothing looks ahead; bad input (None, NaN, inf, out-of-order time) yields a score of 0.0 and is
+counted, never raised.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ricecoder_otel.anomaly.episode import (
+    DIP,
+    LEVEL_SHIFT,
+    SPIKE,
+    TREND,
+    VARIANCE_CHANGE,
+    Episode,
+)
+from ricecoder_otel.anomaly.options import DetectorOptions
+
+_BIN_SECONDS = 1800.0
+_DAY_BINS = 48
+_DAY = 86400.0
+_MAX_ABS = 1e150  # beyond this a value is clamped so arithmetic never overflows
+_MAX_Z = 1e6
+
+# Which piece of evidence dominates a point.
+_POINT, _CUSUM, _VAR, _TREND = 0, 1, 2, 3
+
+_isfinite = math.isfinite
+_sqrt = math.sqrt
+
+
+def to_epoch(timestamp: datetime | float | int) -> float:
+    """Epoch seconds from a datetime (naive means UTC) or a number."""
+    if isinstance(timestamp, datetime):
+        if timestamp.tzinfo is None:
+            return (timestamp - _EPOCH_NAIVE).total_seconds()
+        return timestamp.timestamp()
+    return float(timestamp)
+
+
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+
+
+class Detector:
+    """Scores one series point by point and reports anomaly episodes."""
+
+    __slots__ = (
+        "_b",
+        "_bref",
+        "_c0",
+        "_c1",
+        "_cn",
+        "_count",
+        "_cp",
+        "_day",
+        "_dom",
+        "_dom_run",
+        "_dt",
+        "_ep_adopted",
+        "_ep_dir",
+        "_ep_expected",
+        "_ep_high",
+        "_ep_kind",
+        "_ep_last",
+        "_ep_low",
+        "_ep_observed",
+        "_ep_onset",
+        "_ep_peak",
+        "_ep_peak_r",
+        "_ep_peak_t",
+        "_ep_points",
+        "_ep_quiet",
+        "_ep_tail",
+        "_floor",
+        "_level",
+        "_m",
+        "_mf",
+        "_n",
+        "_o",
+        "_on_episode",
+        "_pending",
+        "_rprev",
+        "_s",
+        "_sv",
+        "_svs",
+        "_t",
+        "_t0",
+        "_tail",
+        "_warm",
+        "_week",
+        "callback_errors",
+        "episodes",
+        "invalid",
+        "out_of_order",
+        "suppressed",
+    )
+
+    def __init__(self, options: DetectorOptions | None = None) -> None:
+        o = options or DetectorOptions()
+        self._o = o
+        self._on_episode: Callable[[Episode], None] | None = o.on_episode
+        self.episodes: deque[Episode] = deque(maxlen=o.history)
+        self._pending: deque[Episode] = deque(maxlen=2 * o.history)
+        self.invalid = 0
+        self.out_of_order = 0
+        self.suppressed = 0
+        self.callback_errors = 0
+        self._n = 0
+        self._t = -math.inf
+        self._t0 = 0.0
+        self._dt = 0.0
+        self._warm: list[tuple[float, float]] | None = []
+        self._count = False
+        self._floor = o.abs_floor
+        self._m = self._mf = self._b = self._bref = 0.0
+        self._s = self._sv = self._svs = 0.0
+        self._cp = self._cn = 0.0
+        self._c0 = self._c1 = self._rprev = 0.0
+        self._tail = 0.0
+        self._level = 0.0
+        self._day: array[float] | None = None
+        self._week: array[float] | None = None
+        self._dom = -1
+        self._dom_run = 0
+        self._ep_onset: float | None = None
+        self._reset_episode()
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def options(self) -> DetectorOptions:
+        return self._o
+
+    @property
+    def points(self) -> int:
+        """Valid points seen so far."""
+        return self._n
+
+    @property
+    def in_episode(self) -> bool:
+        return self._ep_onset is not None
+
+    def drain_episodes(self) -> list[Episode]:
+        """Episode reports (openings and closings) since the last drain, oldest first."""
+        out = list(self._pending)
+        self._pending.clear()
+        return out
+
+    def expected(self, timestamp: datetime | float | int | None = None) -> tuple[float, float, float]:
+        """(expected, low, high) for the next point, in the units of the series."""
+        t = self._t if timestamp is None else to_epoch(timestamp)
+        y = self._m + self._b + self._seasonal(t)
+        half = self._o.threshold * self._scale()
+        inv = self._inverse
+        return inv(y), inv(y - half), inv(y + half)
+
+    def update(self, timestamp: datetime | float | int, value: float | int | None) -> float:
+        """Add one point and return its anomaly score in [0, 1]."""
+        try:
+            t = timestamp if type(timestamp) is float else to_epoch(timestamp)  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError, OSError):
+            self.invalid += 1
+            return 0.0
+        if value is None or not _isfinite(t):
+            self.invalid += 1
+            return 0.0
+        try:
+            x = float(value)
+        except (TypeError, ValueError, OverflowError):
+            self.invalid += 1
+            return 0.0
+        if not _isfinite(x):
+            self.invalid += 1
+            return 0.0
+        if x > _MAX_ABS:
+            x = _MAX_ABS
+        elif x < -_MAX_ABS:
+            x = -_MAX_ABS
+        if t < self._t:
+            self.out_of_order += 1
+            return self._score_only(x)
+        if self._warm is not None:
+            return self._warm_up(t, x)
+        return self._step(t, x)
+
+    # ------------------------------------------------------------------ model
+
+    def _transform(self, x: float) -> float:
+        if self._count:
+            return 2.0 * _sqrt(x + 0.375) if x > 0.0 else 1.2247448713915889
+        return x
+
+    def _inverse(self, y: float) -> float:
+        if self._count:
+            v = 0.25 * y * y - 0.375 if y > 0.0 else 0.0
+            return v if v > 0.0 else 0.0
+        return y
+
+    def _seasonal(self, t: float) -> float:
+        day = self._day
+        if day is None:
+            return 0.0
+        week = self._week
+        assert week is not None
+        return day[int((t % _DAY) / _BIN_SECONDS)] + week[int(t // _DAY + 3) % 7]
+
+    def _scale(self) -> float:
+        s = self._s
+        f = self._floor
+        rel = self._o.rel_floor * abs(self._m)
+        if rel > f:
+            f = rel
+        tail = self._tail / self._o.tail_share
+        if tail > f:
+            f = tail
+        return s if s > f else f
+
+    def _warm_up(self, t: float, x: float) -> float:
+        warm = self._warm
+        assert warm is not None
+        if warm and t == warm[-1][0] and x == warm[-1][1]:
+            return 0.0
+        warm.append((t, x))
+        if len(warm) < min(self._o.warmup, 16):
+            return 0.0
+        o = self._o
+        values = sorted(v for _, v in warm)
+        median = values[len(values) // 2]
+        if o.count_mode is None:
+            self._count = all(v >= 0.0 and v == int(v) for v in values) and median <= o.count_max_median
+        else:
+            self._count = o.count_mode
+        integer = all(v == int(v) for v in values)
+        ys = [self._transform(v) for _, v in warm]
+        ys_sorted = sorted(ys)
+        my = ys_sorted[len(ys) // 2]
+        dev = sorted(abs(y - my) for y in ys)
+        mad = dev[len(dev) // 2]
+        mean_dev = sum(dev) / len(dev)
+        floor = o.abs_floor
+        if self._count:
+            floor = max(floor, o.count_floor)
+        elif integer:
+            floor = max(floor, 0.5)
+        self._floor = floor
+        self._m = self._mf = self._level = my
+        self._s = max(mad, 0.5 * mean_dev)
+        self._svs = self._sv = self._s
+        deltas = sorted(b[0] - a[0] for a, b in zip(warm, warm[1:], strict=False) if b[0] > a[0])
+        self._dt = deltas[len(deltas) // 2] if deltas else 1.0
+        self._t0 = warm[0][0]
+        self._t = warm[-1][0]
+        self._n = len(warm)
+        self._warm = None
+        if o.seasonal and self._dt <= _BIN_SECONDS:
+            self._day = array("d", bytes(8 * _DAY_BINS))
+            self._week = array("d", bytes(8 * 7))
+        return 0.0
+
+    def _score_only(self, x: float) -> float:
+        if self._warm is not None:
+            return 0.0
+        y = self._transform(x) - self._seasonal(self._t)
+        z = abs(y - self._m - self._b) / self._scale()
+        if z > _MAX_Z:
+            z = _MAX_Z
+        th = self._o.threshold
+        return z * z / (z * z + th * th)
+
+    def _step(self, t: float, x: float) -> float:  # noqa: C901 - one hot path, kept inline for speed
+        o = self._o
+        dt = t - self._t
+        typical = self._dt
+        if dt > o.gap_factor * typical:
+            self._cp = self._cn = 0.0
+            if self._ep_onset is not None:
+                self._close(self._t)
+        if dt > 0.0:
+            self._dt = typical + 0.05 * ((dt if dt < 4.0 * typical else 4.0 * typical) - typical)
+        self._t = t
+        self._n += 1
+
+        # transform and deseasonalise
+        if self._count:
+            xt = 2.0 * _sqrt(x + 0.375) if x > 0.0 else 1.2247448713915889
+        else:
+            xt = x
+        day = self._day
+        season = 0.0
+        if day is not None:
+            week = self._week
+            assert week is not None
+            dbin = int((t % _DAY) / _BIN_SECONDS)
+            wbin = int(t // _DAY + 3) % 7
+            season = day[dbin] + week[wbin]
+        y = xt - season
+
+        # scale with floors
+        m = self._m
+        b = self._b
+        s = self._s
+        f = self._floor
+        rel = o.rel_floor * (m if m > 0.0 else -m)
+        if rel > f:
+            f = rel
+        tail = self._tail / o.tail_share
+        if tail > f:
+            f = tail
+        se = s if s > f else f
+
+        pred = m + b
+        r = y - pred
+        ar = r if r > 0.0 else -r
+        zp = r / se
+        if zp > _MAX_Z:
+            zp = _MAX_Z
+        elif zp < -_MAX_Z:
+            zp = -_MAX_Z
+        azp = zp if zp > 0.0 else -zp
+
+        # CUSUM on the clipped residual, deflated by the residuals' lag-1 autocorrelation
+        # (a wandering series has long runs on one side of its level that are not shifts)
+        c0 = self._c0
+        rho = self._c1 / c0 if c0 > 0.0 else 0.0
+        if rho > 0.98:
+            rho = 0.98
+        zc_in = zp * _sqrt((1.0 - rho) / (1.0 + rho)) if rho > 0.0 else zp
+        if zc_in > 4.0:
+            zc_in = 4.0
+        elif zc_in < -4.0:
+            zc_in = -4.0
+        k = o.cusum_k
+        cp = self._cp + zc_in - k
+        cp = cp if cp > 0.0 else 0.0
+        cn = self._cn - zc_in - k
+        cn = cn if cn > 0.0 else 0.0
+        self._cp = cp
+        self._cn = cn
+        th = o.threshold
+        zc = th * (cp if cp > cn else cn) / o.cusum_h
+
+        # variance: fast vs slow mean deviation around a fast level
+        mf = self._mf
+        dv = y - mf
+        if dv < 0.0:
+            dv = -dv
+        cap = 10.0 * (self._svs if self._svs > f else f)
+        if dv > cap:
+            dv = cap
+        sv = self._sv + o.variance_alpha * (dv - self._sv)
+        self._sv = sv
+        svs = self._svs
+        svs_f = svs if svs > f else f
+        ratio = sv / svs_f
+        zv = th * (ratio - 1.0) / (o.variance_ratio - 1.0) if ratio > 1.0 else 0.0
+
+        # trend against the adopted trend, as drift over the slope horizon
+        db = b - self._bref
+        if db < 0.0:
+            db = -db
+        zt = th * db / (o.slope_alpha * o.trend_sigmas * se)
+
+        z = azp
+        dom = _POINT
+        if zc > z:
+            z, dom = zc, _CUSUM
+        if zv > z:
+            z, dom = zv, _VAR
+        if zt > z:
+            z, dom = zt, _TREND
+        score = z * z / (z * z + th * th)
+
+        # learn: Huberised level and trend, scale, slow stats
+        hub = 2.0 * se
+        rc = r if r < hub else hub
+        if rc < -hub:
+            rc = -hub
+        n = self._n
+        un = rc / se
+        sa = o.scale_alpha
+        self._c0 = c0 + sa * (un * un - c0)
+        self._c1 += sa * (un * self._rprev - self._c1)
+        self._rprev = un
+        la = o.level_alpha
+        m_new = pred + la * rc
+        b = 0.99 * b + o.slope_alpha * (m_new - m - b)
+        self._m = m_new
+        self._b = b
+        ca = 4.0 * se
+        self._s = s + o.scale_alpha * ((ar if ar < ca else ca) - s)
+        self._svs = svs + o.scale_alpha * (dv - svs)
+        self._mf = mf + o.fast_alpha * (y - mf)
+        self._tail *= o.tail_decay
+
+        if day is not None:
+            level = self._level
+            wk = self._week
+            assert wk is not None
+            ga = typical / _DAY
+            if ga < 1.0 / n:
+                ga = 1.0 / n
+            self._level = level + ga * (rc + pred - level)
+            resid = xt - level
+            clip = 3.0 * se
+            dd = resid - wk[wbin] - day[dbin]
+            dd = dd if dd < clip else clip
+            if dd < -clip:
+                dd = -clip
+            day[dbin] += (typical / (4.0 * _BIN_SECONDS)) * dd
+            dw = resid - day[dbin] - wk[wbin]
+            dw = dw if dw < clip else clip
+            if dw < -clip:
+                dw = -clip
+            wk[wbin] += (typical / _DAY) * dw
+
+        # episodes
+        if self._ep_onset is None:
+            if score >= o.open_score and n >= o.warmup:
+                self._open(t, x, xt, season, pred, se, score, dom, zp)
+            return score
+        self._in_episode(t, x, xt, season, pred, se, score, dom, zp)
+        return score
+
+    # ------------------------------------------------------------------ episodes
+
+    def _reset_episode(self) -> None:
+        self._ep_onset = None
+        self._ep_last = 0.0
+        self._ep_peak = 0.0
+        self._ep_peak_r = 0.0
+        self._ep_peak_t = 0.0
+        self._ep_kind = SPIKE
+        self._ep_dir = 1
+        self._ep_observed = 0.0
+        self._ep_expected = 0.0
+        self._ep_low = 0.0
+        self._ep_high = 0.0
+        self._ep_points = 0
+        self._ep_quiet = 0
+        self._ep_adopted = False
+        self._ep_tail = 0.0
+        self._dom = -1
+        self._dom_run = 0
+
+    def _kind_of(self, dom: int, zp: float) -> str:
+        if dom == _POINT:
+            return SPIKE if zp >= 0.0 else DIP
+        if dom == _CUSUM:
+            return LEVEL_SHIFT
+        if dom == _VAR:
+            return VARIANCE_CHANGE
+        return TREND
+
+    def _mark_peak(
+        self, t: float, x: float, x_t: float, season: float, pred: float, se: float, score: float, dom: int, zp: float
+    ) -> None:
+        inv = self._inverse
+        half = self._o.threshold * se
+        y = pred + season
+        self._ep_peak = score
+        self._ep_peak_r = abs(x_t - pred - season)
+        self._ep_peak_t = t
+        self._ep_observed = x
+        self._ep_expected = inv(y)
+        self._ep_low = inv(y - half)
+        self._ep_high = inv(y + half)
+        if not self._ep_adopted:
+            self._ep_kind = self._kind_of(dom, zp)
+            if dom == _CUSUM:
+                self._ep_dir = 1 if self._cp >= self._cn else -1
+            elif dom == _TREND:
+                self._ep_dir = 1 if self._b >= self._bref else -1
+            elif dom == _VAR:
+                self._ep_dir = 1
+            else:
+                self._ep_dir = 1 if zp >= 0.0 else -1
+
+    def _open(
+        self, t: float, x: float, xt: float, season: float, pred: float, se: float,
+        score: float, dom: int, zp: float,
+    ) -> None:
+        self._ep_onset = t
+        self._ep_last = t
+        self._ep_points = 1
+        self._ep_quiet = 0
+        self._ep_adopted = False
+        self._ep_tail = self._tail
+        self._dom = dom
+        self._dom_run = 1
+        self._mark_peak(t, x, xt, season, pred, se, score, dom, zp)
+        self._emit(None)
+
+    def _in_episode(
+        self, t: float, x: float, xt: float, season: float, pred: float, se: float,
+        score: float, dom: int, zp: float,
+    ) -> None:
+        o = self._o
+        self._ep_points += 1
+        if score > self._ep_peak:
+            self._mark_peak(t, x, xt, season, pred, se, score, dom, zp)
+        if score >= o.close_score:
+            if self._ep_quiet and score >= o.open_score:
+                self.suppressed += 1
+            self._ep_quiet = 0
+            self._ep_last = t
+        else:
+            self._ep_quiet += 1
+            if self._ep_quiet >= o.cooldown:
+                self._close(self._ep_last)
+                return
+        # persistence of the same evidence: adopt it as the new normal
+        same = dom == self._dom and (dom != _POINT or (zp >= 0.0) == (self._ep_dir >= 0))
+        if score >= o.close_score and same:
+            self._dom_run += 1
+        else:
+            self._dom = dom
+            self._dom_run = 1 if score >= o.close_score else 0
+        if self._dom_run >= o.adopt_after:
+            self._adopt(dom, zp)
+
+    def _adopt(self, dom: int, zp: float) -> None:
+        first = not self._ep_adopted
+        if dom in (_POINT, _CUSUM):
+            shift = self._mf - self._m
+            self._m = self._mf
+            self._level += shift
+            self._cp = self._cn = 0.0
+            self._tail = self._ep_tail
+            kind = LEVEL_SHIFT
+            direction = 1 if shift >= 0.0 else -1
+        elif dom == _VAR:
+            ratio = self._sv / (self._svs if self._svs > 0.0 else 1.0)
+            self._svs = self._sv
+            self._s *= ratio if ratio > 1.0 else 1.0
+            self._tail = self._ep_tail
+            kind = VARIANCE_CHANGE
+            direction = 1
+        else:
+            direction = 1 if self._b >= self._bref else -1
+            self._bref = self._b
+            kind = TREND
+        if first:
+            self._ep_kind = kind
+            self._ep_dir = direction
+            self._ep_adopted = True
+        self._dom_run = 0
+
+    def _close(self, end: float) -> None:
+        if not self._ep_adopted and self._ep_kind in (SPIKE, DIP) and self._ep_peak_r > self._tail:
+            self._tail = self._ep_peak_r  # a repeat of this size is less surprising for a while
+        self._emit(end)
+        self._reset_episode()
+
+    def _emit(self, end: float | None) -> None:
+        onset = self._ep_onset
+        assert onset is not None
+        ep = Episode(
+            onset=onset,
+            end=end,
+            peak_time=self._ep_peak_t,
+            peak_score=self._ep_peak,
+            kind=self._ep_kind,
+            direction=self._ep_dir,
+            observed=self._ep_observed,
+            expected=self._ep_expected,
+            expected_low=self._ep_low,
+            expected_high=self._ep_high,
+            points=self._ep_points,
+        )
+        if end is not None:
+            self.episodes.append(ep)
+        self._pending.append(ep)
+        callback = self._on_episode
+        if callback is not None:
+            try:
+                callback(ep)
+            except Exception:  # a consumer's bug must not break scoring
+                self.callback_errors += 1
+
+
+def create_detector(**options: Any) -> Detector:
+    """Build a detector; keyword arguments are :class:`DetectorOptions` fields."""
+    return Detector(DetectorOptions(**options))
