@@ -6,6 +6,7 @@ per series key. :mod:`ricecoder_otel.anomaly.otel` connects them to the SDK.
 
 from ricecoder_otel.anomaly.detector import Detector, create_detector, to_epoch
 from ricecoder_otel.anomaly.episode import KINDS, Episode
+from ricecoder_otel.anomaly.monitor import AnomalyMonitor
 from ricecoder_otel.anomaly.options import DetectorOptions
 
-__all__ = ["KINDS", "Detector", "DetectorOptions", "Episode", "create_detector", "to_epoch"]
+__all__ = ["KINDS", "AnomalyMonitor", "Detector", "DetectorOptions", "Episode", "create_detector", "to_epoch"]

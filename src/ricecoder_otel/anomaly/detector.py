@@ -168,8 +168,10 @@ class Detector:
         self._pending.clear()
         return out
 
-    def expected(self, timestamp: datetime | float | int | None = None) -> tuple[float, float, float]:
-        """(expected, low, high) for the next point, in the units of the series."""
+    def expected(self, timestamp: datetime | float | int | None = None) -> tuple[float, float, float] | None:
+        """(expected, low, high) for the next point in the series' units; None while warming up."""
+        if self._warm is not None:
+            return None
         t = self._t if timestamp is None else to_epoch(timestamp)
         y = self._m + self._b + self._seasonal(t)
         half = self._o.threshold * self._scale()
