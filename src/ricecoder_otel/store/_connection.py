@@ -1,9 +1,9 @@
 """One database connection per process, shared by threads under a lock, reopened after fork.
 
 A connection inherited through ``fork()`` belongs to the parent: the child must never use
-or close it (closing a PostgreSQL connection would end the parent's session, and SQLite
-forbids carrying a connection across fork). The child detaches inherited connections,
-keeps them referenced so they are never finalised, and opens its own.
+or close it (SQLite forbids carrying a connection across fork; psycopg refuses to finish a
+connection made by another process). The child keeps inherited connections referenced, so
+they are never finalised, and opens its own.
 """
 
 from __future__ import annotations
@@ -25,15 +25,9 @@ _INHERITED: list[object] = []
 class ConnectionSlot(Generic[C]):
     """Lazily opens a connection with ``opener`` and hands it to one thread at a time."""
 
-    def __init__(
-        self,
-        opener: Callable[[], C],
-        closer: Callable[[C], None],
-        detach: Callable[[C], None] = lambda conn: None,
-    ) -> None:
+    def __init__(self, opener: Callable[[], C], closer: Callable[[C], None]) -> None:
         self._opener = opener
         self._closer = closer
-        self._detach = detach
         self._lock = threading.RLock()
         self._pid = os.getpid()
         self._conn: C | None = None
@@ -67,7 +61,6 @@ class ConnectionSlot(Generic[C]):
         """In a child process: forget the parent's connection and lock without touching them."""
         self._lock = threading.RLock()
         if self._conn is not None:
-            self._detach(self._conn)
             _INHERITED.append(self._conn)
             self._conn = None
         self._pid = os.getpid()

@@ -7,7 +7,6 @@ lock so replicas starting together apply each one once.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -52,7 +51,7 @@ class PostgresStore(SqlStore):
             raise MissingDriverError("the PostgreSQL store needs psycopg 3: pip install 'ricecoder-otel[postgres]'")
         super().__init__(dsn, retention=retention, clock=clock)
         self.connect_timeout_s = connect_timeout_s
-        self._slot: ConnectionSlot[Any] = ConnectionSlot(self._open, _close, _detach)
+        self._slot: ConnectionSlot[Any] = ConnectionSlot(self._open, _close)
 
     @property
     def display_location(self) -> str:
@@ -144,14 +143,3 @@ def _applied_version(conn: Any) -> int:
 
 def _close(conn: Any) -> None:
     conn.close()
-
-
-def _detach(conn: Any) -> None:
-    """In a fork child: point the inherited socket at /dev/null so that finalising the
-    connection can never send a termination message on the parent's session."""
-    fd = conn.pgconn.socket
-    devnull = os.open(os.devnull, os.O_RDWR)
-    try:
-        os.dup2(devnull, fd)
-    finally:
-        os.close(devnull)
