@@ -25,7 +25,7 @@ from typing import Any
 
 from opentelemetry import metrics as metrics_api
 from opentelemetry import trace as trace_api
-from opentelemetry._logs import set_logger_provider
+from opentelemetry._logs import SeverityNumber, set_logger_provider
 from opentelemetry.sdk._configuration import (
     _get_exporter_names,
     _get_id_generator,
@@ -52,6 +52,8 @@ from ricecoder_otel.self_metrics import install_self_metrics
 
 _logger = logging.getLogger("ricecoder_otel")
 
+CONFIG_CHANGED_EVENT = "ricecoder.config.changed"
+
 ConfigListener = Callable[[MonitoringConfig, MonitoringConfig], None]
 
 
@@ -76,10 +78,19 @@ class Pipeline:
         self._listeners.append(listener)
 
     def apply(self, old: MonitoringConfig, new: MonitoringConfig) -> None:
-        """Swap in a validated config without a restart."""
+        """Swap in a validated config without a restart, and record the change as an event."""
+        from ricecoder_otel.config.watcher import diff_configs
+
         self.limiter.set_limit(new.metrics.cardinality_limit)
         self.red.enabled = new.metrics.enabled and new.metrics.red_metrics
         self.config = new
+        changed = diff_configs(old, new)
+        self.logger_provider.get_logger("ricecoder_otel.config", __version__).emit(
+            event_name=CONFIG_CHANGED_EVENT,
+            severity_number=SeverityNumber.INFO,
+            body=f"configuration reloaded: {', '.join(changed) or 'no effective change'}",
+            attributes={"ricecoder.config.changed_paths": changed, "ricecoder.config.path": str(self.config_path)},
+        )
         for listener in list(self._listeners):
             try:
                 listener(old, new)
@@ -144,6 +155,18 @@ def _resource(config: MonitoringConfig, auto_instrumentation_version: str | None
     return resource
 
 
+def _configure_store(config: MonitoringConfig) -> None:
+    """Point the local exporters at the configured store (opened lazily, on first export)."""
+    from ricecoder_otel.store import set_default_store
+    from ricecoder_otel.store.records import RetentionPolicy
+
+    retention = RetentionPolicy(
+        max_age_ns=int(config.store.max_age.total_seconds() * 1e9),
+        max_bytes=config.store.max_size_mb * 1024 * 1024,
+    )
+    set_default_store(config.store.location, retention=retention)
+
+
 def _metric_readers(config: MonitoringConfig, names: list[str]) -> list[MetricReader]:
     _, metric_exporters, _ = _import_exporters([], names, [])
     interval_ms = None
@@ -169,10 +192,7 @@ def build_pipeline(
     global _ACTIVE
     apply_env_defaults(os.environ)
     resource = _resource(config, auto_instrumentation_version)
-    if config.store.location:
-        from ricecoder_otel.store import set_default_store
-
-        set_default_store(config.store.location)
+    _configure_store(config)
 
     names = {signal: _get_exporter_names(signal) for signal in ("traces", "metrics", "logs")}  # type: ignore[arg-type]
     span_exporters, _, log_exporters = _import_exporters(names["traces"], [], names["logs"])
