@@ -150,7 +150,7 @@ def _resource(config: MonitoringConfig, auto_instrumentation_version: str | None
         attributes["telemetry.auto.version"] = auto_instrumentation_version
     resource = Resource.create(attributes)
     # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the config file.
-    if config.service_name and resource.attributes.get("service.name", "").startswith("unknown_service"):
+    if config.service_name and str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
         resource = resource.merge(Resource({"service.name": config.service_name}))
     return resource
 
@@ -194,7 +194,7 @@ def build_pipeline(
     resource = _resource(config, auto_instrumentation_version)
     _configure_store(config)
 
-    names = {signal: _get_exporter_names(signal) for signal in ("traces", "metrics", "logs")}  # type: ignore[arg-type]
+    names = {signal: _get_exporter_names(signal) for signal in ("traces", "metrics", "logs")}
     span_exporters, _, log_exporters = _import_exporters(names["traces"], [], names["logs"])
 
     meter_provider = MeterProvider(

@@ -51,7 +51,9 @@ class PrometheusServer:
 def start_prometheus(workdir: Path, targets: list[str], scrape_interval: str = "1s") -> PrometheusServer:
     binary = shutil.which("prometheus")
     if binary is None:
-        raise AssertionError("Debian's prometheus is not installed: run .ci/steps/prometheus.sh (apt-get install prometheus)")
+        raise AssertionError(
+            "Debian's prometheus is not installed: run .ci/steps/prometheus.sh (apt-get install prometheus)"
+        )
     port = free_port()
     config = workdir / "prometheus.yml"
     config.write_text(

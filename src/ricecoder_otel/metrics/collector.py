@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from opentelemetry import metrics as metrics_api
@@ -66,12 +66,13 @@ class MetricsCollector:
                     self.start()
                 meter = self._meter
                 assert meter is not None
-                create = {
+                factories: dict[str, Callable[..., Any]] = {
                     "counter": meter.create_counter,
                     "histogram": meter.create_histogram,
                     "gauge": meter.create_gauge,
                     "updowncounter": meter.create_up_down_counter,
-                }[kind]
+                }
+                create = factories[kind]
                 instrument = create(name, unit=unit, description=description)
                 self._instruments[key] = instrument
         return instrument

@@ -3,7 +3,9 @@ import pytest
 from ricecoder_otel.metrics.red import red_sample, status_class
 
 
-@pytest.mark.parametrize(("code", "expected"), [(200, "2xx"), (404, "4xx"), (503, "5xx"), (None, "unknown"), (42, "unknown")])
+@pytest.mark.parametrize(
+    ("code", "expected"), [(200, "2xx"), (404, "4xx"), (503, "5xx"), (None, "unknown"), (42, "unknown")]
+)
 def test_status_class(code: int | None, expected: str) -> None:
     assert status_class(code) == expected
 
