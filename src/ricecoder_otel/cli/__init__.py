@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "config_cmd",
     "query",
+    "collector",
     "anomaly",
 )
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install Debian's Prometheus (promtool) and Alertmanager (amtool) if missing. Idempotent.
+# Nothing is started here: tests start their own instances on loopback ports.
+set -euo pipefail
+missing=()
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+prometheus --version 2>&1 | head -1
+amtool --version 2>&1 | head -1

@@ -1,0 +1,1 @@
+"""Our OpenTelemetry Collector distribution: build it, find it, validate the shipped configs."""

@@ -1,0 +1,241 @@
+"""Our collector (built from collector-config/builder-config.yaml) on loopback, for tests.
+
+``start_collector`` runs the built binary on a config whose addresses come from ``${env:VAR}``
+substitution, so every test gets free ports; it polls the health_check extension (or the OTLP
+port) until ready and stops the process by PID. ``agent_env`` / ``gateway_env`` give the
+variables our shipped agent.yaml and gateway.yaml read. ``read_*`` parse the file exporter output
+(one OTLP JSON request per line).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ricecoder_otel.cli._util import free_port
+from ricecoder_otel.collector.build import BuildError, require_binary
+from ricecoder_otel.collector.layout import config_dir
+
+
+def collector_binary() -> Path:
+    try:
+        return require_binary()
+    except BuildError as exc:
+        raise AssertionError(str(exc)) from None
+
+
+def shipped(name: str) -> Path:
+    """A config file shipped in collector-config/."""
+    return config_dir() / name
+
+
+@dataclass
+class CollectorHandle:
+    name: str
+    config: Path
+    env: dict[str, str]
+    workdir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    ready_address: str
+    ready_is_health: bool
+    starts: int = field(default=1)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """SIGTERM by PID and wait (the collector drains its pipelines); SIGKILL if it hangs."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL by PID: a crash, nothing is drained."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def restart(self) -> None:
+        """Start the same config again with the same variables (after stop or kill)."""
+        self.stop()
+        self.process = _spawn(self.config, self.env, self.workdir, self.log_path)
+        self.starts += 1
+        _wait_ready(self)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_collector(
+    config_path: Path,
+    env: Mapping[str, str],
+    workdir: Path,
+    name: str = "collector",
+    ready_timeout_s: float = 60.0,
+) -> CollectorHandle:
+    """Start the built collector on ``config_path`` with ``env`` added to the environment.
+
+    Readiness: the first ``*_HEALTH_ENDPOINT`` variable in ``env`` (health_check extension),
+    else the first ``*_OTLP_GRPC_ENDPOINT`` accepting TCP connections.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    full_env = {**os.environ, **env}
+    health = next((v for k, v in env.items() if k.endswith("_HEALTH_ENDPOINT")), None)
+    otlp = next((v for k, v in env.items() if k.endswith("_OTLP_GRPC_ENDPOINT")), None)
+    address = health or otlp
+    if address is None:
+        raise AssertionError(f"{name}: env names no *_HEALTH_ENDPOINT or *_OTLP_GRPC_ENDPOINT to poll for readiness")
+    log_path = workdir / f"{name}.log"
+    process = _spawn(config_path, full_env, workdir, log_path)
+    handle = CollectorHandle(name, config_path, full_env, workdir, process, log_path, address, health is not None)
+    _wait_ready(handle, ready_timeout_s)
+    return handle
+
+
+def _spawn(config: Path, env: Mapping[str, str], workdir: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    binary = collector_binary()
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [str(binary), f"--config={config}"], env=dict(env), cwd=workdir, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def _wait_ready(handle: CollectorHandle, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    host, _, port = handle.ready_address.rpartition(":")
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+    while True:
+        if handle.process.poll() is not None:
+            raise AssertionError(
+                f"{handle.name} exited with {handle.process.returncode} during start-up:\n{handle.log()[-4000:]}"
+            )
+        if _ready(host, int(port), handle.ready_is_health):
+            return
+        if time.monotonic() > deadline:
+            handle.kill()
+            raise AssertionError(
+                f"{handle.name} not ready on {handle.ready_address} in {timeout_s:.0f}s:\n{handle.log()[-4000:]}"
+            )
+        time.sleep(0.1)
+
+
+def _ready(host: str, port: int, health: bool) -> bool:
+    if health:
+        try:
+            with urllib.request.urlopen(f"http://{host}:{port}/", timeout=1) as resp:
+                return resp.status == 200
+        except OSError:
+            return False
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def loopback() -> str:
+    return f"127.0.0.1:{free_port()}"
+
+
+def agent_env(workdir: Path, gateway_endpoint: str) -> dict[str, str]:
+    """Variables for collector-config/agent.yaml: free loopback ports, state under ``workdir``."""
+    return {
+        "AGENT_HEALTH_ENDPOINT": loopback(),
+        "AGENT_PPROF_ENDPOINT": loopback(),
+        "AGENT_ZPAGES_ENDPOINT": loopback(),
+        "AGENT_OTLP_GRPC_ENDPOINT": loopback(),
+        "AGENT_OTLP_HTTP_ENDPOINT": loopback(),
+        "AGENT_PROMETHEUS_ENDPOINT": loopback(),
+        "AGENT_TELEMETRY_HOST": "127.0.0.1",
+        "AGENT_TELEMETRY_PORT": str(free_port()),
+        "AGENT_STORAGE_DIR": str(workdir / "agent-state"),
+        "GATEWAY_OTLP_ENDPOINT": gateway_endpoint,
+    }
+
+
+def gateway_env(
+    workdir: Path,
+    sampling_peers: list[str] | None = None,
+    sampling_endpoint: str | None = None,
+    sampling_percentage: float = 10,
+    decision_wait_s: float = 2,
+) -> dict[str, str]:
+    """Variables for collector-config/gateway.yaml: free ports, outputs under ``workdir/out``.
+
+    ``sampling_endpoint`` is this instance's layer-2 address; ``sampling_peers`` the layer-2
+    addresses its load_balancing exporter routes to (default: only itself).
+    """
+    sampling_endpoint = sampling_endpoint or loopback()
+    closed = loopback()  # nothing listens: the OTLP backend and remote-write exporters retry quietly
+    return {
+        "GATEWAY_HEALTH_ENDPOINT": loopback(),
+        "GATEWAY_PPROF_ENDPOINT": loopback(),
+        "GATEWAY_ZPAGES_ENDPOINT": loopback(),
+        "GATEWAY_OTLP_GRPC_ENDPOINT": loopback(),
+        "GATEWAY_OTLP_HTTP_ENDPOINT": loopback(),
+        "GATEWAY_SAMPLING_GRPC_ENDPOINT": sampling_endpoint,
+        "GATEWAY_SAMPLING_PEERS": json.dumps(sampling_peers or [sampling_endpoint]),
+        "GATEWAY_SAMPLING_PERCENTAGE": str(sampling_percentage),
+        "GATEWAY_DECISION_WAIT": f"{decision_wait_s}s",
+        "GATEWAY_BACKEND_OTLP_ENDPOINT": f"http://{closed}",
+        "GATEWAY_AUDIT_OTLP_ENDPOINT": f"http://{closed}",
+        "GATEWAY_PROMETHEUS_REMOTE_WRITE_URL": f"http://{closed}/api/v1/write",
+        "GATEWAY_TELEMETRY_HOST": "127.0.0.1",
+        "GATEWAY_TELEMETRY_PORT": str(free_port()),
+        "GATEWAY_STORAGE_DIR": str(workdir / "state"),
+        "GATEWAY_FILE_DIR": str(workdir / "out"),
+        "GATEWAY_DEBUG_VERBOSITY": "basic",
+    }
+
+
+def read_requests(path: Path) -> list[dict[str, Any]]:
+    """Every OTLP JSON request the file exporter wrote to ``path`` (and its rotated siblings)."""
+    files = sorted(path.parent.glob(f"{path.stem}*{path.suffix}")) if path.parent.is_dir() else []
+    requests: list[dict[str, Any]] = []
+    for file in files:
+        for line in file.read_text(errors="replace").splitlines():
+            if line.strip():
+                requests.append(json.loads(line))
+    return requests
+
+
+def iter_spans(path: Path) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(resource, span) pairs from a traces file."""
+    for request in read_requests(path):
+        for rs in request.get("resourceSpans", []):
+            for ss in rs.get("scopeSpans", []):
+                for span in ss.get("spans", []):
+                    yield rs.get("resource", {}), span
+
+
+def iter_logs(path: Path) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(resource, log record) pairs from a logs file."""
+    for request in read_requests(path):
+        for rl in request.get("resourceLogs", []):
+            for sl in rl.get("scopeLogs", []):
+                for record in sl.get("logRecords", []):
+                    yield rl.get("resource", {}), record
+
+
+def attributes(item: Mapping[str, Any]) -> dict[str, Any]:
+    """OTLP JSON key/value list as a dict of plain values."""
+    out: dict[str, Any] = {}
+    for kv in item.get("attributes", []):
+        value = kv.get("value", {})
+        out[kv["key"]] = next(iter(value.values()), None) if value else None
+    return out
