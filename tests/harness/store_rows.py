@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ricecoder_otel.store.records import LogRow, MetricPoint, SpanRecord
+from ricecoder_otel.store.records import LogRow, MetricPoint, RetentionPolicy, SpanRecord
 
 BASE_NS = 1_700_000_000_000_000_000
 SECOND = 1_000_000_000
@@ -66,3 +66,7 @@ def log(i: int, *, at: int | None = None, severity: int = 9) -> LogRow:
         attributes={"user.id": f"u{i}"},
         service_name="shop",
     )
+
+
+NO_RETENTION = RetentionPolicy(max_age_ns=None, max_bytes=None, interval_ns=None)
+"""For tests whose rows carry fixed, old timestamps that the default policy would delete."""

@@ -87,7 +87,8 @@ def open_store(
 
         return PostgresStore(text, retention=retention, clock=clock)
     if text.startswith(_SQLITE_SCHEME):
-        text = text[len(_SQLITE_SCHEME) - 1 :]  # keep the leading "/" of an absolute path
+        # sqlite:///abs/path and SQLAlchemy's sqlite:////abs/path both mean /abs/path.
+        text = "/" + text[len(_SQLITE_SCHEME) :].lstrip("/")
     from ricecoder_otel.store.sqlite import SQLiteStore
 
     return SQLiteStore(text, create=create, retention=retention, clock=clock)

@@ -87,7 +87,7 @@ class PostgresStore(SqlStore):
                 )
 
     @contextmanager
-    def _transaction(self) -> Iterator[Cursor]:
+    def _transaction(self, write: bool = False) -> Iterator[Cursor]:
         try:
             with self._slot.use() as conn, conn.transaction(), conn.cursor() as cur:
                 yield cur

@@ -90,8 +90,10 @@ class SqlStore(Store):
         self._retention_warned: set[type[StoreError]] = set()
 
     @abstractmethod
-    def _transaction(self) -> AbstractContextManager[Cursor]:
-        """A cursor inside one transaction; driver errors leave it as ``StoreError``."""
+    def _transaction(self, write: bool = False) -> AbstractContextManager[Cursor]:
+        """A cursor inside one transaction (``write``: one that will modify rows).
+
+        Driver errors leave it as ``StoreError``."""
 
     @abstractmethod
     def _used_bytes(self, cur: Cursor) -> int:
@@ -112,7 +114,7 @@ class SqlStore(Store):
         if not rows:
             return 0
         statement = f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(len(rows[0]))})"
-        with self._transaction() as cur:
+        with self._transaction(write=True) as cur:
             cur.executemany(self._sql(statement), rows)
         self._retention_if_due()
         return len(rows)
@@ -252,7 +254,7 @@ class SqlStore(Store):
         now = now_ns if now_ns is not None else self.clock()
         policy = self.retention
         deleted = 0
-        with self._transaction() as cur:
+        with self._transaction(write=True) as cur:
             before = self._used_bytes(cur)
             if policy.max_age_ns is not None:
                 deleted += self._delete_before(cur, now - policy.max_age_ns, inclusive=False)
@@ -276,7 +278,7 @@ class SqlStore(Store):
         """Delete the oldest telemetry, a proportional slice per pass, until under ``max_bytes``."""
         deleted = 0
         for _ in range(_MAX_SIZE_PASSES):
-            with self._transaction() as cur:
+            with self._transaction(write=True) as cur:
                 used = self._used_bytes(cur)
                 rows = sum(self._scalar(cur, f"SELECT COUNT(*) FROM {table}") for table, _ in TELEMETRY_TABLES)
                 if used <= max_bytes or rows == 0:

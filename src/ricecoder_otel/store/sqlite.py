@@ -47,6 +47,7 @@ class SQLiteStore(SqlStore):
         self.create = create
         self.busy_timeout_ms = busy_timeout_ms
         self._slot: ConnectionSlot[sqlite3.Connection] = ConnectionSlot(self._open, _close)
+        self._read_only_conn: sqlite3.Connection | None = None
 
     @property
     def display_location(self) -> str:
@@ -65,7 +66,8 @@ class SQLiteStore(SqlStore):
             if not self.path.is_file():
                 raise
             # Stored rows stay readable; every write fails with the read-only error.
-            return self._connect_read_only()
+            self._read_only_conn = self._connect_read_only()
+            return self._read_only_conn
 
     def _connect_writable(self) -> sqlite3.Connection:
         if self.create:
@@ -149,10 +151,16 @@ class SQLiteStore(SqlStore):
         return int(row[0]) if row and row[0] is not None else 0
 
     @contextmanager
-    def _transaction(self) -> Iterator[Cursor]:
+    def _transaction(self, write: bool = False) -> Iterator[Cursor]:
         try:
             with self._slot.use() as conn:
-                conn.execute("BEGIN")
+                if write and conn is self._read_only_conn:
+                    # The media may be writable again: try a writable connection first.
+                    self._slot.discard()
+            with self._slot.use() as conn:
+                # IMMEDIATE takes the write lock up front, so a writer waits on the busy
+                # timeout instead of failing when it upgrades from a stale WAL snapshot.
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
                     yield conn.cursor()
                     conn.execute("COMMIT")
@@ -209,7 +217,8 @@ class SQLiteStore(SqlStore):
     def _reclaim_space(self) -> None:
         try:
             with self._slot.use() as conn:
-                conn.execute("PRAGMA incremental_vacuum").fetchall()
+                # executescript steps the pragma to completion; execute() frees one page per call.
+                conn.executescript("PRAGMA incremental_vacuum;")
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         except sqlite3.Error as exc:
             raise self._translate(exc) from exc

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from tests.harness.postgres import PostgresServer, start_postgres, stop_postgres
+from tests.harness.store_rows import NO_RETENTION
 
 from ricecoder_otel.store import Store, open_store
-from ricecoder_otel.store.records import RetentionPolicy
 
 StoreFactory = Callable[..., Store]
 
@@ -37,7 +37,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store
     made: list[Store] = []
 
     def make(**kwargs: object) -> Store:
-        kwargs.setdefault("retention", RetentionPolicy(max_age_ns=None, max_bytes=None, interval_ns=None))
+        kwargs.setdefault("retention", NO_RETENTION)
         store = open_store(location, **kwargs)  # type: ignore[arg-type]
         made.append(store)
         return store
