@@ -68,20 +68,23 @@ class _StoreWriter:
         self.is_shutdown = False
 
     def write(self, items: Sequence[Any], convert: Callable[[Sequence[Any]], list[Any]], method: str) -> bool:
-        if self.is_shutdown:
-            self._drop(len(items))
-            return False
+        """Convert and store ``items``; on any failure count the rows as dropped and return False."""
+        dropped = len(items)
         store: Store | None = None
         try:
-            store = self._store if self._store is not None else get_default_store()
             rows = convert(items)
+            dropped = len(rows)
+            if self.is_shutdown:
+                self._drop(dropped)
+                return False
+            store = self._store if self._store is not None else get_default_store()
             getattr(store, method)(rows)
             return True
         except StoreError as exc:
-            self._drop(len(items))
+            self._drop(dropped)
             self._warn_once(type(exc).__name__, store, f"cannot store {self._signal}: {exc}")
         except Exception as exc:  # never raise into the SDK's worker
-            self._drop(len(items))
+            self._drop(dropped)
             self._warn_once(
                 type(exc).__name__, store, f"unexpected error storing {self._signal}: {type(exc).__name__}: {exc}"
             )
