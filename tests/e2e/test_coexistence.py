@@ -60,7 +60,7 @@ def test_upstream_distro_selected_still_composes_with_our_local_exporter(tmp_pat
     # The SDK's configurator built the providers: spans arrive through our exporter entry
     # point, but without ricecoder's resource or RED processor.
     assert spans and all("telemetry.distro.name" not in s.resource for s in spans)  # type: ignore[attr-defined]
-    assert "ricecoder.http.server.requests" not in _metric_names(store_path)
+    assert "ricecoder.http.server.errors" not in _metric_names(store_path)
 
 
 def test_an_unreachable_otlp_endpoint_never_hurts_the_app(tmp_path: Path) -> None:

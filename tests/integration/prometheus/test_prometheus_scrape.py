@@ -44,7 +44,7 @@ def test_red_system_and_custom_metrics_reach_prometheus(scraped_shop: tuple[Shop
     assert {"0.005", "0.25", "10.0", "+Inf"} <= bounds, bounds
     errors = prometheus.wait_for('ricecoder_http_server_errors_total{http_route="/payments/flaky"}')
     assert int(float(errors[0]["value"][1])) == stats.by_route["/payments/flaky"]
-    classes = prometheus.wait_for("sum by (http_response_status_class) (ricecoder_http_server_requests_total)")
+    classes = prometheus.wait_for("sum by (http_response_status_class) (http_server_request_duration_seconds_count)")
     assert {c["metric"]["http_response_status_class"] for c in classes} >= {"2xx", "4xx", "5xx"}
 
     # System metrics from the system-metrics instrumentation.

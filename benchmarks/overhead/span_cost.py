@@ -1,0 +1,130 @@
+"""Per-span cost on the application thread: the ricecoder pipeline against the bare SDK.
+
+Both sides export through a BatchSpanProcessor to the same exporter (one that
+discards, so the exporter's own cost does not blur the comparison). The
+ricecoder side is the pipeline ``build_pipeline`` installs: RED metrics from
+server spans, cardinality limits, self-telemetry, counting batch processors.
+Rounds alternate between the two sides so machine noise hits both; the ratio of
+medians is recorded.
+
+    python -m benchmarks.overhead.span_cost [--spans 20000] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace import SpanKind, Tracer
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
+class DiscardExporter(SpanExporter):
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+def _request_loop(tracer: Tracer, spans: int, flush: Callable[[], object]) -> dict[str, float]:
+    """Nanoseconds per server span shaped like an instrumented HTTP request.
+
+    ``wall`` is elapsed time on the application thread (it includes any time a
+    background thread held the GIL), ``app_cpu`` the application thread's own
+    CPU, ``process_cpu`` all threads' CPU including the background work, which
+    is flushed before the clock stops.
+    """
+    routes = ("/products", "/products/<int:product_id>", "/cart/<user_id>", "/checkout/<user_id>")
+    wall, thread_cpu, process_cpu = time.perf_counter_ns(), time.thread_time_ns(), time.process_time_ns()
+    for n in range(spans):
+        with tracer.start_as_current_span("GET /products", kind=SpanKind.SERVER) as span:
+            span.set_attribute("http.route", routes[n & 3])
+            span.set_attribute("http.request.method", "GET")
+            span.set_attribute("http.response.status_code", 500 if n % 50 == 0 else 200)
+    thread_cpu = time.thread_time_ns() - thread_cpu
+    wall = time.perf_counter_ns() - wall
+    flush()
+    process_cpu = time.process_time_ns() - process_cpu
+    return {"wall": wall / spans, "app_cpu": thread_cpu / spans, "process_cpu": process_cpu / spans}
+
+
+Side = tuple[Tracer, Callable[[], object], Callable[[], None]]
+
+
+def bare_sdk() -> Side:
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(DiscardExporter()))
+    return provider.get_tracer("bench"), provider.force_flush, provider.shutdown
+
+
+def ricecoder() -> Side:
+    os.environ["OTEL_TRACES_EXPORTER"] = "none"
+    os.environ["OTEL_METRICS_EXPORTER"] = "none"
+    os.environ["OTEL_LOGS_EXPORTER"] = "none"
+    from ricecoder_otel.config import MonitoringConfig
+    from ricecoder_otel.export import CountingBatchSpanProcessor
+    from ricecoder_otel.pipeline import build_pipeline
+
+    pipeline = build_pipeline(MonitoringConfig(), set_global=False)
+    pipeline.tracer_provider.add_span_processor(CountingBatchSpanProcessor(DiscardExporter()))
+    return pipeline.tracer_provider.get_tracer("bench"), pipeline.force_flush, pipeline.shutdown
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spans", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("RICECODER_STORE_PATH", str(Path(tempfile.mkdtemp()) / "bench.db"))
+
+    sides = {"bare_sdk": bare_sdk(), "ricecoder": ricecoder()}
+    for tracer, flush, _ in sides.values():
+        _request_loop(tracer, 2_000, flush)  # warm-up
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
+    for round_no in range(args.rounds):
+        order = list(sides) if round_no % 2 == 0 else list(reversed(sides))
+        for name in order:
+            tracer, flush, _ = sides[name]
+            samples[name].append(_request_loop(tracer, args.spans, flush))
+            print(f"round {round_no + 1}/{args.rounds} {name}: {samples[name][-1]}", file=sys.stderr)
+    for _, _, shutdown in sides.values():
+        shutdown()
+
+    medians = {
+        name: {kind: statistics.median(run[kind] for run in runs) for kind in ("wall", "app_cpu", "process_cpu")}
+        for name, runs in samples.items()
+    }
+    ratios = {kind: medians["ricecoder"][kind] / medians["bare_sdk"][kind] for kind in medians["ricecoder"]}
+    ratio = ratios["wall"]
+    result = {
+        "benchmark": "span_cost",
+        "command": "python -m benchmarks.overhead.span_cost " + " ".join(argv or sys.argv[1:]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}",
+        "spans_per_round": args.spans,
+        "rounds": args.rounds,
+        "median_ns_per_span": {name: {k: round(v) for k, v in m.items()} for name, m in medians.items()},
+        "ratios_ricecoder_to_bare": {k: round(v, 3) for k, v in ratios.items()},
+        "ratio_ricecoder_to_bare": round(ratio, 3),
+        "target_applies_to": "wall (elapsed time on the application thread)",
+        "target_ratio": 1.3,
+        "meets_target": ratio <= 1.3,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "span_cost.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
