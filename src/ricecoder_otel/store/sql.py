@@ -280,8 +280,10 @@ class SqlStore(Store):
         for _ in range(_MAX_SIZE_PASSES):
             with self._transaction(write=True) as cur:
                 used = self._used_bytes(cur)
+                if used <= max_bytes:
+                    break
                 rows = sum(self._scalar(cur, f"SELECT COUNT(*) FROM {table}") for table, _ in TELEMETRY_TABLES)
-                if used <= max_bytes or rows == 0:
+                if rows == 0:
                     break
                 excess = math.ceil(rows * (used - max_bytes) / used) + 1
                 cutoff = self._nth_oldest_time(cur, min(excess, rows))
