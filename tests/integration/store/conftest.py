@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests.harness.postgres import PostgresServer, start_postgres, stop_postgres
-from tests.harness.store_rows import NO_RETENTION
 
 from ricecoder_otel.store import Store, open_store
+from tests.harness.postgres import PostgresServer, start_postgres, stop_postgres
+from tests.harness.store_rows import NO_RETENTION
 
 StoreFactory = Callable[..., Store]
 

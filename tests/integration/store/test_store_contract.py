@@ -10,12 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tests.harness.store_rows import BASE_NS, SECOND, histogram, log, point, span
 
 from ricecoder_otel.store import SchemaTooNewError, Store
 from ricecoder_otel.store import _connection as connection_module
 from ricecoder_otel.store.migrations import latest_version
 from ricecoder_otel.store.records import RetentionPolicy
+from tests.harness.store_rows import BASE_NS, SECOND, histogram, log, point, span
 
 StoreFactory = Callable[..., Store]
 

@@ -6,11 +6,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.harness.store_rows import NO_RETENTION, span
 
 from ricecoder_otel.store import sqlite as sqlite_module
 from ricecoder_otel.store.migrations import Migration, latest_version, load_migrations, migrations_for
 from ricecoder_otel.store.sqlite import SQLiteStore
+from tests.harness.store_rows import NO_RETENTION, span
 
 
 def test_every_backend_has_the_same_numbered_migrations() -> None:

@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.harness.store_rows import NO_RETENTION, SECOND, histogram, log, point, span
 
 from ricecoder_otel.cli import main
 from ricecoder_otel.store import open_store
+from tests.harness.store_rows import NO_RETENTION, SECOND, histogram, log, point, span
 
 
 @pytest.fixture

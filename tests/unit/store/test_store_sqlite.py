@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.harness.store_rows import NO_RETENTION, span
 
 from ricecoder_otel.store import (
     StoreBusyError,
@@ -19,6 +18,7 @@ from ricecoder_otel.store import (
 )
 from ricecoder_otel.store.records import RetentionPolicy
 from ricecoder_otel.store.sqlite import SQLiteStore
+from tests.harness.store_rows import NO_RETENTION, span
 
 
 def test_a_new_store_uses_wal_and_incremental_vacuum(tmp_path: Path) -> None:
