@@ -15,3 +15,4 @@ echo "[bootstrap] installing ricecoder-otel[$EXTRAS] into $VENV"
 "$VENV/bin/python" -m pip install -q -e "$ROOT[$EXTRAS]"
 "$VENV/bin/python" -m pip check
 export PATH="$VENV/bin:$PATH"
+export RICECODER_VENV="$VENV"
