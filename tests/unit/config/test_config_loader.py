@@ -31,7 +31,10 @@ def test_no_file_and_no_variables_gives_defaults() -> None:
 
 
 def test_file_overrides_defaults_and_variables_override_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "metrics:\n  cardinality_limit: 100\n  red_metrics: false\nperformance:\n  cpu_threshold_percent: 50\n")
+    path = write(
+        tmp_path,
+        "metrics:\n  cardinality_limit: 100\n  red_metrics: false\nperformance:\n  cpu_threshold_percent: 50\n",
+    )
     config = load_config(path, env={"RICECODER_METRICS__CARDINALITY_LIMIT": "500"})
     assert config.metrics.cardinality_limit == 500  # variable beats file
     assert config.metrics.red_metrics is False  # file beats default
@@ -97,7 +100,9 @@ def test_lists_as_json_or_comma_separated(value: str) -> None:
 
 
 def test_number_lists_and_empty_lists() -> None:
-    config = load_config(env={"RICECODER_METRICS__DURATION_BUCKETS_SECONDS": "0.1,0.5,1", "RICECODER_ANOMALY__METRICS": ""})
+    config = load_config(
+        env={"RICECODER_METRICS__DURATION_BUCKETS_SECONDS": "0.1,0.5,1", "RICECODER_ANOMALY__METRICS": ""}
+    )
     assert config.metrics.duration_buckets_seconds == [0.1, 0.5, 1.0]
     assert config.anomaly.metrics == []
 
@@ -173,13 +178,19 @@ def test_unknown_section_and_key_without_close_match(tmp_path: Path) -> None:
         ("metrics:\n  duration_buckets_seconds: [1, 0.5]\n", "strictly increasing"),
         ("metrics:\n  export_interval: 0s\n", "metrics.export_interval: expected a positive duration like 5m"),
         ("error_tracking: {sample_rate: 1.5}\n", "error_tracking.sample_rate: expected a number of at most 1.0"),
-        ("alerting: {rules: [{name: x, metric: m, threshold: 1, severity: urgent}]}\n",
-         "alerting.rules[0].severity: expected one of 'info', 'warning', 'critical' (got 'urgent')"),
-        ("alerting: {rules: [{name: x, metric: m, threshold: 1, operator: '=>'}]}\n",
-         "alerting.rules[0].operator: expected one of '>', '>=', '<', '<=', '==', '!='"),
+        (
+            "alerting: {rules: [{name: x, metric: m, threshold: 1, severity: urgent}]}\n",
+            "alerting.rules[0].severity: expected one of 'info', 'warning', 'critical' (got 'urgent')",
+        ),
+        (
+            "alerting: {rules: [{name: x, metric: m, threshold: 1, operator: '=>'}]}\n",
+            "alerting.rules[0].operator: expected one of '>', '>=', '<', '<=', '==', '!='",
+        ),
         ("alerting: {rules: [{name: x, metric: m}]}\n", "alerting.rules[0].threshold: required key missing"),
-        ("compliance: {redaction: {builtin: [emial]}}\n",
-         "compliance.redaction.builtin[0]: unknown built-in pattern 'emial' (did you mean 'email'?)"),
+        (
+            "compliance: {redaction: {builtin: [emial]}}\n",
+            "compliance.redaction.builtin[0]: unknown built-in pattern 'emial' (did you mean 'email'?)",
+        ),
         ("anomaly: {metrics: latency}\n", "anomaly.metrics: expected a list (got 'latency')"),
     ],
 )
@@ -227,7 +238,10 @@ def test_empty_file_is_valid(tmp_path: Path) -> None:
 def test_duplicate_keys_are_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "metrics:\n  cardinality_limit: 10\n  cardinality_limit: 20\n")
     (found,) = problems(path)
-    assert found == f"{path}:3: metrics.cardinality_limit: duplicate key (also on line 2; one value would be silently lost)"
+    assert (
+        found
+        == f"{path}:3: metrics.cardinality_limit: duplicate key (also on line 2; one value would be silently lost)"
+    )
 
 
 def test_missing_directory_and_binary_files(tmp_path: Path) -> None:
@@ -271,7 +285,7 @@ def test_problems_from_variables_name_the_variable() -> None:
             "(did you mean RICECODER_METRICS__CARDINALITY_LIMIT?)",
             "RICECODER_ALERTING__RULES: alerting.rules: expected a JSON list or comma-separated values "
             "(invalid JSON at column 14: Expecting ',' delimiter)",
-            'RICECODER_COMPLIANCE__REDACTION__PATTERNS: compliance.redaction.patterns: expected a JSON object like '
+            "RICECODER_COMPLIANCE__REDACTION__PATTERNS: compliance.redaction.patterns: expected a JSON object like "
             '{"key": "value"} (invalid JSON at column 1: Expecting value)',
             "RICECODER_METRICS___ENABLED: metrics._enabled: unknown key (did you mean RICECODER_METRICS__ENABLED?)",
             "RICECODER_METRICS__: malformed name: sections are separated by exactly two underscores, "
@@ -281,7 +295,9 @@ def test_problems_from_variables_name_the_variable() -> None:
 
 
 def test_rule_errors_inside_a_json_variable_name_the_variable() -> None:
-    (found,) = problems(env={"RICECODER_ALERTING__RULES": '[{"name": "x", "metric": "m", "threshold": 1, "for": "-1m"}]'})
+    (found,) = problems(
+        env={"RICECODER_ALERTING__RULES": '[{"name": "x", "metric": "m", "threshold": 1, "for": "-1m"}]'}
+    )
     assert found == "RICECODER_ALERTING__RULES: alerting.rules[0].for: expected a duration like 5m (got '-1m')"
 
 

@@ -19,7 +19,16 @@ def test_empty_config_is_valid_with_documented_defaults() -> None:
     assert config.compliance.retention == timedelta(days=30)
     assert config.compliance.redaction.builtin == list(BUILTIN_REDACTION_PATTERNS)
     assert config.store.max_age == timedelta(days=7) and config.store.max_size_mb == 512
-    sections = ("metrics", "alerting", "error_tracking", "performance", "anomaly", "analytics", "compliance", "dashboards")
+    sections = (
+        "metrics",
+        "alerting",
+        "error_tracking",
+        "performance",
+        "anomaly",
+        "analytics",
+        "compliance",
+        "dashboards",
+    )
     assert all(getattr(config, name).enabled for name in sections)
 
 

@@ -57,7 +57,7 @@ def test_valid_change_is_swapped_in_and_reported(config_file: Path) -> None:
 
     rewrite(config_file, "metrics:\n  cardinality_limit: 50\nanalytics:\n  enabled: false\n")
     assert watcher.check() is True
-    (old, new), = rec.changes
+    ((old, new),) = rec.changes
     assert old.metrics.cardinality_limit == 100
     assert new is watcher.current and new.metrics.cardinality_limit == 50
     assert diff_configs(old, new) == ["metrics.cardinality_limit", "analytics.enabled"]
@@ -145,9 +145,7 @@ def test_initial_config_is_used_as_given(config_file: Path) -> None:
 def test_readers_always_see_a_whole_config(config_file: Path) -> None:
     """Values that change together are never observed half-applied."""
     watcher = make(config_file, Recorder())
-    texts = [
-        f"metrics: {{cardinality_limit: {n}}}\nperformance: {{cpu_threshold_percent: {n}}}\n" for n in (11, 22)
-    ]
+    texts = [f"metrics: {{cardinality_limit: {n}}}\nperformance: {{cpu_threshold_percent: {n}}}\n" for n in (11, 22)]
     rewrite(config_file, texts[0])
     watcher.check()
     torn: list[tuple[int, float]] = []
