@@ -69,6 +69,7 @@ def _load_traffic(app_path: Path) -> Any:
     if spec is None or spec.loader is None:
         raise FileNotFoundError(f"no traffic generator beside {app_path}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
