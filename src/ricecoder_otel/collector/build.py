@@ -205,8 +205,9 @@ def _run(
             break
         if line:
             tail = [*tail[-39:], line]
-            if "\tINFO\t" in line:
-                progress(f"{step}: {line.rsplit(chr(9), 2)[-2]}")
+            fields = line.split("\t")
+            if len(fields) > 3 and fields[1] == "INFO":  # ocb's log: time, level, caller, message, details
+                progress(f"{step}: {fields[3]}")
         now = time.monotonic()
         if now - last_beat >= 30:
             progress(f"{step}: still working ({now - started:.0f} s)")

@@ -63,12 +63,17 @@ def explain(config: Path, output: str) -> Problem:
     text = output.strip()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     error = next((line for line in lines if line.startswith("Error:")), lines[-1] if lines else "validate failed")
-    for pattern in (_READING, _UNKNOWN):
-        match = pattern.search(text)
-        if match:
-            section, component = match.groups()
-            detail = text[match.end() :]
-            return Problem(config, _detail_message(detail, match.group(0)), section, component, _field(detail))
+    match = _UNKNOWN.search(text)
+    if match:
+        section, component = match.groups()
+        valid = re.search(r"\(valid values: \[([^\]]*)\]\)", text)
+        known = f"; this collector has: {', '.join(valid.group(1).split())}" if valid else ""
+        return Problem(config, f"unknown component type {component.split('/')[0]!r}{known}", section, component)
+    match = _READING.search(text)
+    if match:
+        section, component = match.groups()
+        detail = text[match.end() :]
+        return Problem(config, _detail_message(detail, match.group(0)), section, component, _field(detail))
     match = _PATH.search(text)
     if match:
         section, component, rest = match.groups()

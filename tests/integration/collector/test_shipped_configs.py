@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.harness.collector import collector_binary
 
 from ricecoder_otel.cli import main as cli_main
 from ricecoder_otel.collector.build import load_manifest
 from ricecoder_otel.collector.layout import config_dir, shipped_configs
 from ricecoder_otel.collector.validate import validate
+from tests.harness.collector import collector_binary
 
 SECTIONS = ("receivers", "processors", "exporters", "extensions", "connectors")
 
