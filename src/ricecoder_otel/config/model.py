@@ -102,7 +102,7 @@ class MetricsConfig(_Section):
     export_interval: PositiveDuration = Field(
         default=timedelta(seconds=10),
         description="How often metrics are collected and pushed to exporters "
-        "(`OTEL_METRIC_EXPORT_INTERVAL` takes precedence for the OTLP reader).",
+        "(`OTEL_METRIC_EXPORT_INTERVAL`, when set, takes precedence).",
     )
 
     @field_validator("duration_buckets_seconds")
