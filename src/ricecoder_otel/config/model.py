@@ -51,9 +51,13 @@ Secret = Annotated[SecretStr, PlainSerializer(lambda _: MASK, return_type=str, w
 
 
 class _Section(BaseModel):
-    """Base of every section: unknown keys are errors, assignment is validated."""
+    """Base of every section: unknown keys are errors; instances are immutable.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_by_name=True)
+    A configuration is shared by threads and replaced as a whole on reload, so nobody may
+    change one in place: derive a new one with ``model_copy(update=...)`` or from data.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True)
 
 
 def _compiles(pattern: str) -> str:

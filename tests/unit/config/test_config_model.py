@@ -73,10 +73,12 @@ def test_rule_names_must_be_unique() -> None:
         MonitoringConfig.model_validate({"alerting": {"rules": [rule, rule]}})
 
 
-def test_assignment_is_validated() -> None:
+def test_configs_are_immutable() -> None:
     config = MonitoringConfig()
-    with pytest.raises(ValidationError):
-        config.metrics.cardinality_limit = 0
+    with pytest.raises(ValidationError, match="frozen"):
+        config.metrics.cardinality_limit = 0  # type: ignore[misc]
+    changed = config.model_copy(update={"service_name": "shop"})
+    assert changed.service_name == "shop" and config.service_name is None
 
 
 def test_sentry_dsn_is_hidden_in_repr_and_json() -> None:
