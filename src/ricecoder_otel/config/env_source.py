@@ -63,6 +63,15 @@ def read_env(env: Mapping[str, str]) -> EnvOverrides:
                 )
             )
             continue
+        if _inside_list(loc):
+            out.problems.append(
+                ConfigProblem(
+                    format_path([int(p) if p.isdigit() else p for p in loc]),
+                    "list entries cannot be set one by one; set the whole list as JSON",
+                    var,
+                )
+            )
+            continue
         try:
             value = _parse(env[var], type_at(loc))
         except ValueError as exc:
@@ -71,6 +80,11 @@ def read_env(env: Mapping[str, str]) -> EnvOverrides:
         _assign(out.data, loc, value)
         out.sources[loc] = var
     return out
+
+
+def _inside_list(loc: tuple[str, ...]) -> bool:
+    """True when a proper prefix of ``loc`` is a list (``alerting.rules.0.threshold``)."""
+    return any(get_origin(unwrap(type_at(loc[:end]))) is list for end in range(1, len(loc)))
 
 
 def _parse(raw: str, tp: Any) -> Any:

@@ -48,31 +48,39 @@ def build_config(doc: YamlDocument, file: Path | None, env: Mapping[str, str]) -
         if service:
             data["service_name"] = service
 
-    def source_of(loc: tuple[str | int, ...]) -> str | None:
-        for end in range(len(loc), 0, -1):
-            var = overrides.sources.get(tuple(str(p) for p in loc[:end]))
-            if var is not None:
-                return var
+    def source_of(loc: tuple[str | int, ...]) -> tuple[str | None, bool]:
+        var = _variable_for(loc, overrides.sources)
+        if var is not None:
+            return var, True
         for end in range(len(loc), 0, -1):
             line = doc.lines.get(loc[:end])
             if line is not None:
-                return f"{file}:{line}"
-        return str(file) if file is not None and doc.data else None
+                return f"{file}:{line}", False
+        return (str(file) if file is not None and doc.data else None), False
 
     try:
         config = validate(data, source_of)
     except ConfigError as error:
         problems.extend(error.problems)
     if problems:
-        raise ConfigError(sorted(problems, key=_reading_order))
+        variables = {*overrides.sources.values(), *(p.source for p in overrides.problems)}
+        raise ConfigError(sorted(problems, key=lambda p: _reading_order(p, variables)))
     return config
 
 
-def _reading_order(problem: ConfigProblem) -> tuple[bool, bool, int]:
+def _variable_for(loc: tuple[str | int, ...], sources: Mapping[tuple[str, ...], str]) -> str | None:
+    """The variable that set ``loc``, one of its parents, or (failing that) one of its children."""
+    key = tuple(str(part) for part in loc)
+    for end in range(len(key), 0, -1):
+        if key[:end] in sources:
+            return sources[key[:end]]
+    return next((var for path, var in sources.items() if path[: len(key)] == key), None)
+
+
+def _reading_order(problem: ConfigProblem, variables: set[str | None]) -> tuple[bool, bool, int]:
     """Whole-file problems first, then the file's in line order, then variables."""
-    source = problem.source or ""
-    match = _LINE.search(source)
-    return (problem.kind == "invalid", source.startswith("RICECODER_"), int(match.group(1)) if match else 0)
+    match = _LINE.search(problem.source or "")
+    return (problem.kind == "invalid", problem.source in variables, int(match.group(1)) if match else 0)
 
 
 def _otel_service_name(env: Mapping[str, str]) -> str | None:

@@ -24,8 +24,9 @@ from ricecoder_otel.config.paths import (
 )
 from ricecoder_otel.config.secrets import is_secret_name, redact_dsn
 
-SourceOf = Callable[[tuple[str | int, ...]], str | None]
-"""Maps an error location to where the value came from (``file.yaml:12`` or a variable)."""
+SourceOf = Callable[[tuple[str | int, ...]], tuple[str | None, bool]]
+"""Maps an error location to where the value came from (``file.yaml:12`` or a variable name)
+and whether that is an environment variable."""
 
 _EXPECTED: dict[str, str] = {
     "int_parsing": "expected an integer",
@@ -66,8 +67,7 @@ def validate(data: Mapping[str, Any], source_of: SourceOf) -> MonitoringConfig:
 
 def to_problem(err: ErrorDetails, source_of: SourceOf) -> ConfigProblem:
     loc = tuple(err["loc"])
-    source = source_of(loc)
-    from_env = source is not None and source.startswith("RICECODER_")
+    source, from_env = source_of(loc)
     if err["type"] == "extra_forbidden":
         return ConfigProblem(format_path(loc), _unknown_key(loc, from_env), source)
     return ConfigProblem(format_path(loc), _message(err, loc), source)

@@ -331,3 +331,20 @@ def test_secrets_never_appear_in_problems(tmp_path: Path) -> None:
     assert len(info.value.problems) == 4
     for secret in ("987654321", "abc123key", "hunter2", "swordfish"):
         assert secret not in text
+
+
+def test_list_entries_cannot_be_set_one_by_one() -> None:
+    (found,) = problems(env={"RICECODER_ALERTING__RULES__0__THRESHOLD": "5"})
+    assert found == (
+        "RICECODER_ALERTING__RULES__0__THRESHOLD: alerting.rules[0].threshold: "
+        "list entries cannot be set one by one; set the whole list as JSON"
+    )
+
+
+def test_lower_case_variables_and_files_named_like_variables(tmp_path: Path) -> None:
+    path = write(tmp_path, "metrics: {cardinalty_limit: 1}\n", "RICECODER_SETTINGS")
+    found = problems(path, env={"ricecoder_metrics__enabld": "true"})
+    assert found == [
+        f"{path}:1: metrics.cardinalty_limit: unknown key (did you mean 'cardinality_limit'?)",
+        "ricecoder_metrics__enabld: metrics.enabld: unknown key (did you mean RICECODER_METRICS__ENABLED?)",
+    ]
