@@ -18,27 +18,35 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from ricecoder_otel.selftelemetry import SELF_TELEMETRY
 
 
-def _queue_of(processor: Any) -> Any:
-    """The SDK batch processor's deque (a private attribute: degrade to None)."""
-    return getattr(getattr(processor, "_batch_processor", None), "_queue", None)
+class _QueueView:
+    """Reads the SDK batch processor's deque (a private attribute: degrades to "never full").
 
+    The deque is looked up on every call because the SDK replaces it after a fork.
+    """
 
-def _is_full(queue: Any) -> bool:
-    return queue is not None and queue.maxlen is not None and len(queue) >= queue.maxlen
+    __slots__ = ("_inner", "_max")
+
+    def __init__(self, processor: Any, max_queue_size: int) -> None:
+        self._inner = getattr(processor, "_batch_processor", None)
+        self._max = max_queue_size
+
+    def depth(self) -> int:
+        queue = getattr(self._inner, "_queue", None)
+        return len(queue) if queue is not None else 0
+
+    def full(self) -> bool:
+        return self.depth() >= self._max
 
 
 class CountingBatchSpanProcessor(BatchSpanProcessor):
     def __init__(self, exporter: SpanExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
         self.component = f"spans.{type(exporter).__name__}"
-        SELF_TELEMETRY.register_queue(self.component, self.queue_depth)
-
-    def queue_depth(self) -> int:
-        queue = _queue_of(self)
-        return len(queue) if queue is not None else 0
+        self._view = _QueueView(self, getattr(self._batch_processor, "_max_queue_size", 2048))
+        SELF_TELEMETRY.register_queue(self.component, self._view.depth)
 
     def on_end(self, span: ReadableSpan) -> None:
-        if _is_full(_queue_of(self)):
+        if self._view.full():
             SELF_TELEMETRY.count_drop(self.component)
         super().on_end(span)
 
@@ -47,13 +55,10 @@ class CountingBatchLogRecordProcessor(BatchLogRecordProcessor):
     def __init__(self, exporter: LogRecordExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
         self.component = f"logs.{type(exporter).__name__}"
-        SELF_TELEMETRY.register_queue(self.component, self.queue_depth)
-
-    def queue_depth(self) -> int:
-        queue = _queue_of(self)
-        return len(queue) if queue is not None else 0
+        self._view = _QueueView(self, getattr(self._batch_processor, "_max_queue_size", 2048))
+        SELF_TELEMETRY.register_queue(self.component, self._view.depth)
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        if _is_full(_queue_of(self)):
+        if self._view.full():
             SELF_TELEMETRY.count_drop(self.component)
         super().on_emit(log_record)
