@@ -72,6 +72,9 @@ def parse_yaml(text: str, name: str) -> YamlDocument:
     except yaml.YAMLError:
         doc.problems.append(ConfigProblem("", "malformed YAML", name, "syntax"))
         return doc
+    except RecursionError:
+        doc.problems.append(ConfigProblem("", "malformed YAML: nested too deeply", name, "syntax"))
+        return doc
     finally:
         loader.dispose()
     if node is None or data is None:
@@ -83,12 +86,19 @@ def parse_yaml(text: str, name: str) -> YamlDocument:
         )
         return doc
     doc.data = data
-    _index(node, (), name, doc)
+    _index(node, (), name, doc, set())
     return doc
 
 
-def _index(node: yaml.Node, path: PathKey, name: str, doc: YamlDocument) -> None:
-    """Record the line of every key and report duplicate keys (YAML would keep the last)."""
+def _index(node: yaml.Node, path: PathKey, name: str, doc: YamlDocument, visited: set[int]) -> None:
+    """Record the line of every key and report duplicate keys (YAML would keep the last).
+
+    Aliases point at nodes already indexed; they are walked once so that a file of nested
+    aliases (a "billion laughs" document) stays cheap.
+    """
+    if id(node) in visited:
+        return
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -105,9 +115,9 @@ def _index(node: yaml.Node, path: PathKey, name: str, doc: YamlDocument) -> None
                 )
             seen[key] = line
             doc.lines[child] = line
-            _index(value_node, child, name, doc)
+            _index(value_node, child, name, doc, visited)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             child = (*path, index)
             doc.lines.setdefault(child, item.start_mark.line + 1)
-            _index(item, child, name, doc)
+            _index(item, child, name, doc, visited)

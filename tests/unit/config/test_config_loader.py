@@ -348,3 +348,20 @@ def test_lower_case_variables_and_files_named_like_variables(tmp_path: Path) -> 
         f"{path}:1: metrics.cardinalty_limit: unknown key (did you mean 'cardinality_limit'?)",
         "ricecoder_metrics__enabld: metrics.enabld: unknown key (did you mean RICECODER_METRICS__ENABLED?)",
     ]
+
+
+def test_nested_alias_bomb_is_rejected_without_expanding(tmp_path: Path) -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    path = write(tmp_path, "\n".join(levels) + "\n")
+    found = problems(path)
+    assert len(found) == 9
+    assert found[0] == f"{path}:1: a0: unknown key; expected one of: " + ", ".join(
+        ["enabled", "service_name", "metrics", "alerting", "error_tracking", "performance", "anomaly"]
+        + ["analytics", "compliance", "dashboards", "store"]
+    )
+
+
+def test_deeply_nested_yaml_is_a_syntax_problem(tmp_path: Path) -> None:
+    (found,) = problems(write(tmp_path, "metrics: " + "[" * 100_000 + "]" * 100_000 + "\n"))
+    assert "malformed YAML" in found
