@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "config_cmd",
     "query",
     "collector",
+    "doctor",
     "anomaly",
 )
 

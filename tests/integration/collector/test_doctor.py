@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from ricecoder_otel.cli._util import free_port
 from tests.harness.collector import (
     CollectorHandle,
     attributes,
@@ -25,8 +27,6 @@ from tests.harness.collector import (
     shipped,
     start_collector,
 )
-
-from ricecoder_otel.cli._util import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 

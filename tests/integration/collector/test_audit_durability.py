@@ -1,0 +1,83 @@
+"""No audit record is lost when the gateway is down for a while or the agent is killed."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from tests.harness.collector import Topology, audit_ids_in, wait_until
+
+OUTAGE_S = 30.0
+AUDIT_RATE = 20.0  # records per second, before, during and after the outage
+
+
+def gateway_outage(topology: Topology, outage_s: float, lead_s: float = 5.0, tail_s: float = 10.0) -> dict[str, Any]:
+    """Emit audit records steadily while the gateway is stopped for ``outage_s``; returns the counts."""
+    count = int((lead_s + outage_s + tail_s) * AUDIT_RATE)
+    result: dict[str, Any] = {}
+    sender = threading.Thread(
+        target=lambda: result.update(
+            topology.send(f"--audit={count}", f"--audit-rate={AUDIT_RATE}", "--audit-prefix=outage")
+        )
+    )
+    sender.start()
+    time.sleep(lead_s)
+    topology.front.stop()
+    stopped_at = time.monotonic()
+    time.sleep(outage_s)
+    topology.front.restart()
+    down_s = time.monotonic() - stopped_at
+    sender.join(timeout=600)
+    assert result, "the sender did not finish"
+    sent = set(result["audit_ids"])
+    archive = topology.front_out / "audit.jsonl"
+    wait_until(lambda: sent <= set(audit_ids_in(archive)), "every audit record at the gateway after the outage", 180)
+    copies = Counter(audit_ids_in(archive))
+    return {
+        "sent": len(sent),
+        "received_unique": len(set(copies) & sent),
+        "duplicates": sum(n - 1 for n in copies.values() if n > 1),
+        "duplicate_ids": sorted(i for i, n in copies.items() if n > 1)[:20],
+        "gateway_down_s": round(down_s, 1),
+    }
+
+
+def test_no_audit_record_is_lost_while_the_gateway_is_down(topology_factory: Callable[..., Topology]) -> None:
+    topology = topology_factory(samplers=1)
+    report = gateway_outage(topology, OUTAGE_S)
+    print("gateway outage:", json.dumps(report))  # duplicates are reported, consumers drop them by id
+    (topology.workdir / "outage-report.json").write_text(json.dumps(report))
+    assert report["received_unique"] == report["sent"]
+    assert report["gateway_down_s"] >= OUTAGE_S
+
+
+def _queue_size(topology: Topology) -> float:
+    """The agent's audit queue size from its own telemetry (0 when not reported yet)."""
+    url = f"http://127.0.0.1:{topology.agent.env['AGENT_TELEMETRY_PORT']}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    sizes = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("otelcol_exporter_queue_size") and 'exporter="otlp_grpc/audit"' in line
+    ]
+    return max(sizes, default=0.0)
+
+
+def test_queued_audit_records_survive_an_agent_kill(topology_factory: Callable[..., Topology]) -> None:
+    topology = topology_factory(samplers=1)
+    topology.front.stop()  # the next hop is down: the agent keeps audit records in its disk queue
+    sent = topology.send("--audit=100", "--audit-prefix=crash")["audit_ids"]
+    wait_until(lambda: set(sent) <= set(audit_ids_in(topology.agent_archive)), "the records in the agent archive")
+    wait_until(lambda: _queue_size(topology) > 0, "the agent's persistent audit queue holding records")
+    topology.agent.kill()  # SIGKILL: nothing is drained
+    topology.front.restart()
+    topology.agent.restart()
+    archive = topology.front_out / "audit.jsonl"
+    wait_until(lambda: set(sent) <= set(audit_ids_in(archive)), "the queued records delivered after restart", 120)
+    assert not audit_ids_in(topology.front_out / "logs.jsonl")
