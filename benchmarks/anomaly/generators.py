@@ -34,8 +34,16 @@ def _daily(t: float, peak_hour: float = 14.0) -> float:
     return math.cos(2 * math.pi * ((t % DAY) / DAY - peak_hour / 24.0))
 
 
-def _weekend(t: float) -> bool:
-    return int(t // DAY + 3) % 7 >= 5  # epoch day 0 was a Thursday; 5, 6 = Sat, Sun
+def _weekend(t: float) -> float:
+    """1 on Saturday and Sunday, 0 on weekdays, ramping over the first 6 hours of the day
+    (people's weekends do not start at midnight UTC)."""
+    dow = int(t // DAY + 3) % 7  # epoch day 0 was a Thursday; 5, 6 = Sat, Sun
+    ramp = min(1.0, (t % DAY) / (6 * 3600.0))
+    if dow == 5:
+        return ramp
+    if dow == 0:
+        return 1.0 - ramp
+    return 1.0 if dow == 6 else 0.0
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -69,7 +77,7 @@ class _Baseline:
         rng, b = self.rng, self.base
         f = self.family
         if f == "traffic":
-            mean = b * (1 + 0.5 * _daily(t)) * (0.6 if _weekend(t) else 1.0)
+            mean = b * (1 + 0.5 * _daily(t)) * (1.0 - 0.4 * _weekend(t))
             sd = math.sqrt(mean) * 2.0
             return mean + rng.gauss(0, sd * extra_sigma), sd
         if f == "latency":
@@ -84,7 +92,8 @@ class _Baseline:
             mean = b * (1 + 0.3 * _daily(t, 11.0))
             return min(100.0, max(0.0, mean + self.state)), 3.8
         if f == "counts":
-            lam = b * (1 + 0.6 * _daily(t)) * (0.5 if _weekend(t) else 1.0)
+            lam = b * (1 + 0.6 * _daily(t)) * (1.0 - 0.5 * _weekend(t))
+            self.state = lam
             v = float(_poisson(rng, lam * extra_sigma if extra_sigma > 1 else lam))
             return v, math.sqrt(max(lam, 0.5))
         if f == "memory":
@@ -112,13 +121,16 @@ def make_series(family: str, kind: str, seed: int, days: float = 14.0, step: flo
         if kind in ("spike", "dip"):
             dur, win = rng.randint(1, 3), 30
         elif kind == "level_shift":
-            dur, win = max(200, slot - (onset - first) % slot - 5), 90  # persists to the slot's end
+            dur, win = n - onset, 90  # a level shift persists: shifts add up
         elif kind == "variance_change":
             dur, win = rng.randint(120, 360), 90
         else:
             dur = rng.randint(240, 600)
             win = dur
-        spec.append((onset, dur, rng.uniform(6, 10) * (1 if rng.random() < 0.5 else -1), win))
+        sign = 1 if rng.random() < 0.5 else -1
+        if kind == "level_shift" and spec:  # shifts add up: alternate so they never saturate at 0
+            sign = -1 if spec[-1][2] > 0 else 1
+        spec.append((onset, dur, rng.uniform(6, 10) * sign, win))
     timestamps: list[float] = []
     values: list[float | None] = []
     t = START
@@ -131,7 +143,7 @@ def make_series(family: str, kind: str, seed: int, days: float = 14.0, step: flo
                 elif kind == "dip":
                     add = -abs(mag)
                 elif kind == "level_shift":
-                    add = mag * 0.6
+                    add += mag * 0.6
                 elif kind == "variance_change":
                     extra = 3.5
                 else:
@@ -140,13 +152,17 @@ def make_series(family: str, kind: str, seed: int, days: float = 14.0, step: flo
         if kind == "dip" and family in ("counts", "queue", "traffic") and add < 0:
             v = max(0.0, v + add * sd) if family != "traffic" else v * 0.35
         elif family == "counts" and add:
-            v = float(_poisson(rng, max(0.0, base.base + add * sd)))
+            v = float(_poisson(rng, max(0.0, base.state + add * sd)))
         elif family == "latency" and add:
             v = v * math.exp(0.3 * add) if kind != "level_shift" else v * math.exp(0.25 * add)
+        elif family == "traffic" and kind == "level_shift" and add:
+            v = v * math.exp(0.08 * add)  # traffic moves by a fraction: x1.3 to x1.6 per shift
         else:
             v = v + add * sd
-        if family in ("cpu",):
+        if family == "cpu":
             v = min(100.0, max(0.0, v))
+        elif family in ("traffic", "queue", "memory"):
+            v = max(0.0, v)
         if irregular and rng.random() < 0.03:
             t += step * rng.randint(2, 10)  # missing points
         timestamps.append(t)

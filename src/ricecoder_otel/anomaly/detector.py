@@ -26,6 +26,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from ricecoder_otel.anomaly.episode import (
@@ -41,11 +42,23 @@ from ricecoder_otel.anomaly.options import DetectorOptions
 _BIN_SECONDS = 1800.0
 _DAY_BINS = 48
 _DAY = 86400.0
-_MAX_ABS = 1e150  # beyond this a value is clamped so arithmetic never overflows
+_MAX_ABS = 1e300  # beyond this a value is clamped so arithmetic never overflows
 _MAX_Z = 1e6
+_WEEK_RATE = 1.0  # day-of-week offsets learn over about one visit of each day
+_RECENT = 5  # points kept to re-anchor the level when a shift is adopted
 
 # Which piece of evidence dominates a point.
 _POINT, _CUSUM, _VAR, _TREND = 0, 1, 2, 3
+
+_ANSCOMBE_ZERO = 2.0 * math.sqrt(0.375)
+
+# How a value is transformed before modelling.
+_RAW, _COUNT, _LOG = 0, 1, 2
+_MODES = {"none": _RAW, "count": _COUNT, "log": _LOG}
+_LOG_MIN = 1e-300
+_LOG_OF_MIN = math.log(_LOG_MIN)
+_log = math.log
+_exp = math.exp
 
 _isfinite = math.isfinite
 _sqrt = math.sqrt
@@ -63,6 +76,28 @@ def to_epoch(timestamp: datetime | float | int) -> float:
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 
 
+def _mean_abs_dev(values: list[float]) -> float:
+    mean = sum(values) / len(values)
+    return sum(abs(v - mean) for v in values) / len(values)
+
+
+def _choose_mode(values: list[float], integer: bool, o: DetectorOptions) -> int:
+    """Pick the scale a series is modelled on from its warm-up values (sorted)."""
+    n = len(values)
+    median = values[n // 2]
+    if (
+        integer
+        and values[0] >= 0.0
+        and median <= o.count_max_median
+        and _mean_abs_dev(values) >= 0.4 * _sqrt(sum(values) / n)
+    ):
+        return _COUNT  # low counts that vary like Poisson counts (not a constant line)
+    low, high = values[n // 10], values[n - 1 - n // 10]
+    if values[0] > 0.0 and high >= o.log_spread * low:
+        return _LOG  # positive with multiplicative spread (latencies, sizes, queue depths)
+    return _RAW
+
+
 class Detector:
     """Scores one series point by point and reports anomaly episodes."""
 
@@ -72,11 +107,9 @@ class Detector:
         "_c0",
         "_c1",
         "_cn",
-        "_count",
+        "_mode",
         "_cp",
         "_day",
-        "_dom",
-        "_dom_run",
         "_dt",
         "_ep_adopted",
         "_ep_dir",
@@ -92,7 +125,8 @@ class Detector:
         "_ep_peak_t",
         "_ep_points",
         "_ep_quiet",
-        "_ep_tail",
+        "_ep_se",
+        "_ep_tails",
         "_floor",
         "_level",
         "_m",
@@ -101,13 +135,19 @@ class Detector:
         "_o",
         "_on_episode",
         "_pending",
+        "_recent",
+        "_rel",
         "_rprev",
+        "_run",
+        "_run_sign",
+        "_run_var",
         "_s",
         "_sv",
         "_svs",
         "_t",
         "_t0",
-        "_tail",
+        "_tail_hi",
+        "_tail_lo",
         "_warm",
         "_week",
         "callback_errors",
@@ -132,18 +172,19 @@ class Detector:
         self._t0 = 0.0
         self._dt = 0.0
         self._warm: list[tuple[float, float]] | None = []
-        self._count = False
+        self._mode = _RAW
+        self._rel = o.rel_floor
         self._floor = o.abs_floor
         self._m = self._mf = self._b = self._bref = 0.0
+        self._recent: array[float] = array("d")
         self._s = self._sv = self._svs = 0.0
         self._cp = self._cn = 0.0
         self._c0 = self._c1 = self._rprev = 0.0
-        self._tail = 0.0
+        self._tail_hi = self._tail_lo = 0.0
         self._level = 0.0
         self._day: array[float] | None = None
         self._week: array[float] | None = None
-        self._dom = -1
-        self._dom_run = 0
+        self._run = self._run_sign = self._run_var = 0
         self._ep_onset: float | None = None
         self._reset_episode()
 
@@ -181,7 +222,7 @@ class Detector:
     def update(self, timestamp: datetime | float | int, value: float | int | None) -> float:
         """Add one point and return its anomaly score in [0, 1]."""
         try:
-            t = timestamp if type(timestamp) is float else to_epoch(timestamp)  # type: ignore[arg-type]
+            t = timestamp if type(timestamp) is float else to_epoch(timestamp)
         except (TypeError, ValueError, OverflowError, OSError):
             self.invalid += 1
             return 0.0
@@ -210,14 +251,20 @@ class Detector:
     # ------------------------------------------------------------------ model
 
     def _transform(self, x: float) -> float:
-        if self._count:
-            return 2.0 * _sqrt(x + 0.375) if x > 0.0 else 1.2247448713915889
+        mode = self._mode
+        if mode == _COUNT:
+            return 2.0 * _sqrt(x + 0.375) if x > 0.0 else _ANSCOMBE_ZERO
+        if mode == _LOG:
+            return _log(x) if x > _LOG_MIN else _LOG_OF_MIN
         return x
 
     def _inverse(self, y: float) -> float:
-        if self._count:
+        mode = self._mode
+        if mode == _COUNT:
             v = 0.25 * y * y - 0.375 if y > 0.0 else 0.0
             return v if v > 0.0 else 0.0
+        if mode == _LOG:
+            return _exp(y if y < 700.0 else 700.0)
         return y
 
     def _seasonal(self, t: float) -> float:
@@ -226,17 +273,17 @@ class Detector:
             return 0.0
         week = self._week
         assert week is not None
-        return day[int((t % _DAY) / _BIN_SECONDS)] + week[int(t // _DAY + 3) % 7]
+        wpos = t / _DAY + 2.5
+        wflo = int(wpos)
+        wf = wpos - wflo
+        return day[int((t % _DAY) / _BIN_SECONDS)] + week[wflo % 7] * (1.0 - wf) + week[(wflo + 1) % 7] * wf
 
     def _scale(self) -> float:
         s = self._s
         f = self._floor
-        rel = self._o.rel_floor * abs(self._m)
+        rel = self._rel * abs(self._m)
         if rel > f:
             f = rel
-        tail = self._tail / self._o.tail_share
-        if tail > f:
-            f = tail
         return s if s > f else f
 
     def _warm_up(self, t: float, x: float) -> float:
@@ -250,11 +297,8 @@ class Detector:
         o = self._o
         values = sorted(v for _, v in warm)
         median = values[len(values) // 2]
-        if o.count_mode is None:
-            self._count = all(v >= 0.0 and v == int(v) for v in values) and median <= o.count_max_median
-        else:
-            self._count = o.count_mode
         integer = all(v == int(v) for v in values)
+        self._mode = _MODES[o.transform] if o.transform is not None else _choose_mode(values, integer, o)
         ys = [self._transform(v) for _, v in warm]
         ys_sorted = sorted(ys)
         my = ys_sorted[len(ys) // 2]
@@ -262,15 +306,20 @@ class Detector:
         mad = dev[len(dev) // 2]
         mean_dev = sum(dev) / len(dev)
         floor = o.abs_floor
-        if self._count:
+        self._rel = o.rel_floor
+        if self._mode == _COUNT:
             floor = max(floor, o.count_floor)
+        elif self._mode == _LOG:
+            floor = max(floor, o.rel_floor)  # relative change is absolute on a log scale
+            self._rel = 0.0
         elif integer:
             floor = max(floor, 0.5)
         self._floor = floor
         self._m = self._mf = self._level = my
+        self._recent = array("d", [my] * _RECENT)
         self._s = max(mad, 0.5 * mean_dev)
         self._svs = self._sv = self._s
-        deltas = sorted(b[0] - a[0] for a, b in zip(warm, warm[1:], strict=False) if b[0] > a[0])
+        deltas = sorted(b[0] - a[0] for a, b in pairwise(warm) if b[0] > a[0])
         self._dt = deltas[len(deltas) // 2] if deltas else 1.0
         self._t0 = warm[0][0]
         self._t = warm[-1][0]
@@ -284,14 +333,16 @@ class Detector:
     def _score_only(self, x: float) -> float:
         if self._warm is not None:
             return 0.0
-        y = self._transform(x) - self._seasonal(self._t)
-        z = abs(y - self._m - self._b) / self._scale()
+        r = self._transform(x) - self._seasonal(self._t) - self._m - self._b
+        tail = (self._tail_hi if r > 0.0 else self._tail_lo) / self._o.tail_share
+        se = self._scale()
+        z = abs(r) / (tail if tail > se else se)
         if z > _MAX_Z:
             z = _MAX_Z
         th = self._o.threshold
         return z * z / (z * z + th * th)
 
-    def _step(self, t: float, x: float) -> float:  # noqa: C901 - one hot path, kept inline for speed
+    def _step(self, t: float, x: float) -> float:
         o = self._o
         dt = t - self._t
         typical = self._dt
@@ -305,18 +356,26 @@ class Detector:
         self._n += 1
 
         # transform and deseasonalise
-        if self._count:
-            xt = 2.0 * _sqrt(x + 0.375) if x > 0.0 else 1.2247448713915889
-        else:
+        mode = self._mode
+        if mode == _RAW:
             xt = x
+        elif mode == _COUNT:
+            xt = 2.0 * _sqrt(x + 0.375) if x > 0.0 else _ANSCOMBE_ZERO
+        else:
+            xt = _log(x) if x > _LOG_MIN else _LOG_OF_MIN
         day = self._day
         season = 0.0
         if day is not None:
             week = self._week
             assert week is not None
             dbin = int((t % _DAY) / _BIN_SECONDS)
-            wbin = int(t // _DAY + 3) % 7
-            season = day[dbin] + week[wbin]
+            # day-of-week offsets, interpolated between day centres so there is no step at midnight
+            wpos = t / _DAY + 2.5
+            wflo = int(wpos)
+            wf = wpos - wflo
+            w0 = wflo % 7
+            w1 = (wflo + 1) % 7
+            season = day[dbin] + week[w0] * (1.0 - wf) + week[w1] * wf
         y = xt - season
 
         # scale with floors
@@ -324,18 +383,18 @@ class Detector:
         b = self._b
         s = self._s
         f = self._floor
-        rel = o.rel_floor * (m if m > 0.0 else -m)
+        rel = self._rel * (m if m > 0.0 else -m)
         if rel > f:
             f = rel
-        tail = self._tail / o.tail_share
-        if tail > f:
-            f = tail
         se = s if s > f else f
 
         pred = m + b
         r = y - pred
         ar = r if r > 0.0 else -r
-        zp = r / se
+        # point evidence is judged against recent outliers on the same side (heavy tails)
+        tail = (self._tail_hi if r > 0.0 else self._tail_lo) / o.tail_share
+        zr = r / se
+        zp = r / tail if tail > se else zr
         if zp > _MAX_Z:
             zp = _MAX_Z
         elif zp < -_MAX_Z:
@@ -348,7 +407,11 @@ class Detector:
         rho = self._c1 / c0 if c0 > 0.0 else 0.0
         if rho > 0.98:
             rho = 0.98
-        zc_in = zp * _sqrt((1.0 - rho) / (1.0 + rho)) if rho > 0.0 else zp
+        if zr > _MAX_Z:
+            zr = _MAX_Z
+        elif zr < -_MAX_Z:
+            zr = -_MAX_Z
+        zc_in = zr * _sqrt((1.0 - rho) / (1.0 + rho)) if rho > 0.0 else zr
         if zc_in > 4.0:
             zc_in = 4.0
         elif zc_in < -4.0:
@@ -368,7 +431,7 @@ class Detector:
         dv = y - mf
         if dv < 0.0:
             dv = -dv
-        cap = 10.0 * (self._svs if self._svs > f else f)
+        cap = 6.0 * (self._svs if self._svs > f else f)
         if dv > cap:
             dv = cap
         sv = self._sv + o.variance_alpha * (dv - self._sv)
@@ -401,20 +464,27 @@ class Detector:
             rc = -hub
         n = self._n
         un = rc / se
-        sa = o.scale_alpha
-        self._c0 = c0 + sa * (un * un - c0)
-        self._c1 += sa * (un * self._rprev - self._c1)
+        self._c0 = c0 + o.scale_alpha * (un * un - c0)
+        self._c1 += o.scale_alpha * (un * self._rprev - self._c1)
         self._rprev = un
         la = o.level_alpha
         m_new = pred + la * rc
-        b = 0.99 * b + o.slope_alpha * (m_new - m - b)
+        b = 0.999 * b + o.slope_alpha * (m_new - m - b)
         self._m = m_new
         self._b = b
         ca = 4.0 * se
         self._s = s + o.scale_alpha * ((ar if ar < ca else ca) - s)
-        self._svs = svs + o.scale_alpha * (dv - svs)
-        self._mf = mf + o.fast_alpha * (y - mf)
-        self._tail *= o.tail_decay
+        self._svs = svs + o.variance_slow_alpha * (dv - svs)
+        dm = y - mf
+        if dm > cap:
+            dm = cap
+        elif dm < -cap:
+            dm = -cap
+        self._mf = mf + o.fast_alpha * dm
+        recent = self._recent
+        recent[n % _RECENT] = y
+        self._tail_hi *= o.tail_decay
+        self._tail_lo *= o.tail_decay
 
         if day is not None:
             level = self._level
@@ -426,23 +496,28 @@ class Detector:
             self._level = level + ga * (rc + pred - level)
             resid = xt - level
             clip = 3.0 * se
-            dd = resid - wk[wbin] - day[dbin]
+            weekly = wk[w0] * (1.0 - wf) + wk[w1] * wf
+            dd = resid - weekly - day[dbin]
             dd = dd if dd < clip else clip
             if dd < -clip:
                 dd = -clip
             day[dbin] += (typical / (4.0 * _BIN_SECONDS)) * dd
-            dw = resid - day[dbin] - wk[wbin]
+            dw = resid - day[dbin] - weekly
             dw = dw if dw < clip else clip
             if dw < -clip:
                 dw = -clip
-            wk[wbin] += (typical / _DAY) * dw
+            gw = _WEEK_RATE * typical / _DAY * dw
+            wk[w0] += gw * (1.0 - wf)
+            wk[w1] += gw * wf
 
         # episodes
+        if n < o.warmup:
+            return 0.0
         if self._ep_onset is None:
-            if score >= o.open_score and n >= o.warmup:
-                self._open(t, x, xt, season, pred, se, score, dom, zp)
+            if score >= o.open_score:
+                self._open(t, x, xt, season, pred, se, score, dom, zp, zv)
             return score
-        self._in_episode(t, x, xt, season, pred, se, score, dom, zp)
+        self._in_episode(t, x, xt, season, pred, se, score, dom, zp, zv)
         return score
 
     # ------------------------------------------------------------------ episodes
@@ -452,6 +527,7 @@ class Detector:
         self._ep_last = 0.0
         self._ep_peak = 0.0
         self._ep_peak_r = 0.0
+        self._ep_se = 0.0
         self._ep_peak_t = 0.0
         self._ep_kind = SPIKE
         self._ep_dir = 1
@@ -462,9 +538,8 @@ class Detector:
         self._ep_points = 0
         self._ep_quiet = 0
         self._ep_adopted = False
-        self._ep_tail = 0.0
-        self._dom = -1
-        self._dom_run = 0
+        self._ep_tails = (0.0, 0.0)
+        self._run = self._run_sign = self._run_var = 0
 
     def _kind_of(self, dom: int, zp: float) -> str:
         if dom == _POINT:
@@ -483,6 +558,7 @@ class Detector:
         y = pred + season
         self._ep_peak = score
         self._ep_peak_r = abs(x_t - pred - season)
+        self._ep_se = se
         self._ep_peak_t = t
         self._ep_observed = x
         self._ep_expected = inv(y)
@@ -501,22 +577,23 @@ class Detector:
 
     def _open(
         self, t: float, x: float, xt: float, season: float, pred: float, se: float,
-        score: float, dom: int, zp: float,
+        score: float, dom: int, zp: float, zv: float,
     ) -> None:
         self._ep_onset = t
         self._ep_last = t
         self._ep_points = 1
         self._ep_quiet = 0
         self._ep_adopted = False
-        self._ep_tail = self._tail
-        self._dom = dom
-        self._dom_run = 1
+        self._ep_tails = (self._tail_hi, self._tail_lo)
+        self._run = 1
+        self._run_sign = 1 if zp >= 0.0 else -1
+        self._run_var = 1 if zv >= 0.5 * self._o.threshold else 0
         self._mark_peak(t, x, xt, season, pred, se, score, dom, zp)
         self._emit(None)
 
     def _in_episode(
         self, t: float, x: float, xt: float, season: float, pred: float, se: float,
-        score: float, dom: int, zp: float,
+        score: float, dom: int, zp: float, zv: float,
     ) -> None:
         o = self._o
         self._ep_points += 1
@@ -532,31 +609,42 @@ class Detector:
             if self._ep_quiet >= o.cooldown:
                 self._close(self._ep_last)
                 return
-        # persistence of the same evidence: adopt it as the new normal
-        same = dom == self._dom and (dom != _POINT or (zp >= 0.0) == (self._ep_dir >= 0))
-        if score >= o.close_score and same:
-            self._dom_run += 1
-        else:
-            self._dom = dom
-            self._dom_run = 1 if score >= o.close_score else 0
-        if self._dom_run >= o.adopt_after:
-            self._adopt(dom, zp)
+        # persistent evidence is adopted as the new normal: consistent sign -> level shift,
+        # raised spread -> variance change, drift against the adopted trend -> trend
+        if score < o.close_score:
+            self._run = self._run_sign = self._run_var = 0
+            return
+        self._run += 1
+        self._run_sign += 1 if zp >= 0.0 else -1
+        if zv >= 0.5 * o.threshold:
+            self._run_var += 1
+        run = self._run
+        if run >= o.adopt_after:
+            if dom == _TREND:
+                self._adopt(_TREND)
+            elif 4 * abs(self._run_sign) >= 3 * run:
+                self._adopt(_POINT)
+            elif 2 * self._run_var >= run:
+                self._adopt(_VAR)
+            self._run = self._run_sign = self._run_var = 0
 
-    def _adopt(self, dom: int, zp: float) -> None:
+    def _adopt(self, dom: int) -> None:
         first = not self._ep_adopted
         if dom in (_POINT, _CUSUM):
-            shift = self._mf - self._m
-            self._m = self._mf
+            new_level = sorted(self._recent)[_RECENT // 2]  # median of the last points
+            shift = new_level - self._m
+            self._m = self._mf = new_level
+            self._sv = self._svs
             self._level += shift
             self._cp = self._cn = 0.0
-            self._tail = self._ep_tail
+            self._tail_hi, self._tail_lo = self._ep_tails
             kind = LEVEL_SHIFT
             direction = 1 if shift >= 0.0 else -1
         elif dom == _VAR:
             ratio = self._sv / (self._svs if self._svs > 0.0 else 1.0)
             self._svs = self._sv
             self._s *= ratio if ratio > 1.0 else 1.0
-            self._tail = self._ep_tail
+            self._tail_hi, self._tail_lo = self._ep_tails
             kind = VARIANCE_CHANGE
             direction = 1
         else:
@@ -567,11 +655,16 @@ class Detector:
             self._ep_kind = kind
             self._ep_dir = direction
             self._ep_adopted = True
-        self._dom_run = 0
 
     def _close(self, end: float) -> None:
-        if not self._ep_adopted and self._ep_kind in (SPIKE, DIP) and self._ep_peak_r > self._tail:
-            self._tail = self._ep_peak_r  # a repeat of this size is less surprising for a while
+        if not self._ep_adopted and self._ep_kind in (SPIKE, DIP):
+            # a repeat of this size is less surprising for a while (heavy tails, intermittent
+            # series); capped so one absurd value cannot blind the detector
+            peak = min(self._ep_peak_r, 2.0 * self._o.threshold * self._ep_se)
+            if self._ep_kind == SPIKE:
+                self._tail_hi = max(self._tail_hi, peak)
+            else:
+                self._tail_lo = max(self._tail_lo, peak)
         self._emit(end)
         self._reset_episode()
 

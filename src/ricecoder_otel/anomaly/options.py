@@ -28,6 +28,7 @@ class DetectorOptions:
     fast_alpha: float = 0.3
     variance_alpha: float = 0.1
     variance_ratio: float = 3.0
+    variance_slow_alpha: float = 0.005
     slope_alpha: float = 0.01
     trend_sigmas: float = 6.0
     cusum_k: float = 1.0
@@ -40,7 +41,8 @@ class DetectorOptions:
     count_max_median: float = 50.0
     gap_factor: float = 8.0
     seasonal: bool = True
-    count_mode: bool | None = None
+    transform: str | None = None
+    log_spread: float = 1.5
     history: int = 8
     on_episode: Callable[[Episode], None] | None = None
 
@@ -50,7 +52,7 @@ class DetectorOptions:
             problems.append("threshold: must be > 0")
         if not 0 < self.close_score <= self.open_score < 1:
             problems.append("close_score/open_score: need 0 < close_score <= open_score < 1")
-        for name in ("level_alpha", "scale_alpha", "fast_alpha", "variance_alpha", "slope_alpha"):
+        for name in ("level_alpha", "scale_alpha", "fast_alpha", "variance_alpha", "variance_slow_alpha", "slope_alpha"):
             value = getattr(self, name)
             if not 0 < value <= 1:
                 problems.append(f"{name}: must be in (0, 1], got {value!r}")
@@ -59,6 +61,8 @@ class DetectorOptions:
         for name in ("cooldown", "warmup", "adopt_after", "history"):
             if getattr(self, name) < 1:
                 problems.append(f"{name}: must be >= 1")
+        if self.transform not in (None, "none", "count", "log"):
+            problems.append(f"transform: expected none, count or log, got {self.transform!r}")
         if self.variance_ratio <= 1:
             problems.append("variance_ratio: must be > 1")
         if problems:

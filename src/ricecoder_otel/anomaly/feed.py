@@ -1,0 +1,150 @@
+"""Feed the anomaly monitor from the metrics pipeline.
+
+A metric exporter on its own periodic reader (delta temporality) turns every
+collection interval into one point per watched series:
+
+- ``http.server.request.duration{route}``: mean latency of the route in the
+  interval (seconds), with the slowest exemplar's trace id;
+- ``http.server.error_rate{route}``: errors / requests of the route;
+- ``process.cpu.utilization`` and ``process.memory.usage`` (from the
+  system-metrics instrumentation);
+- every metric named in ``anomaly.metrics``: gauges by value, sums as a rate
+  per second, histograms by their mean.
+
+Series keys include the identifying attributes (``name{k=v,...}``) so each
+route or label set has its own detector.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from opentelemetry.sdk.metrics import Counter, Histogram, ObservableCounter, ObservableUpDownCounter, UpDownCounter
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    Gauge,
+    HistogramDataPoint,
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+    NumberDataPoint,
+    Sum,
+)
+from opentelemetry.sdk.metrics.export import Histogram as HistogramData
+
+from ricecoder_otel.anomaly.monitor import AnomalyMonitor
+from ricecoder_otel.guard import report_once
+from ricecoder_otel.metrics.red_processor import DURATION_METRIC, ERRORS_METRIC
+
+ERROR_RATE_SERIES = "http.server.error_rate"
+PROCESS_SERIES = {
+    "process.cpu.utilization": "process.cpu.utilization",
+    "process.runtime.cpython.cpu.utilization": "process.cpu.utilization",
+    "process.memory.usage": "process.memory.usage",
+}
+
+_DELTA: dict[type, AggregationTemporality] = {
+    Counter: AggregationTemporality.DELTA,
+    UpDownCounter: AggregationTemporality.CUMULATIVE,
+    Histogram: AggregationTemporality.DELTA,
+    ObservableCounter: AggregationTemporality.DELTA,
+    ObservableUpDownCounter: AggregationTemporality.CUMULATIVE,
+}
+
+
+def series_key(name: str, attributes: Any, keys: Sequence[str] | None = None) -> str:
+    items = sorted((k, v) for k, v in dict(attributes or {}).items() if keys is None or k in keys)
+    return name if not items else name + "{" + ",".join(f"{k}={v}" for k, v in items) + "}"
+
+
+def _slowest_trace_id(point: HistogramDataPoint) -> str | None:
+    exemplars = [e for e in point.exemplars or () if e.trace_id]
+    if not exemplars:
+        return None
+    slowest = max(exemplars, key=lambda e: e.value)
+    return f"{slowest.trace_id:032x}"
+
+
+class AnomalyFeedExporter(MetricExporter):
+    """Turns each (delta) collection into monitor points; never fails the reader."""
+
+    def __init__(
+        self,
+        monitor: AnomalyMonitor,
+        watched: Iterable[str] = (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(preferred_temporality=_DELTA)
+        self._monitor = monitor
+        self._watched = frozenset(watched)
+        self._clock = clock
+        self._last_export: float | None = None
+
+    def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
+        try:
+            self._feed(metrics_data)
+        except Exception as error:  # a bad point must not stop the metrics pipeline
+            report_once("anomaly", "could not feed the detectors: %s", type(error).__name__)
+        return MetricExportResult.SUCCESS
+
+    def _feed(self, metrics_data: MetricsData) -> None:
+        now = self._clock()
+        interval = now - self._last_export if self._last_export is not None else None
+        self._last_export = now
+        requests: dict[str, tuple[int, str | None]] = {}
+        errors: dict[str, float] = {}
+        for resource_metrics in metrics_data.resource_metrics:
+            for scope_metrics in resource_metrics.scope_metrics:
+                for metric in scope_metrics.metrics:
+                    data = metric.data
+                    if metric.name == DURATION_METRIC and isinstance(data, HistogramData):
+                        for point in data.data_points:
+                            if point.count:
+                                route = series_key(DURATION_METRIC, point.attributes, ("http.route",))
+                                trace_id = _slowest_trace_id(point)
+                                self._monitor.observe(route, point.sum / point.count, now, trace_id)
+                                seen, _ = requests.get(route, (0, None))
+                                requests[route] = (seen + point.count, trace_id)
+                    elif metric.name == ERRORS_METRIC and isinstance(data, Sum):
+                        for number in data.data_points:
+                            route = series_key(DURATION_METRIC, number.attributes, ("http.route",))
+                            errors[route] = errors.get(route, 0.0) + float(number.value)
+                    elif metric.name in PROCESS_SERIES and isinstance(data, Gauge | Sum):
+                        self._feed_numbers(PROCESS_SERIES[metric.name], data, interval, now, by_attributes=False)
+                    elif metric.name in self._watched:
+                        self._feed_watched(metric.name, data, interval, now)
+        for route, (count, trace_id) in requests.items():
+            rate_key = ERROR_RATE_SERIES + route[len(DURATION_METRIC):]
+            self._monitor.observe(rate_key, errors.get(route, 0.0) / count, now, trace_id)
+
+    def _feed_watched(self, name: str, data: Any, interval: float | None, now: float) -> None:
+        if isinstance(data, HistogramData):
+            for point in data.data_points:
+                if point.count:
+                    self._monitor.observe(series_key(name, point.attributes), point.sum / point.count, now)
+        elif isinstance(data, Gauge | Sum):
+            self._feed_numbers(name, data, interval, now, by_attributes=True)
+
+    def _feed_numbers(
+        self, name: str, data: Gauge | Sum, interval: float | None, now: float, *, by_attributes: bool
+    ) -> None:
+        points: list[NumberDataPoint] = list(data.data_points)
+        if not by_attributes:
+            # One process-wide series: the sum over attribute sets (e.g. memory usage by type is not split).
+            total = sum(float(p.value) for p in points)
+            points = [NumberDataPoint({}, 0, 0, total)] if points else []
+        for point in points:
+            value = float(point.value)
+            if isinstance(data, Sum) and data.is_monotonic:
+                if interval is None or interval <= 0:
+                    continue  # the first delta has no known duration
+                value /= interval
+            self._monitor.observe(series_key(name, point.attributes), value, now)
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        return None
