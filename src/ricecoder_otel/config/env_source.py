@@ -4,6 +4,11 @@
 underscore nests, names are case-insensitive. Lists take JSON (``["a","b"]``) or
 comma-separated values, mappings and rule lists take JSON. Scalars stay strings and the model
 converts them, so a bad value is reported like any other, naming the variable.
+
+A variable is configuration when its name has a double underscore or names a top-level key
+(``RICECODER_SERVICE_NAME``). Other ``RICECODER_*`` names (``RICECODER_CONFIG_FILE``, tool
+settings such as ``RICECODER_CACHE_DIR``) are not, and are left alone: treating them as typos
+would reject every configuration in a shell that sets them.
 """
 
 from __future__ import annotations
@@ -14,18 +19,17 @@ from dataclasses import dataclass, field
 from typing import Any, get_origin
 
 from ricecoder_otel.config.errors import ConfigProblem
+from ricecoder_otel.config.model import MonitoringConfig
 from ricecoder_otel.config.paths import (
     ENV_PREFIX,
     ENV_SEPARATOR,
     format_path,
     is_model,
     is_optional,
+    model_keys,
     type_at,
     unwrap,
 )
-
-NOT_CONFIG_VARIABLES: frozenset[str] = frozenset({"RICECODER_CONFIG_FILE"})
-"""``RICECODER_*`` variables that are not config values (they are read elsewhere)."""
 
 SHORTHAND_VARIABLES: dict[str, tuple[str, ...]] = {
     "RICECODER_STORE_DSN": ("store", "location"),
@@ -50,7 +54,7 @@ def read_env(env: Mapping[str, str]) -> EnvOverrides:
             _assign(out.data, loc, env[var].strip())
             out.sources[loc] = var
     for var in sorted(env):
-        if not var.upper().startswith(ENV_PREFIX) or var.upper() in NOT_CONFIG_VARIABLES | SHORTHAND_VARIABLES.keys():
+        if not _is_config_variable(var):
             continue
         loc = tuple(part.lower() for part in var[len(ENV_PREFIX) :].split(ENV_SEPARATOR))
         if not all(loc):
@@ -80,6 +84,14 @@ def read_env(env: Mapping[str, str]) -> EnvOverrides:
         _assign(out.data, loc, value)
         out.sources[loc] = var
     return out
+
+
+def _is_config_variable(var: str) -> bool:
+    name = var.upper()
+    if not name.startswith(ENV_PREFIX) or name in SHORTHAND_VARIABLES:
+        return False
+    rest = name[len(ENV_PREFIX) :]
+    return ENV_SEPARATOR in rest or rest.lower() in model_keys(MonitoringConfig)
 
 
 def _inside_list(loc: tuple[str, ...]) -> bool:

@@ -123,8 +123,26 @@ def test_empty_value_clears_an_optional_setting(tmp_path: Path) -> None:
     assert load_config(path, env={"RICECODER_ERROR_TRACKING__ENVIRONMENT": ""}).error_tracking.environment is None
 
 
-def test_unrelated_variables_are_ignored() -> None:
-    load_config(env={"RICECODER_CONFIG_FILE": "", "PATH": "/bin", "OTEL_TRACES_EXPORTER": "otlp"})
+def test_variables_that_are_not_settings_are_ignored() -> None:
+    env = {
+        "RICECODER_CONFIG_FILE": "",
+        "RICECODER_CACHE_DIR": "/tmp/cache",
+        "RICECODER_VENV": "/opt/venv",
+        "PATH": "/bin",
+        "OTEL_TRACES_EXPORTER": "otlp",
+    }
+    assert load_config(env=env) == load_config(env={})
+
+
+def test_top_level_keys_and_whole_sections_as_variables() -> None:
+    env = {"RICECODER_ENABLED": "false", "RICECODER_DASHBOARDS": '{"port": 8080}', "RICECODER_METRICS": "x"}
+    assert problems(env=env) == [
+        'RICECODER_METRICS: metrics: expected a JSON object like {"key": "value"} '
+        "(invalid JSON at column 1: Expecting value)"
+    ]
+    del env["RICECODER_METRICS"]
+    config = load_config(env=env)
+    assert config.enabled is False and config.dashboards.port == 8080
 
 
 # problems -----------------------------------------------------------------------------------
