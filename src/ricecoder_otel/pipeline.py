@@ -41,6 +41,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 from ricecoder_otel._version import __version__
+from ricecoder_otel.anomaly.feed import AnomalyFeedExporter
+from ricecoder_otel.anomaly.monitor import AnomalyMonitor
+from ricecoder_otel.anomaly.otel import AnomalyTelemetry
 from ricecoder_otel.config import ConfigError, MonitoringConfig, load_config
 from ricecoder_otel.defaults import apply_env_defaults
 from ricecoder_otel.export import CountingBatchLogRecordProcessor, CountingBatchSpanProcessor
@@ -69,6 +72,7 @@ class Pipeline:
     limiter: CardinalityLimiter
     red: RedMetricsProcessor
     exporter_names: dict[str, list[str]]
+    anomaly: AnomalyParts | None = None
     config_path: Path | None = None
     watcher: Any = None
     _listeners: list[ConfigListener] = field(default_factory=list)
@@ -83,6 +87,8 @@ class Pipeline:
 
         self.limiter.set_limit(new.metrics.cardinality_limit)
         self.red.enabled = new.metrics.enabled and new.metrics.red_metrics
+        if self.anomaly is not None:
+            self.anomaly.feed.update(new.anomaly.enabled, new.anomaly.metrics)
         self.config = new
         changed = diff_configs(old, new)
         self.logger_provider.get_logger("ricecoder_otel.config", __version__).emit(
@@ -167,11 +173,36 @@ def _configure_store(config: MonitoringConfig) -> None:
     set_default_store(config.store.location, retention=retention)
 
 
+@dataclass
+class AnomalyParts:
+    monitor: AnomalyMonitor
+    feed: AnomalyFeedExporter
+    reader: PeriodicExportingMetricReader
+    telemetry: AnomalyTelemetry | None = None
+
+
+def _anomaly_parts(config: MonitoringConfig) -> AnomalyParts:
+    """The monitor and its own delta reader, fed at the metrics export interval."""
+    monitor = AnomalyMonitor()
+    feed = AnomalyFeedExporter(monitor, config.anomaly.metrics)
+    feed.update(config.anomaly.enabled, config.anomaly.metrics)
+    reader = PeriodicExportingMetricReader(feed, export_interval_millis=_interval_ms(config))
+    return AnomalyParts(monitor, feed, reader)
+
+
+def _interval_ms(config: MonitoringConfig) -> float:
+    configured = os.environ.get("OTEL_METRIC_EXPORT_INTERVAL")
+    if configured:
+        try:
+            return float(configured)
+        except ValueError:
+            report_once("metrics", "OTEL_METRIC_EXPORT_INTERVAL=%r is not a number of milliseconds", configured)
+    return config.metrics.export_interval.total_seconds() * 1000
+
+
 def _metric_readers(config: MonitoringConfig, names: list[str]) -> list[MetricReader]:
     _, metric_exporters, _ = _import_exporters([], names, [])
-    interval_ms = None
-    if not os.environ.get("OTEL_METRIC_EXPORT_INTERVAL"):
-        interval_ms = config.metrics.export_interval.total_seconds() * 1000
+    interval_ms = _interval_ms(config)
     readers: list[MetricReader] = []
     for exporter_class in metric_exporters.values():
         if issubclass(exporter_class, MetricReader):
@@ -197,9 +228,10 @@ def build_pipeline(
     names = {signal: _get_exporter_names(signal) for signal in ("traces", "metrics", "logs")}
     span_exporters, _, log_exporters = _import_exporters(names["traces"], [], names["logs"])
 
+    anomaly = _anomaly_parts(config)
     meter_provider = MeterProvider(
         resource=resource,
-        metric_readers=_metric_readers(config, names["metrics"]),
+        metric_readers=[*_metric_readers(config, names["metrics"]), anomaly.reader],
         views=default_views(),
     )
     limiter = CardinalityLimiter(
@@ -230,6 +262,9 @@ def build_pipeline(
         logger_provider.add_log_record_processor(CountingBatchLogRecordProcessor(log_exporter()))
 
     install_self_metrics(meter_provider.get_meter("ricecoder_otel.self", __version__))
+    anomaly.telemetry = AnomalyTelemetry(
+        anomaly.monitor, logger_provider=logger_provider, meter_provider=meter_provider
+    )
 
     pipeline = Pipeline(
         config=config,
@@ -240,6 +275,7 @@ def build_pipeline(
         limiter=limiter,
         red=red,
         exporter_names=names,
+        anomaly=anomaly,
         config_path=config_path or config_file_from_env(),
     )
     if set_global:

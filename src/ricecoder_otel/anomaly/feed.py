@@ -78,11 +78,18 @@ class AnomalyFeedExporter(MetricExporter):
     ) -> None:
         super().__init__(preferred_temporality=_DELTA)
         self._monitor = monitor
-        self._watched = frozenset(watched)
         self._clock = clock
         self._last_export: float | None = None
+        self.update(True, watched)
+
+    def update(self, enabled: bool, watched: Iterable[str]) -> None:
+        """Apply a config change: switch feeding on or off, change the extra watched metrics."""
+        self.enabled = enabled
+        self._watched = frozenset(watched)
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
+        if not self.enabled:
+            return MetricExportResult.SUCCESS
         try:
             self._feed(metrics_data)
         except Exception as error:  # a bad point must not stop the metrics pipeline

@@ -1,0 +1,67 @@
+"""Per-route latency and error rate from the RED metrics feed the anomaly detectors."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from ricecoder_otel.anomaly.otel import EVENT_NAME
+from ricecoder_otel.config import MonitoringConfig
+from ricecoder_otel.pipeline import Pipeline, build_pipeline
+from ricecoder_otel.store import set_default_store
+
+
+def _window(pipeline: Pipeline, start_ns: int, latencies_s: list[float], failures: int = 0) -> set[str]:
+    tracer = pipeline.tracer_provider.get_tracer("test")
+    trace_ids = set()
+    for n, latency in enumerate(latencies_s):
+        span = tracer.start_span("GET /orders", kind=SpanKind.SERVER, start_time=start_ns)
+        span.set_attribute("http.route", "/orders")
+        span.set_attribute("http.request.method", "GET")
+        span.set_attribute("http.response.status_code", 500 if n < failures else 200)
+        if n < failures:
+            span.set_status(Status(StatusCode.ERROR))
+        trace_ids.add(f"{span.get_span_context().trace_id:032x}")
+        span.end(end_time=start_ns + int(latency * 1e9))
+    return trace_ids
+
+
+def test_a_latency_spike_on_a_route_becomes_one_anomaly_event_with_an_exemplar(clean_env: Path) -> None:
+    import os
+
+    os.environ.update(OTEL_TRACES_EXPORTER="none", OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="none")
+    pipeline = build_pipeline(MonitoringConfig(), set_global=False)
+    logs = InMemoryLogRecordExporter()
+    pipeline.logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
+    assert pipeline.anomaly is not None
+    now = [1_700_000_000.0]
+    pipeline.anomaly.feed._clock = lambda: now[0]
+    rng = random.Random(3)
+    try:
+        for _ in range(120):  # 20 minutes of healthy 10-second windows
+            now[0] += 10
+            _window(pipeline, int(now[0] * 1e9), [rng.lognormvariate(-3.0, 0.2) for _ in range(8)])
+            pipeline.force_flush()
+        slow_traces: set[str] = set()
+        for _ in range(3):  # the route slows down twentyfold
+            now[0] += 10
+            slow_traces |= _window(pipeline, int(now[0] * 1e9), [rng.uniform(0.9, 1.1) for _ in range(8)])
+            pipeline.force_flush()
+    finally:
+        pipeline.shutdown()
+        set_default_store(None)
+
+    events = [r.log_record for r in logs.get_finished_logs() if r.log_record.event_name == EVENT_NAME]
+    latency_events = [
+        e for e in events if e.attributes["ricecoder.anomaly.series"] == "http.server.request.duration{http.route=/orders}"
+    ]
+    assert len(latency_events) == 1, [e.body for e in events]
+    event = latency_events[0]
+    assert event.attributes["ricecoder.anomaly.observed"] > event.attributes["ricecoder.anomaly.expected_high"]
+    assert event.attributes["ricecoder.anomaly.exemplar.trace_id"] in slow_traces
+    scores = pipeline.anomaly.monitor.scores()
+    assert scores["http.server.request.duration{http.route=/orders}"] > 0.5
+    assert "http.server.error_rate{http.route=/orders}" in scores
