@@ -18,6 +18,7 @@ from ricecoder_otel.config.model import (
     StoreConfig,
 )
 from ricecoder_otel.config.secrets import mask_secrets, redact_dsn
+from ricecoder_otel.config.watcher import ConfigWatcher, diff_configs
 
 __all__ = [
     "AlertRule",
@@ -27,6 +28,7 @@ __all__ = [
     "ComplianceConfig",
     "ConfigError",
     "ConfigProblem",
+    "ConfigWatcher",
     "DashboardsConfig",
     "Duration",
     "ErrorTrackingConfig",
@@ -36,6 +38,7 @@ __all__ = [
     "PositiveDuration",
     "RedactionConfig",
     "StoreConfig",
+    "diff_configs",
     "format_duration",
     "load_config",
     "mask_secrets",
