@@ -293,10 +293,6 @@ def _start_watcher(pipeline: Pipeline) -> None:
         return
     from ricecoder_otel.config.watcher import ConfigWatcher
 
-    def rejected(error: ConfigError) -> None:
-        _logger.warning("ricecoder-otel: config change rejected, the running config stays:\n%s", error)
-
-    pipeline.watcher = ConfigWatcher(
-        pipeline.config_path, on_change=pipeline.apply, on_error=rejected, initial=pipeline.config
-    )
+    # The watcher itself logs one warning listing every problem of a rejected change.
+    pipeline.watcher = ConfigWatcher(pipeline.config_path, on_change=pipeline.apply, initial=pipeline.config)
     pipeline.watcher.start()
