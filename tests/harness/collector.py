@@ -209,9 +209,9 @@ def read_requests(path: Path) -> list[dict[str, Any]]:
     files = sorted(path.parent.glob(f"{path.stem}*{path.suffix}")) if path.parent.is_dir() else []
     requests: list[dict[str, Any]] = []
     for file in files:
-        for line in file.read_text(errors="replace").splitlines():
-            if line.strip():
-                requests.append(json.loads(line))
+        # The exporter writes through a buffer: a last line without its newline is still being written.
+        complete, _, _ = file.read_text(errors="replace").rpartition("\n")
+        requests.extend(json.loads(line) for line in complete.splitlines() if line.strip())
     return requests
 
 
