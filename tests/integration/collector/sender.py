@@ -62,14 +62,16 @@ def main() -> None:
     tracer_provider = TracerProvider(resource=resource)
     # Small batches: the spans of one trace reach the collector in several requests.
     tracer_provider.add_span_processor(
-        BatchSpanProcessor(span_exporter, max_export_batch_size=4, schedule_delay_millis=100)  # type: ignore[arg-type]
+        BatchSpanProcessor(span_exporter, max_queue_size=1_000_000, max_export_batch_size=4, schedule_delay_millis=100)  # type: ignore[arg-type]
     )
     meter_provider = MeterProvider(
         resource=resource,
         metric_readers=[PeriodicExportingMetricReader(metric_exporter, export_interval_millis=500)],  # type: ignore[arg-type]
     )
     logger_provider = LoggerProvider(resource=resource)
-    logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter, schedule_delay_millis=100))  # type: ignore[arg-type]
+    logger_provider.add_log_record_processor(
+        BatchLogRecordProcessor(log_exporter, max_queue_size=1_000_000, schedule_delay_millis=100)
+    )  # type: ignore[arg-type]
 
     tracer = tracer_provider.get_tracer("collector-e2e")
     logger = logger_provider.get_logger("collector-e2e")
