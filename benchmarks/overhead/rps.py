@@ -42,8 +42,12 @@ LOCAL = {
 }
 CONFIGURATIONS: dict[str, tuple[bool, dict[str, str]]] = {
     "uninstrumented": (False, {}),
-    "opentelemetry-distro": (True, {"OTEL_PYTHON_DISTRO": "distro", "OTEL_PYTHON_CONFIGURATOR": "configurator", **LOCAL}),
-    "ricecoder-otel": (True, {"OTEL_PYTHON_DISTRO": "ricecoder_otel", "OTEL_PYTHON_CONFIGURATOR": "ricecoder_otel", **LOCAL}),
+    "opentelemetry-distro": (
+        True, {"OTEL_PYTHON_DISTRO": "distro", "OTEL_PYTHON_CONFIGURATOR": "configurator", **LOCAL}
+    ),
+    "ricecoder-otel": (
+        True, {"OTEL_PYTHON_DISTRO": "ricecoder_otel", "OTEL_PYTHON_CONFIGURATOR": "ricecoder_otel", **LOCAL}
+    ),
 }
 
 

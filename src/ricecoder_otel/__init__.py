@@ -87,7 +87,7 @@ def configure(
     return pipeline
 
 
-def _instrument_defaults(pipeline: "Pipeline", instrument_logging: bool) -> None:
+def _instrument_defaults(pipeline: Pipeline, instrument_logging: bool) -> None:
     """What ``opentelemetry-instrument`` would load through instrumentor entry points."""
     metrics = pipeline.config.metrics
     if metrics.enabled and metrics.system_metrics:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness.shop import drive, start_shop
-
 from ricecoder_otel.cli._util import free_port
 from ricecoder_otel.store import open_store
+from tests.harness.shop import drive, start_shop
 
 
 def _server_spans(store_path: Path) -> list[object]:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tests.harness.shop import BIN, drive, start_shop
-
 from ricecoder_otel.cli._util import free_port
 from ricecoder_otel.store import open_store
+from tests.harness.shop import BIN, drive, start_shop
 
 
 def test_gunicorn_workers_each_export_their_spans(tmp_path: Path) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness.shop import drive, start_shop
-
 from ricecoder_otel.store import open_store
+from tests.harness.shop import drive, start_shop
 
 
 def test_all_three_signals_land_in_the_embedded_store(tmp_path: Path) -> None:
