@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ricecoder_otel.collector.probe import GRPC, HTTP, SIGNALS, EndpointError, Finding, Target, diagnose, target_for
+from ricecoder_otel.config.secrets import redact_dsn
 
 PROBE_NAME = "ricecoder.doctor.probe"
 EXPORT_TIMEOUT_S = 5.0
@@ -53,7 +54,7 @@ def run(env: Mapping[str, str] | None = None) -> list[SignalReport]:
         except EndpointError as exc:
             reports.append(SignalReport(signal, None, None, [Finding("config", False, str(exc), "fix the variable")]))
             continue
-        report = SignalReport(signal, target.endpoint, target.protocol, diagnose(target))
+        report = SignalReport(signal, redact_dsn(target.endpoint), target.protocol, diagnose(target))
         if all(h.ok for h in report.hops):
             report.hops.append(_export(target, probe_id))
         reports.append(report)
@@ -76,7 +77,7 @@ def _export(target: Target, probe_id: str) -> Finding:
             accepted, errors[:] = False, [*errors, f"{type(exc).__name__}: {exc}"]
     what = {"traces": "span", "metrics": "metric", "logs": "log record"}[target.signal]
     if accepted:
-        return Finding("export", True, f"probe {what} accepted by {target.endpoint} (probe id {probe_id})")
+        return Finding("export", True, f"probe {what} accepted by {redact_dsn(target.endpoint)} (probe id {probe_id})")
     reason = errors[-1] if errors else "the exporter reported failure"
     return Finding("export", False, f"probe {what} refused: {reason}", _fix_for(reason))
 

@@ -27,6 +27,7 @@ from opentelemetry.trace import Status, StatusCode
 AUDIT_EVENT = "ricecoder.audit"
 PII_EMAIL = "jane.doe@example.com"
 PII_CARD = "4111 1111 1111 1111"
+PII_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqYW5lIn0.c2lnbmF0dXJl"
 SECOND = 1_000_000_000
 
 
@@ -86,7 +87,7 @@ def main() -> None:
             attributes["ricecoder.anomaly"] = True
         name = "POST /checkout"
         if kind == "pii":
-            attributes.update({"user.email": PII_EMAIL, "payment.card": PII_CARD})
+            attributes.update({"user.email": PII_EMAIL, "payment.card": PII_CARD, "note": f"session {PII_JWT}"})
             name = f"charge {PII_CARD.replace(' ', '')} for {PII_EMAIL}"
         root = tracer.start_span(name, start_time=start, attributes=attributes)  # type: ignore[arg-type]
         context = trace.set_span_in_context(root)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import socket
@@ -185,3 +186,48 @@ def test_doctor_says_the_server_expects_tls(tls_server: int) -> None:
     assert hop["hop"] == "tls"
     assert "expects TLS" in hop["detail"]
     assert "https://" in hop["fix"]
+
+
+@pytest.fixture
+def auth_server() -> Iterator[int]:
+    """An OTLP/HTTP endpoint that refuses every export with 401, as an auth-protected receiver does."""
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(404)
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(401)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"missing or invalid credentials")
+
+        def log_message(self, *_: object) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def test_doctor_reports_refused_credentials_without_printing_them(auth_server: int) -> None:
+    code, report = doctor(
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://probe:s3cr3t-password@127.0.0.1:{auth_server}",
+        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+        OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer%20s3cr3t-token",
+    )
+    assert code == 1
+    for signal in ("traces", "metrics", "logs"):
+        hop = failed_hop(report, signal)
+        assert hop["hop"] == "export"
+        assert "401" in hop["detail"]
+        assert "OTEL_EXPORTER_OTLP_HEADERS" in hop["fix"]
+    assert "s3cr3t" not in json.dumps(report)

@@ -28,7 +28,7 @@ SAMPLING_PERCENTAGE = 30
 HEALTHY_TRACES = 300
 SPANS_PER_TRACE = 5
 EMAIL = "jane.doe@example.com"
-CARD_DIGITS = "4111111111111111"
+JWT_SIGNATURE = "c2lnbmF0dXJl"
 
 
 @dataclass
@@ -126,6 +126,7 @@ def test_pii_reaches_no_sink(run: Run) -> None:
         text = path.read_text(errors="replace")
         assert EMAIL not in text, f"{path} holds the email address"
         assert not card.search(text), f"{path} holds the card number"
+        assert JWT_SIGNATURE not in text, f"{path} holds the JWT"
     # The span did arrive (it is an error trace), masked rather than dropped.
     (pii_trace,) = run.ids("pii")
     spans = [
@@ -137,6 +138,7 @@ def test_pii_reaches_no_sink(run: Run) -> None:
     root = next(span for span in spans if not span.get("parentSpanId"))
     assert attributes(root)["user.email"] == "****"
     assert attributes(root)["payment.card"] == "****"
+    assert attributes(root)["note"] == "session ****"
     assert "****" in root["name"]
 
 
