@@ -72,7 +72,8 @@ def _queue_size(topology: Topology) -> float:
 def test_queued_audit_records_survive_an_agent_kill(topology_factory: Callable[..., Topology]) -> None:
     topology = topology_factory(samplers=1)
     topology.front.stop()  # the next hop is down: the agent keeps audit records in its disk queue
-    sent = topology.send("--audit=100", "--audit-prefix=crash")["audit_ids"]
+    # Spread over two seconds: many small requests, more than the two consumers can hold in flight.
+    sent = topology.send("--audit=100", "--audit-rate=50", "--audit-prefix=crash")["audit_ids"]
     wait_until(lambda: set(sent) <= set(audit_ids_in(topology.agent_archive)), "the records in the agent archive")
     wait_until(lambda: _queue_size(topology) > 0, "the agent's persistent audit queue holding records")
     topology.agent.kill()  # SIGKILL: nothing is drained
