@@ -174,7 +174,7 @@ def gateway_env(
     sampling_peers: list[str] | None = None,
     sampling_endpoint: str | None = None,
     sampling_percentage: float = 10,
-    decision_wait_s: float = 2,
+    decision_wait_s: float = 5,
 ) -> dict[str, str]:
     """Variables for collector-config/gateway.yaml: free ports, outputs under ``workdir/out``.
 
