@@ -20,7 +20,6 @@ from typing import Any
 from benchmarks.anomaly.baselines import Ewma, RollingZScore
 from benchmarks.anomaly.generators import ANOMALY_KINDS, Series, dataset
 from benchmarks.anomaly.scoring import Tally, score
-
 from ricecoder_otel.anomaly import create_detector
 
 Runner = Callable[[Series], list[int]]

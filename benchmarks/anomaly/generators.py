@@ -99,7 +99,8 @@ class _Baseline:
         if f == "memory":
             phase = (t % 1800.0) / 1800.0  # a GC cycle every 30 minutes
             sd = b * 0.004
-            return b * (1 + 0.05 * phase) + rng.gauss(0, sd * extra_sigma), sd
+            # anomalies are sized against the whole normal variability, sawtooth included
+            return b * (1 + 0.05 * phase) + rng.gauss(0, sd * extra_sigma), b * 0.015
         # queue: bursty, non-negative, daily
         self.state = max(0.0, 0.9 * self.state + rng.expovariate(1.0) * extra_sigma - 1.0)
         mean = b * (1 + 0.4 * _daily(t, 10.0))

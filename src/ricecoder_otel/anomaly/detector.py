@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from itertools import pairwise
@@ -42,6 +41,7 @@ from ricecoder_otel.anomaly.options import DetectorOptions
 _BIN_SECONDS = 1800.0
 _DAY_BINS = 48
 _DAY = 86400.0
+_PER_DAY = 1.0 / _DAY
 _MAX_ABS = 1e300  # beyond this a value is clamped so arithmetic never overflows
 _MAX_Z = 1e6
 _WEEK_RATE = 1.0  # day-of-week offsets learn over about one visit of each day
@@ -107,9 +107,9 @@ class Detector:
         "_c0",
         "_c1",
         "_cn",
-        "_mode",
         "_cp",
         "_day",
+        "_decay16",
         "_dt",
         "_ep_adopted",
         "_ep_dir",
@@ -131,9 +131,11 @@ class Detector:
         "_level",
         "_m",
         "_mf",
+        "_mode",
         "_n",
         "_o",
         "_on_episode",
+        "_p",
         "_pending",
         "_recent",
         "_rel",
@@ -151,6 +153,7 @@ class Detector:
         "_warm",
         "_week",
         "callback_errors",
+        "dropped",
         "episodes",
         "invalid",
         "out_of_order",
@@ -160,9 +163,18 @@ class Detector:
     def __init__(self, options: DetectorOptions | None = None) -> None:
         o = options or DetectorOptions()
         self._o = o
+        self._p = (
+            o.gap_factor, 1.0 / o.tail_share, o.cusum_k, o.threshold, o.threshold / o.cusum_h,
+            o.variance_alpha, o.threshold / (o.variance_ratio - 1.0),
+            o.threshold / (o.slope_alpha * o.trend_sigmas), o.scale_alpha, o.level_alpha, o.slope_alpha,
+            o.variance_slow_alpha, o.fast_alpha, o.warmup, o.open_score,
+        )
+        self._decay16 = o.tail_decay**16
         self._on_episode: Callable[[Episode], None] | None = o.on_episode
-        self.episodes: deque[Episode] = deque(maxlen=o.history)
-        self._pending: deque[Episode] = deque(maxlen=2 * o.history)
+        # plain lists: an empty deque alone costs 600 bytes, a third of the per-series budget
+        self.episodes: list[Episode] = []
+        self._pending: list[Episode] = []
+        self.dropped = 0
         self.invalid = 0
         self.out_of_order = 0
         self.suppressed = 0
@@ -183,7 +195,7 @@ class Detector:
         self._tail_hi = self._tail_lo = 0.0
         self._level = 0.0
         self._day: array[float] | None = None
-        self._week: array[float] | None = None
+        self._week: array[float] = array("d")
         self._run = self._run_sign = self._run_var = 0
         self._ep_onset: float | None = None
         self._reset_episode()
@@ -205,8 +217,8 @@ class Detector:
 
     def drain_episodes(self) -> list[Episode]:
         """Episode reports (openings and closings) since the last drain, oldest first."""
-        out = list(self._pending)
-        self._pending.clear()
+        out = self._pending
+        self._pending = []
         return out
 
     def expected(self, timestamp: datetime | float | int | None = None) -> tuple[float, float, float] | None:
@@ -221,20 +233,23 @@ class Detector:
 
     def update(self, timestamp: datetime | float | int, value: float | int | None) -> float:
         """Add one point and return its anomaly score in [0, 1]."""
-        try:
-            t = timestamp if type(timestamp) is float else to_epoch(timestamp)
-        except (TypeError, ValueError, OverflowError, OSError):
-            self.invalid += 1
-            return 0.0
-        if value is None or not _isfinite(t):
-            self.invalid += 1
-            return 0.0
-        try:
-            x = float(value)
-        except (TypeError, ValueError, OverflowError):
-            self.invalid += 1
-            return 0.0
-        if not _isfinite(x):
+        if type(timestamp) is float:
+            t = timestamp
+        else:
+            try:
+                t = to_epoch(timestamp)
+            except (TypeError, ValueError, OverflowError, OSError):
+                self.invalid += 1
+                return 0.0
+        if type(value) is float:
+            x = value
+        else:
+            try:
+                x = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError, OverflowError):
+                self.invalid += 1
+                return 0.0
+        if not (_isfinite(x) and _isfinite(t)):
             self.invalid += 1
             return 0.0
         if x > _MAX_ABS:
@@ -272,7 +287,6 @@ class Detector:
         if day is None:
             return 0.0
         week = self._week
-        assert week is not None
         wpos = t / _DAY + 2.5
         wflo = int(wpos)
         wf = wpos - wflo
@@ -296,7 +310,6 @@ class Detector:
             return 0.0
         o = self._o
         values = sorted(v for _, v in warm)
-        median = values[len(values) // 2]
         integer = all(v == int(v) for v in values)
         self._mode = _MODES[o.transform] if o.transform is not None else _choose_mode(values, integer, o)
         ys = [self._transform(v) for _, v in warm]
@@ -343,10 +356,11 @@ class Detector:
         return z * z / (z * z + th * th)
 
     def _step(self, t: float, x: float) -> float:
-        o = self._o
+        (gap_factor, tail_share, k, th, k_cusum, va, k_var, k_trend, sa, la, sl, vsa, fa, warmup,
+         open_score) = self._p
         dt = t - self._t
         typical = self._dt
-        if dt > o.gap_factor * typical:
+        if dt > gap_factor * typical:
             self._cp = self._cn = 0.0
             if self._ep_onset is not None:
                 self._close(self._t)
@@ -367,14 +381,14 @@ class Detector:
         season = 0.0
         if day is not None:
             week = self._week
-            assert week is not None
-            dbin = int((t % _DAY) / _BIN_SECONDS)
+            tday = t * _PER_DAY
+            dbin = int((tday - int(tday)) * _DAY_BINS)
             # day-of-week offsets, interpolated between day centres so there is no step at midnight
-            wpos = t / _DAY + 2.5
+            wpos = tday + 2.5
             wflo = int(wpos)
             wf = wpos - wflo
             w0 = wflo % 7
-            w1 = (wflo + 1) % 7
+            w1 = w0 + 1 if w0 < 6 else 0
             season = day[dbin] + week[w0] * (1.0 - wf) + week[w1] * wf
         y = xt - season
 
@@ -392,7 +406,7 @@ class Detector:
         r = y - pred
         ar = r if r > 0.0 else -r
         # point evidence is judged against recent outliers on the same side (heavy tails)
-        tail = (self._tail_hi if r > 0.0 else self._tail_lo) / o.tail_share
+        tail = (self._tail_hi if r > 0.0 else self._tail_lo) * tail_share
         zr = r / se
         zp = r / tail if tail > se else zr
         if zp > _MAX_Z:
@@ -416,15 +430,13 @@ class Detector:
             zc_in = 4.0
         elif zc_in < -4.0:
             zc_in = -4.0
-        k = o.cusum_k
         cp = self._cp + zc_in - k
         cp = cp if cp > 0.0 else 0.0
         cn = self._cn - zc_in - k
         cn = cn if cn > 0.0 else 0.0
         self._cp = cp
         self._cn = cn
-        th = o.threshold
-        zc = th * (cp if cp > cn else cn) / o.cusum_h
+        zc = k_cusum * (cp if cp > cn else cn)
 
         # variance: fast vs slow mean deviation around a fast level
         mf = self._mf
@@ -434,18 +446,18 @@ class Detector:
         cap = 6.0 * (self._svs if self._svs > f else f)
         if dv > cap:
             dv = cap
-        sv = self._sv + o.variance_alpha * (dv - self._sv)
+        sv = self._sv + va * (dv - self._sv)
         self._sv = sv
         svs = self._svs
         svs_f = svs if svs > f else f
         ratio = sv / svs_f
-        zv = th * (ratio - 1.0) / (o.variance_ratio - 1.0) if ratio > 1.0 else 0.0
+        zv = k_var * (ratio - 1.0) if ratio > 1.0 else 0.0
 
         # trend against the adopted trend, as drift over the slope horizon
         db = b - self._bref
         if db < 0.0:
             db = -db
-        zt = th * db / (o.slope_alpha * o.trend_sigmas * se)
+        zt = k_trend * db / se
 
         z = azp
         dom = _POINT
@@ -464,33 +476,31 @@ class Detector:
             rc = -hub
         n = self._n
         un = rc / se
-        self._c0 = c0 + o.scale_alpha * (un * un - c0)
-        self._c1 += o.scale_alpha * (un * self._rprev - self._c1)
+        self._c0 = c0 + sa * (un * un - c0)
+        self._c1 += sa * (un * self._rprev - self._c1)
         self._rprev = un
-        la = o.level_alpha
         m_new = pred + la * rc
-        b = 0.999 * b + o.slope_alpha * (m_new - m - b)
+        b = 0.999 * b + sl * (m_new - m - b)
         self._m = m_new
         self._b = b
         ca = 4.0 * se
-        self._s = s + o.scale_alpha * ((ar if ar < ca else ca) - s)
-        self._svs = svs + o.variance_slow_alpha * (dv - svs)
+        self._s = s + sa * ((ar if ar < ca else ca) - s)
+        self._svs = svs + vsa * (dv - svs)
         dm = y - mf
         if dm > cap:
             dm = cap
         elif dm < -cap:
             dm = -cap
-        self._mf = mf + o.fast_alpha * dm
-        recent = self._recent
-        recent[n % _RECENT] = y
-        self._tail_hi *= o.tail_decay
-        self._tail_lo *= o.tail_decay
+        self._mf = mf + fa * dm
+        self._recent[n % _RECENT] = y
+        if not n & 15:  # outlier memory decays in steps of 16 points
+            self._tail_hi *= self._decay16
+            self._tail_lo *= self._decay16
 
         if day is not None:
             level = self._level
-            wk = self._week
-            assert wk is not None
-            ga = typical / _DAY
+            wk = week
+            ga = typical * _PER_DAY
             if ga < 1.0 / n:
                 ga = 1.0 / n
             self._level = level + ga * (rc + pred - level)
@@ -506,15 +516,15 @@ class Detector:
             dw = dw if dw < clip else clip
             if dw < -clip:
                 dw = -clip
-            gw = _WEEK_RATE * typical / _DAY * dw
+            gw = _WEEK_RATE * typical * _PER_DAY * dw
             wk[w0] += gw * (1.0 - wf)
             wk[w1] += gw * wf
 
         # episodes
-        if n < o.warmup:
+        if n < warmup:
             return 0.0
         if self._ep_onset is None:
-            if score >= o.open_score:
+            if score >= open_score:
                 self._open(t, x, xt, season, pred, se, score, dom, zp, zv)
             return score
         self._in_episode(t, x, xt, season, pred, se, score, dom, zp, zv)
@@ -684,9 +694,16 @@ class Detector:
             expected_high=self._ep_high,
             points=self._ep_points,
         )
+        history = self._o.history
         if end is not None:
             self.episodes.append(ep)
-        self._pending.append(ep)
+            if len(self.episodes) > history:
+                del self.episodes[0]
+        pending = self._pending
+        pending.append(ep)
+        if len(pending) > 2 * history:  # nobody drains: keep the newest reports
+            del pending[0]
+            self.dropped += 1
         callback = self._on_episode
         if callback is not None:
             try:

@@ -52,7 +52,8 @@ class DetectorOptions:
             problems.append("threshold: must be > 0")
         if not 0 < self.close_score <= self.open_score < 1:
             problems.append("close_score/open_score: need 0 < close_score <= open_score < 1")
-        for name in ("level_alpha", "scale_alpha", "fast_alpha", "variance_alpha", "variance_slow_alpha", "slope_alpha"):
+        rates = ("level_alpha", "scale_alpha", "fast_alpha", "variance_alpha", "variance_slow_alpha", "slope_alpha")
+        for name in rates:
             value = getattr(self, name)
             if not 0 < value <= 1:
                 problems.append(f"{name}: must be in (0, 1], got {value!r}")
