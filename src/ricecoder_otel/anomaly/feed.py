@@ -36,7 +36,7 @@ from opentelemetry.sdk.metrics.export import Histogram as HistogramData
 
 from ricecoder_otel.anomaly.monitor import AnomalyMonitor
 from ricecoder_otel.guard import report_once
-from ricecoder_otel.metrics.red_processor import DURATION_METRIC, ERRORS_METRIC
+from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, ERRORS_METRIC
 
 ERROR_RATE_SERIES = "http.server.error_rate"
 PROCESS_SERIES = {
