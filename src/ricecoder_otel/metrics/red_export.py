@@ -1,0 +1,181 @@
+"""Publish :class:`RedAggregator` state as standard OpenTelemetry metric data.
+
+Every metric reader the pipeline builds is an instance of a subclass made by
+:func:`with_red_metrics`: at each collection its ``_receive_metrics`` (the hook
+the SDK documents for reader subclasses) gets the SDK's data plus one scope,
+``ricecoder_otel.red``, holding ``http.server.request.duration`` (histogram) and
+``ricecoder.http.server.errors`` (sum), in the reader's preferred temporality.
+Exporters and pull endpoints downstream (OTLP, Prometheus, the embedded store,
+the anomaly feed) see ordinary SDK metric data.
+
+Delta readers get differences from their previous collection; their min and
+max are the cumulative ones (the aggregator keeps one state for all readers).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from opentelemetry.sdk.metrics import Exemplar as SdkExemplar
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    Histogram,
+    HistogramDataPoint,
+    Metric,
+    MetricReader,
+    MetricsData,
+    NumberDataPoint,
+    ResourceMetrics,
+    ScopeMetrics,
+    Sum,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+
+from ricecoder_otel._version import __version__
+from ricecoder_otel.guard import report_once
+from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, ERRORS_METRIC, RedAggregator, SeriesSnapshot
+from ricecoder_otel.selftelemetry import SELF_TELEMETRY
+
+SCOPE = InstrumentationScope("ricecoder_otel.red", __version__)
+R = TypeVar("R", bound=MetricReader)
+
+
+class RedPublisher:
+    """Builds the RED scope for one reader at a time; keeps per-reader delta state."""
+
+    def __init__(self, aggregator: RedAggregator, resource: Resource, clock_ns: Callable[[], int] = time.time_ns):
+        self._aggregator = aggregator
+        self._resource = resource
+        self._clock_ns = clock_ns
+        self.enabled = True
+        # reader id -> (time of its previous collection, series key -> previous snapshot)
+        self._previous: dict[int, tuple[int, dict[tuple[Any, ...], SeriesSnapshot]]] = {}
+
+    def inject(self, metrics_data: MetricsData | None, reader: MetricReader) -> MetricsData | None:
+        if not self.enabled:
+            return metrics_data
+        snapshots = self._aggregator.snapshot()
+        if not snapshots:
+            return metrics_data
+        now = self._clock_ns()
+        temporality = _histogram_temporality(reader)
+        start = self._aggregator.start_time_ns
+        if temporality is AggregationTemporality.DELTA:
+            start, previous = self._previous.get(id(reader), (start, {}))
+            self._previous[id(reader)] = (now, {_key(s): s for s in snapshots})
+            snapshots = [d for d in (_difference(s, previous.get(_key(s))) for s in snapshots) if d.count]
+        scope = ScopeMetrics(SCOPE, _metrics(snapshots, self._aggregator.bounds, start, now, temporality), "")
+        resource_metrics = list(metrics_data.resource_metrics) if metrics_data is not None else []
+        if resource_metrics:
+            first = resource_metrics[0]
+            resource_metrics[0] = ResourceMetrics(first.resource, [*first.scope_metrics, scope], first.schema_url)
+        else:
+            resource_metrics = [ResourceMetrics(self._resource, [scope], "")]
+        return MetricsData(resource_metrics)
+
+
+def _key(snapshot: SeriesSnapshot) -> tuple[Any, ...]:
+    return tuple(sorted(snapshot.attributes.items()))
+
+
+def _difference(current: SeriesSnapshot, previous: SeriesSnapshot | None) -> SeriesSnapshot:
+    if previous is None:
+        return current
+    return SeriesSnapshot(
+        attributes=current.attributes,
+        bucket_counts=tuple(c - p for c, p in zip(current.bucket_counts, previous.bucket_counts, strict=True)),
+        count=current.count - previous.count,
+        sum=current.sum - previous.sum,
+        min=current.min,
+        max=current.max,
+        errors=current.errors - previous.errors,
+        exemplars=tuple(e if e != p else None for e, p in zip(current.exemplars, previous.exemplars, strict=True)),
+    )
+
+
+def _metrics(
+    snapshots: list[SeriesSnapshot],
+    bounds: tuple[float, ...],
+    start: int,
+    now: int,
+    temporality: AggregationTemporality,
+) -> list[Metric]:
+    duration_points = [
+        HistogramDataPoint(
+            attributes=s.attributes,
+            start_time_unix_nano=start,
+            time_unix_nano=now,
+            count=s.count,
+            sum=s.sum,
+            bucket_counts=list(s.bucket_counts),
+            explicit_bounds=list(bounds),
+            min=s.min,
+            max=s.max,
+            exemplars=[
+                SdkExemplar({}, value, when, span_id, trace_id)
+                for trace_id, span_id, value, when in (e for e in s.exemplars if e is not None)
+            ],
+        )
+        for s in snapshots
+    ]
+    metrics = [
+        Metric(
+            DURATION_METRIC,
+            "Duration of HTTP server requests, derived from server spans.",
+            "s",
+            Histogram(duration_points, temporality),
+        )
+    ]
+    error_points = [NumberDataPoint(s.attributes, start, now, s.errors) for s in snapshots if s.errors]
+    if error_points:
+        metrics.append(
+            Metric(
+                ERRORS_METRIC,
+                "HTTP server requests that failed (5xx or span error).",
+                "{request}",
+                Sum(error_points, temporality, is_monotonic=True),
+            )
+        )
+    return metrics
+
+
+def _histogram_temporality(reader: MetricReader) -> AggregationTemporality:
+    preferred: dict[type, AggregationTemporality] = getattr(reader, "_instrument_class_temporality", {})
+    for instrument_class, temporality in preferred.items():
+        if instrument_class.__name__.lstrip("_") == "Histogram":
+            return temporality
+    return AggregationTemporality.CUMULATIVE
+
+
+def with_red_metrics(reader_class: type[R], publisher: RedPublisher) -> type[R]:
+    """A subclass of ``reader_class`` whose collections include the RED metrics."""
+
+    class RedReader(reader_class):  # type: ignore[valid-type,misc]
+        _red_published = False
+
+        def collect(self, timeout_millis: float = 10_000) -> None:
+            self._red_published = False
+            super().collect(timeout_millis)
+            if not self._red_published:
+                # The SDK had nothing of its own to report, so it skipped _receive_metrics.
+                data = _publish(None, self)
+                if data is not None:
+                    super()._receive_metrics(data, timeout_millis)
+
+        def _receive_metrics(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> None:
+            self._red_published = True
+            super()._receive_metrics(_publish(metrics_data, self) or metrics_data, timeout_millis, **kwargs)
+
+    def _publish(metrics_data: MetricsData | None, reader: MetricReader) -> MetricsData | None:
+        try:
+            return publisher.inject(metrics_data, reader)
+        except Exception as error:  # the SDK's own metrics must still flow
+            SELF_TELEMETRY.count_error("red_metrics.export")
+            report_once("red_metrics", "could not publish RED metrics: %s", type(error).__name__)
+            return metrics_data
+
+    RedReader.__name__ = RedReader.__qualname__ = f"Red{reader_class.__name__}"
+    return RedReader
