@@ -26,23 +26,25 @@ class _QueueView:
 
     __slots__ = ("_inner", "_max")
 
-    def __init__(self, processor: Any, max_queue_size: int) -> None:
-        self._inner = getattr(processor, "_batch_processor", None)
-        self._max = max_queue_size
+    def __init__(self, processor: Any) -> None:
+        inner: Any = getattr(processor, "_batch_processor", None)
+        readable = inner is not None and hasattr(inner, "_queue") and hasattr(inner, "_max_queue_size")
+        self._inner = inner if readable else None
+        self._max = inner._max_queue_size if readable else 0
 
     def depth(self) -> int:
-        queue = getattr(self._inner, "_queue", None)
-        return len(queue) if queue is not None else 0
+        return len(self._inner._queue) if self._inner is not None else 0
 
     def full(self) -> bool:
-        return self.depth() >= self._max
+        inner = self._inner
+        return inner is not None and len(inner._queue) >= self._max
 
 
 class CountingBatchSpanProcessor(BatchSpanProcessor):
     def __init__(self, exporter: SpanExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
         self.component = f"spans.{type(exporter).__name__}"
-        self._view = _QueueView(self, getattr(self._batch_processor, "_max_queue_size", 2048))
+        self._view = _QueueView(self)
         SELF_TELEMETRY.register_queue(self.component, self._view.depth)
 
     def on_end(self, span: ReadableSpan) -> None:
@@ -55,7 +57,7 @@ class CountingBatchLogRecordProcessor(BatchLogRecordProcessor):
     def __init__(self, exporter: LogRecordExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
         self.component = f"logs.{type(exporter).__name__}"
-        self._view = _QueueView(self, getattr(self._batch_processor, "_max_queue_size", 2048))
+        self._view = _QueueView(self)
         SELF_TELEMETRY.register_queue(self.component, self._view.depth)
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:

@@ -49,6 +49,8 @@ from ricecoder_otel.defaults import apply_env_defaults
 from ricecoder_otel.export import CountingBatchLogRecordProcessor, CountingBatchSpanProcessor
 from ricecoder_otel.guard import report_once
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
+from ricecoder_otel.metrics.red_aggregator import RedAggregator
+from ricecoder_otel.metrics.red_export import RedPublisher, with_red_metrics
 from ricecoder_otel.metrics.red_processor import RedMetricsProcessor
 from ricecoder_otel.metrics.views import default_views
 from ricecoder_otel.self_metrics import install_self_metrics
@@ -86,6 +88,7 @@ class Pipeline:
         from ricecoder_otel.config.watcher import diff_configs
 
         self.limiter.set_limit(new.metrics.cardinality_limit)
+        self.red.aggregator.set_limit(new.metrics.cardinality_limit)
         self.red.enabled = new.metrics.enabled and new.metrics.red_metrics
         if self.anomaly is not None:
             self.anomaly.feed.update(new.anomaly.enabled, new.anomaly.metrics)
@@ -181,13 +184,13 @@ class AnomalyParts:
     telemetry: AnomalyTelemetry | None = None
 
 
-def _anomaly_parts(config: MonitoringConfig) -> AnomalyParts:
+def _anomaly_parts(config: MonitoringConfig, red: RedPublisher) -> AnomalyParts:
     """The monitor and its own delta reader, fed at the metrics export interval."""
     monitor = AnomalyMonitor()
     feed = AnomalyFeedExporter(monitor, config.anomaly.metrics)
     feed.update(config.anomaly.enabled, config.anomaly.metrics)
-    reader = PeriodicExportingMetricReader(feed, export_interval_millis=_interval_ms(config))
-    return AnomalyParts(monitor, feed, reader)
+    reader_class = with_red_metrics(PeriodicExportingMetricReader, red)
+    return AnomalyParts(monitor, feed, reader_class(feed, export_interval_millis=_interval_ms(config)))
 
 
 def _interval_ms(config: MonitoringConfig) -> float:
@@ -200,15 +203,17 @@ def _interval_ms(config: MonitoringConfig) -> float:
     return config.metrics.export_interval.total_seconds() * 1000
 
 
-def _metric_readers(config: MonitoringConfig, names: list[str]) -> list[MetricReader]:
+def _metric_readers(config: MonitoringConfig, names: list[str], red: RedPublisher) -> list[MetricReader]:
+    """One reader per OTEL_METRICS_EXPORTER entry, each publishing the RED metrics too."""
     _, metric_exporters, _ = _import_exporters([], names, [])
     interval_ms = _interval_ms(config)
     readers: list[MetricReader] = []
     for exporter_class in metric_exporters.values():
         if issubclass(exporter_class, MetricReader):
-            readers.append(exporter_class())
+            readers.append(with_red_metrics(exporter_class, red)())
         else:
-            readers.append(PeriodicExportingMetricReader(exporter_class(), export_interval_millis=interval_ms))
+            periodic = with_red_metrics(PeriodicExportingMetricReader, red)
+            readers.append(periodic(exporter_class(), export_interval_millis=interval_ms))
     return readers
 
 
@@ -228,12 +233,6 @@ def build_pipeline(
     names = {signal: _get_exporter_names(signal) for signal in ("traces", "metrics", "logs")}
     span_exporters, _, log_exporters = _import_exporters(names["traces"], [], names["logs"])
 
-    anomaly = _anomaly_parts(config)
-    meter_provider = MeterProvider(
-        resource=resource,
-        metric_readers=[*_metric_readers(config, names["metrics"]), anomaly.reader],
-        views=default_views(),
-    )
     limiter = CardinalityLimiter(
         config.metrics.cardinality_limit,
         on_first_overflow=lambda metric, limit: report_once(
@@ -241,12 +240,15 @@ def build_pipeline(
             "new series go to the otel.metric.overflow=true series", metric, limit
         ),
     )
-    red = RedMetricsProcessor(
-        meter_provider.get_meter("ricecoder_otel.red", __version__),
-        limiter,
-        tuple(config.metrics.duration_buckets_seconds),
-    )
+    red = RedMetricsProcessor(RedAggregator(limiter, tuple(config.metrics.duration_buckets_seconds)))
     red.enabled = config.metrics.enabled and config.metrics.red_metrics
+    publisher = RedPublisher(red.aggregator, resource)
+    anomaly = _anomaly_parts(config, publisher)
+    meter_provider = MeterProvider(
+        resource=resource,
+        metric_readers=[*_metric_readers(config, names["metrics"], publisher), anomaly.reader],
+        views=default_views(),
+    )
 
     tracer_provider = TracerProvider(
         resource=resource,

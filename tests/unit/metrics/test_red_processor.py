@@ -1,84 +1,117 @@
+from collections.abc import Iterator
+
 import pytest
+from opentelemetry.sdk.metrics import Histogram as HistogramInstrument
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from ricecoder_otel.guard import TIMING_SAMPLE
 from ricecoder_otel.metrics.cardinality import OVERFLOW_ATTRIBUTES, CardinalityLimiter
-from ricecoder_otel.metrics.red_processor import DURATION_METRIC, ERRORS_METRIC, RedMetricsProcessor
+from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, ERRORS_METRIC, RedAggregator
+from ricecoder_otel.metrics.red_export import RedPublisher, with_red_metrics
+from ricecoder_otel.metrics.red_processor import RedMetricsProcessor
 from ricecoder_otel.selftelemetry import SELF_TELEMETRY
-from ricecoder_otel.testing import Capture
+from ricecoder_otel.testing import Capture, metric_points
+
+
+class Red:
+    """A capture whose metric reader publishes the RED metrics, as the pipeline's readers do."""
+
+    def __init__(self, limit: int = 100, temporality: AggregationTemporality | None = None) -> None:
+        self.capture = Capture()
+        self.processor = RedMetricsProcessor(RedAggregator(CardinalityLimiter(limit)))
+        self.capture.tracer_provider.add_span_processor(self.processor)
+        publisher = RedPublisher(self.processor.aggregator, Resource.create({}))
+        reader_class = with_red_metrics(InMemoryMetricReader, publisher)
+        kwargs = {"preferred_temporality": {HistogramInstrument: temporality}} if temporality else {}
+        self.reader = reader_class(**kwargs)
+        self.meter_provider = MeterProvider(metric_readers=[self.reader])
+
+    def serve(self, route: str, status: int, kind: SpanKind = SpanKind.SERVER, error: bool = False) -> None:
+        tracer = self.capture.tracer_provider.get_tracer("test")
+        with tracer.start_as_current_span(f"GET {route}", kind=kind) as span:
+            span.set_attribute("http.route", route)
+            span.set_attribute("http.request.method", "GET")
+            span.set_attribute("http.response.status_code", status)
+            if error:
+                span.set_status(Status(StatusCode.ERROR))
+
+    def metric(self, name: str) -> list[tuple[dict[str, object], object]]:
+        return metric_points(self.reader, name)
 
 
 @pytest.fixture
-def capture() -> Capture:
-    return Capture()
+def red() -> Iterator[Red]:
+    harness = Red()
+    yield harness
+    harness.meter_provider.shutdown()
 
 
-def _serve(capture: Capture, route: str, status: int, kind: SpanKind = SpanKind.SERVER, error: bool = False) -> None:
-    tracer = capture.tracer_provider.get_tracer("test")
-    with tracer.start_as_current_span(f"GET {route}", kind=kind) as span:
-        span.set_attribute("http.route", route)
-        span.set_attribute("http.request.method", "GET")
-        span.set_attribute("http.response.status_code", status)
-        if error:
-            span.set_status(Status(StatusCode.ERROR))
-
-
-def _processor(capture: Capture, limit: int = 100) -> RedMetricsProcessor:
-    red = RedMetricsProcessor(capture.meter_provider.get_meter("red"), CardinalityLimiter(limit))
-    capture.tracer_provider.add_span_processor(red)
-    return red
-
-
-def test_server_spans_become_duration_requests_and_errors(capture: Capture) -> None:
-    red = _processor(capture)
+def test_server_spans_become_duration_histograms_and_error_counts(red: Red) -> None:
     for status in (200, 200, 503):
-        _serve(capture, "/products", status)
-    _serve(capture, "/products", 200, kind=SpanKind.CLIENT)  # not a server request
-    red.force_flush()
+        red.serve("/products", status)
+    red.serve("/products", 200, kind=SpanKind.CLIENT)  # not a server request
 
-    durations = capture.metric(DURATION_METRIC)
+    durations = red.metric(DURATION_METRIC)
     assert sum(p.count for _, p in durations) == 3
     ok = next(p for a, p in durations if a["http.response.status_class"] == "2xx")
-    assert ok.count == 2
+    assert ok.count == 2 and sum(ok.bucket_counts) == 2
+    assert 0 < ok.min <= ok.max < 1 and ok.sum == pytest.approx(ok.sum)
     # Sensible seconds buckets, not the SDK's millisecond defaults.
     assert ok.explicit_bounds[0] == pytest.approx(0.005) and ok.explicit_bounds[-1] == pytest.approx(10.0)
-
     requests = {a["http.response.status_class"]: p.count for a, p in durations}
     assert requests == {"2xx": 2, "5xx": 1}
     # Exemplars link the metric to the trace of the request.
-    trace_ids = {s.context.trace_id for s in capture.spans.get_finished_spans()}
+    trace_ids = {s.context.trace_id for s in red.capture.spans.get_finished_spans()}
     assert ok.exemplars and ok.exemplars[0].trace_id in trace_ids
-    errors = capture.metric(ERRORS_METRIC)
+    errors = red.metric(ERRORS_METRIC)
     assert [(a["http.route"], a["error.type"], p.value) for a, p in errors] == [("/products", "503", 1)]
 
 
-def test_span_status_error_counts_even_with_a_2xx(capture: Capture) -> None:
-    red = _processor(capture)
-    _serve(capture, "/checkout", 200, error=True)
-    red.force_flush()
-    assert [p.value for _, p in capture.metric(ERRORS_METRIC)] == [1]
+def test_cumulative_readers_keep_counting(red: Red) -> None:
+    red.serve("/a", 200)
+    assert [p.count for _, p in red.metric(DURATION_METRIC)] == [1]
+    red.serve("/a", 200)
+    assert [p.count for _, p in red.metric(DURATION_METRIC)] == [2]
 
 
-def test_route_cardinality_is_limited_with_an_overflow_series(capture: Capture) -> None:
-    red = _processor(capture, limit=3)
+def test_delta_readers_get_what_happened_since_their_last_collection() -> None:
+    red = Red(temporality=AggregationTemporality.DELTA)
+    red.serve("/a", 200)
+    red.serve("/a", 200)
+    [(_, first)] = red.metric(DURATION_METRIC)
+    assert first.count == 2
+    red.serve("/a", 200)
+    [(_, second)] = red.metric(DURATION_METRIC)
+    assert second.count == 1 and second.start_time_unix_nano == first.time_unix_nano
+    assert red.metric(DURATION_METRIC) == []  # nothing new
+
+
+def test_span_status_error_counts_even_with_a_2xx(red: Red) -> None:
+    red.serve("/checkout", 200, error=True)
+    assert [p.value for _, p in red.metric(ERRORS_METRIC)] == [1]
+
+
+def test_route_cardinality_is_limited_with_an_overflow_series() -> None:
+    red = Red(limit=3)
     for n in range(10):
-        _serve(capture, f"/raw/{n}", 200)
-    red.force_flush()
-    points = capture.metric(DURATION_METRIC)
+        red.serve(f"/raw/{n}", 200)
+    points = red.metric(DURATION_METRIC)
     assert len(points) == 4
     overflow = [p for a, p in points if a == dict(OVERFLOW_ATTRIBUTES)]
     assert overflow[0].count == 7
 
 
-def test_disabled_processor_records_nothing(capture: Capture) -> None:
-    red = _processor(capture)
-    red.enabled = False
-    _serve(capture, "/products", 200)
-    red.force_flush()
-    assert capture.metric(DURATION_METRIC) == []
+def test_disabled_processor_records_nothing(red: Red) -> None:
+    red.processor.enabled = False
+    red.serve("/products", 200)
+    assert red.metric(DURATION_METRIC) == []
 
 
-def test_a_broken_span_never_reaches_the_app(capture: Capture) -> None:
-    red = _processor(capture)
+def test_a_broken_span_never_reaches_the_app(red: Red) -> None:
+    SELF_TELEMETRY.reset()
 
     class Broken:
         kind = SpanKind.SERVER
@@ -87,16 +120,7 @@ def test_a_broken_span_never_reaches_the_app(capture: Capture) -> None:
         def attributes(self) -> dict[str, object]:
             raise RuntimeError("boom")
 
-    red.on_end(Broken())  # type: ignore[arg-type]
-    assert SELF_TELEMETRY.snapshot().errors == {"red_metrics": 1}
-    assert SELF_TELEMETRY.snapshot().processor_time_ns["red_metrics"] > 0
-
-
-def test_the_hot_path_only_queues_and_a_full_queue_drops_and_counts(capture: Capture) -> None:
-    red = _processor(capture)
-    red._drain._max_queue = 2
-    for _ in range(5):
-        _serve(capture, "/products", 200)
-    assert SELF_TELEMETRY.snapshot().dropped == {"red_metrics": 3}
-    red.force_flush()
-    assert sum(p.count for _, p in capture.metric(DURATION_METRIC)) == 2
+    for _ in range(TIMING_SAMPLE):
+        red.processor.on_end(Broken())  # type: ignore[arg-type]
+    assert SELF_TELEMETRY.snapshot().errors == {"red_metrics": TIMING_SAMPLE}
+    assert SELF_TELEMETRY.snapshot().processor_time_ns["red_metrics"] > 0  # sampled: one call in TIMING_SAMPLE
