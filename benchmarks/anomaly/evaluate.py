@@ -31,7 +31,7 @@ def run_default(options: dict[str, Any]) -> Runner:
         out: list[int] = []
         for i, (t, v) in enumerate(zip(series.timestamps, series.values, strict=True)):
             det.update(t, v)
-            if det._pending:  # onsets only: the report an on-call person gets first
+            if det.has_reports:  # onsets only: the report an on-call person gets first
                 out.extend(i for ep in det.drain_episodes() if ep.is_open)
         return out
 

@@ -147,7 +147,6 @@ class Detector:
         "_sv",
         "_svs",
         "_t",
-        "_t0",
         "_tail_hi",
         "_tail_lo",
         "_warm",
@@ -181,7 +180,6 @@ class Detector:
         self.callback_errors = 0
         self._n = 0
         self._t = -math.inf
-        self._t0 = 0.0
         self._dt = 0.0
         self._warm: list[tuple[float, float]] | None = []
         self._mode = _RAW
@@ -214,6 +212,11 @@ class Detector:
     @property
     def in_episode(self) -> bool:
         return self._ep_onset is not None
+
+    @property
+    def has_reports(self) -> bool:
+        """True when ``drain_episodes`` would return something (cheap to poll per point)."""
+        return bool(self._pending)
 
     def drain_episodes(self) -> list[Episode]:
         """Episode reports (openings and closings) since the last drain, oldest first."""
@@ -350,7 +353,6 @@ class Detector:
         self._svs = self._sv = self._s
         deltas = sorted(b[0] - a[0] for a, b in pairwise(warm) if b[0] > a[0])
         self._dt = deltas[len(deltas) // 2] if deltas else 1.0
-        self._t0 = warm[0][0]
         self._t = warm[-1][0]
         self._n = len(warm)
         self._warm = None

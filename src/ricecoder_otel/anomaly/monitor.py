@@ -98,7 +98,7 @@ class AnomalyMonitor:
             if detector.in_episode and trace_id is not None and score >= series.peak:
                 series.peak = score
                 series.trace_id = trace_id
-            reports = detector.drain_episodes() if detector._pending else None
+            reports = detector.drain_episodes() if detector.has_reports else None
             if reports is not None:
                 reports = [self._label(key, series, ep, trace_id) for ep in reports]
                 room = self._history - len(self._pending)

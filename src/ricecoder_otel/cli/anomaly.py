@@ -125,7 +125,7 @@ def evaluate_csv(path: Path, column: str, ts_column: str, progress: TextIO | Non
             score = detector.update(t, value)
             result.points += 1
             result.scores.append((t, value, score))
-            if detector._pending:
+            if detector.has_reports:
                 result.episodes.extend(ep for ep in detector.drain_episodes() if not ep.is_open)
             if progress is not None and result.points % _PROGRESS_EVERY == 0:
                 print(f"... {result.points} points", file=progress)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -18,7 +18,7 @@ def gaussian(n: int, *, mean: float = 100.0, sd: float = 5.0, seed: int = 1) -> 
     return [mean + rng.gauss(0.0, sd) for _ in range(n)]
 
 
-def feed(detector: Detector, values: list[float | None], step: float = 60.0, start: float = START) -> list[float]:
+def feed(detector: Detector, values: Sequence[float | None], step: float = 60.0, start: float = START) -> list[float]:
     return [detector.update(start + i * step, v) for i, v in enumerate(values)]
 
 

@@ -6,7 +6,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from ricecoder_otel.anomaly import AnomalyMonitor
 from ricecoder_otel.anomaly.otel import EVENT_NAME, SCORE_GAUGE, SERIES_ATTRIBUTE, AnomalyTelemetry
@@ -15,7 +15,7 @@ from .conftest import START, gaussian
 
 
 def _setup() -> tuple[AnomalyMonitor, InMemoryLogRecordExporter, InMemoryMetricReader]:
-    exporter = InMemoryLogRecordExporter()
+    exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
     logger_provider = LoggerProvider()
     logger_provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
     reader = InMemoryMetricReader()
@@ -65,6 +65,7 @@ def test_score_gauge_reports_every_series() -> None:
         for m in sm.metrics
         if m.name == SCORE_GAUGE
         for p in m.data.data_points
+        if isinstance(p, NumberDataPoint)
     }
     assert set(points) == {"cpu", "memory"}
     assert points["cpu"] > 0.5 > points["memory"]
