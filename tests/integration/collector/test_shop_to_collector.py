@@ -88,3 +88,20 @@ def test_shop_spans_metrics_and_logs_reach_the_collector_files(
         ),
         f"{service} log records",
     )
+
+    def server_spans() -> list[tuple[dict[str, object], dict[str, object]]]:
+        return [
+            (resource, span)
+            for resource, span in iter_spans(out / "traces.jsonl")
+            if _service(resource) == service and span.get("kind") == 2
+            and attributes(span).get("http.route") != "/health"
+        ]
+
+    # Every request arrives exactly once, from our distribution, with the custom and system metrics.
+    wait_until(lambda: len(server_spans()) >= stats.requests, f"all {stats.requests} {service} server spans")
+    spans = server_spans()
+    assert len(spans) == stats.requests
+    assert all(attributes(resource)["telemetry.distro.name"] == "ricecoder-otel" for resource, _ in spans)
+    names = _metric_names(out / "metrics.jsonl")
+    assert {"ricecoder.http.server.errors", "shop.orders", "shop.cart.size"} <= names
+    assert any(name.startswith("system.") for name in names)
