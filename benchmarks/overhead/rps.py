@@ -13,9 +13,7 @@ either distro), so the comparison is of the pipelines, not of the sinks.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import re
 import shutil
 import signal
@@ -23,14 +21,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.overhead.record import record_result
 from ricecoder_otel.cli._util import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "examples" / "shop"
-RESULTS = ROOT / "benchmarks" / "results"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(SHOP))
 import traffic  # noqa: E402
@@ -43,10 +40,12 @@ LOCAL = {
 CONFIGURATIONS: dict[str, tuple[bool, dict[str, str]]] = {
     "uninstrumented": (False, {}),
     "opentelemetry-distro": (
-        True, {"OTEL_PYTHON_DISTRO": "distro", "OTEL_PYTHON_CONFIGURATOR": "configurator", **LOCAL}
+        True,
+        {"OTEL_PYTHON_DISTRO": "distro", "OTEL_PYTHON_CONFIGURATOR": "configurator", **LOCAL},
     ),
     "ricecoder-otel": (
-        True, {"OTEL_PYTHON_DISTRO": "ricecoder_otel", "OTEL_PYTHON_CONFIGURATOR": "ricecoder_otel", **LOCAL}
+        True,
+        {"OTEL_PYTHON_DISTRO": "ricecoder_otel", "OTEL_PYTHON_CONFIGURATOR": "ricecoder_otel", **LOCAL},
     ),
 }
 
@@ -55,8 +54,12 @@ def measure(name: str, seconds: int, path: str, workdir: Path) -> float:
     instrument, extra = CONFIGURATIONS[name]
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "RICECODER_"))}
-    env.update(extra, SHOP_DB=str(workdir / "shop.sqlite3"), RICECODER_STORE_PATH=str(workdir / f"{name}.db"),
-               OTEL_SERVICE_NAME="shop")
+    env.update(
+        extra,
+        SHOP_DB=str(workdir / "shop.sqlite3"),
+        RICECODER_STORE_PATH=str(workdir / f"{name}.db"),
+        OTEL_SERVICE_NAME="shop",
+    )
     argv = [sys.executable, str(BIN / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}", "app:app"]
     if instrument:
         argv = [str(BIN / "opentelemetry-instrument"), *argv]
@@ -98,22 +101,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {round_no + 1}/{args.rounds} {name}: {samples[name][-1]:.0f} req/s", file=sys.stderr)
     medians = {name: statistics.median(values) for name, values in samples.items()}
     ratio = medians["ricecoder-otel"] / medians["opentelemetry-distro"]
-    result = {
-        "benchmark": "rps",
-        "command": "python -m benchmarks.overhead.rps " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}",
-        "load": f"wrk -t1 -c4 -d{args.seconds}s GET {args.path}; gunicorn, 1 sync worker",
-        "samples_req_per_s": samples,
-        "median_req_per_s": {k: round(v, 1) for k, v in medians.items()},
-        "ratio_ricecoder_to_opentelemetry_distro": round(ratio, 3),
-        "ratio_ricecoder_to_uninstrumented": round(medians["ricecoder-otel"] / medians["uninstrumented"], 3),
-        "target_ratio": 0.9,
-        "meets_target": ratio >= 0.9,
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "rps.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    record_result(
+        "rps",
+        "benchmarks.overhead.rps",
+        argv,
+        {
+            "load": f"wrk -t1 -c4 -d{args.seconds}s GET {args.path}; gunicorn, 1 sync worker",
+            "samples_req_per_s": samples,
+            "median_req_per_s": {k: round(v, 1) for k, v in medians.items()},
+            "ratio_ricecoder_to_opentelemetry_distro": round(ratio, 3),
+            "ratio_ricecoder_to_uninstrumented": round(medians["ricecoder-otel"] / medians["uninstrumented"], 3),
+            "target_ratio": 0.9,
+            "meets_target": ratio >= 0.9,
+        },
+    )
     return 0
 
 

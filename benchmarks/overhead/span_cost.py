@@ -13,22 +13,19 @@ medians is recorded.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanKind, Tracer
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
+from benchmarks.overhead.record import record_result
 
 
 class DiscardExporter(SpanExporter):
@@ -106,23 +103,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     ratios = {kind: medians["ricecoder"][kind] / medians["bare_sdk"][kind] for kind in medians["ricecoder"]}
     ratio = ratios["wall"]
-    result = {
-        "benchmark": "span_cost",
-        "command": "python -m benchmarks.overhead.span_cost " + " ".join(argv or sys.argv[1:]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}",
-        "spans_per_round": args.spans,
-        "rounds": args.rounds,
-        "median_ns_per_span": {name: {k: round(v) for k, v in m.items()} for name, m in medians.items()},
-        "ratios_ricecoder_to_bare": {k: round(v, 3) for k, v in ratios.items()},
-        "ratio_ricecoder_to_bare": round(ratio, 3),
-        "target_applies_to": "wall (elapsed time on the application thread)",
-        "target_ratio": 1.3,
-        "meets_target": ratio <= 1.3,
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "span_cost.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    record_result(
+        "span_cost",
+        "benchmarks.overhead.span_cost",
+        argv,
+        {
+            "spans_per_round": args.spans,
+            "rounds": args.rounds,
+            "median_ns_per_span": {name: {k: round(v) for k, v in m.items()} for name, m in medians.items()},
+            "ratios_ricecoder_to_bare": {k: round(v, 3) for k, v in ratios.items()},
+            "ratio_ricecoder_to_bare": round(ratio, 3),
+            "target_applies_to": "wall (elapsed time on the application thread)",
+            "target_ratio": 1.3,
+            "meets_target": ratio <= 1.3,
+        },
+    )
     return 0
 
 
