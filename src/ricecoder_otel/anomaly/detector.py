@@ -1,22 +1,26 @@
-"""A streaming anomaly detector for one series: O(1) per point, a few hundred bytes of state.
+"""A streaming anomaly detector for one series: O(1) per point, about 2.5 KB of state.
 
 The model, in the order ``update`` applies it:
 
-* optional variance-stabilising transform for low integer counts (Anscombe, so Poisson noise
-  has unit scale and ``0 -> 3`` on a quiet route is judged by how unlikely it is);
-* a seasonal profile (48 half-hour bins of the day plus 7 day-of-week offsets) learned slowly
-  against a one-day level, so daily and weekly patterns are not anomalies;
-* a Huberised level with a damped trend (Holt), a mean-absolute-deviation scale with floors
-  (flat lines) and a decaying memory of recent large deviations (intermittent series);
-* four pieces of evidence turned into one robust z: the point residual (spikes, dips), a
-  two-sided CUSUM (small level shifts), fast-over-slow deviation (variance change) and the
-  trend against the adopted trend; the score is ``z^2 / (z^2 + threshold^2)``;
+* a modelling scale picked from the warm-up points: raw, log (positive series with a
+  multiplicative spread, such as latency) or Anscombe for low Poisson-like counts, whose point
+  evidence is the Poisson deviance residual (``0 -> 13`` where 2 are expected is rare,
+  ``0 -> 3`` on a quiet route is not);
+* a seasonal profile (48 half-hour bins of the day plus interpolated day-of-week offsets)
+  learned slowly against a one-day level, so daily and weekly patterns are not anomalies;
+* a Huberised level with a damped trend (Holt) and a mean-absolute-deviation scale with floors
+  (flat lines, integer series);
+* four pieces of evidence turned into one robust z: the point residual (spikes, dips; judged
+  against a decaying, one-sided memory of recent outlier sizes so heavy tails stay quiet), a
+  two-sided CUSUM deflated by the residuals' autocorrelation (moderate level shifts),
+  fast-over-slow spread (variance change) and the trend against the adopted trend; the score
+  is ``z^2 / (z^2 + threshold^2)``;
 * episodes with hysteresis: open at ``open_score``, close after ``cooldown`` quiet points,
   re-crossings while closing are merged (suppressed repeats). A persistent level shift,
   variance change or trend is reported once and then adopted as the new normal.
 
-Nothing looks ahead; bad input (None, NaN, inf, out-of-order time) yields a score of 0.0 and is
-counted, never raised.
+Nothing looks ahead; bad input (None, NaN, inf, non-numbers, bad timestamps) scores 0.0 and is
+counted, out-of-order points are scored but not learned, and nothing raises.
 """
 
 from __future__ import annotations
@@ -660,10 +664,11 @@ class Detector:
 
     def _adopt(self, dom: int) -> None:
         first = not self._ep_adopted
-        if dom in (_POINT, _CUSUM):
+        if dom == _POINT:
             new_level = sorted(self._recent)[_RECENT // 2]  # median of the last points
             shift = new_level - self._m
             self._m = self._mf = new_level
+            self._b = self._bref  # the climb towards the new level was not a trend
             self._sv = self._svs
             self._level += shift
             self._cp = self._cn = 0.0
