@@ -5,12 +5,15 @@ point) and :func:`ricecoder_otel.configure`. The order is fixed:
 
 1. environment defaults (:mod:`ricecoder_otel.defaults`), then the resource;
 2. the embedded store location from the config;
-3. the MeterProvider: readers for ``OTEL_METRICS_EXPORTER`` and ricecoder's views;
-4. the TracerProvider: ricecoder's span processors (RED metrics, ...) first,
-   then one counting batch processor per ``OTEL_TRACES_EXPORTER`` exporter;
-5. the LoggerProvider: ricecoder's log processors first, then one counting
-   batch processor per ``OTEL_LOGS_EXPORTER`` exporter;
-6. self-telemetry instruments, then the config watcher.
+3. the MeterProvider: one reader per ``OTEL_METRICS_EXPORTER`` entry plus the
+   anomaly feed's delta reader, each also publishing the RED aggregate, and
+   ricecoder's views;
+4. the TracerProvider: ricecoder's span processors (RED metrics) first, then
+   one counting batch processor per ``OTEL_TRACES_EXPORTER`` exporter;
+5. the LoggerProvider: one counting batch processor per ``OTEL_LOGS_EXPORTER``
+   exporter;
+6. self-telemetry instruments, the anomaly events and score gauge, then the
+   config watcher.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from opentelemetry import metrics as metrics_api
 from opentelemetry import trace as trace_api
@@ -55,11 +58,24 @@ from ricecoder_otel.metrics.red_processor import RedMetricsProcessor
 from ricecoder_otel.metrics.views import default_views
 from ricecoder_otel.self_metrics import install_self_metrics
 
+if TYPE_CHECKING:
+    from ricecoder_otel.config.watcher import ConfigWatcher
+
 _logger = logging.getLogger("ricecoder_otel")
 
 CONFIG_CHANGED_EVENT = "ricecoder.config.changed"
 
 ConfigListener = Callable[[MonitoringConfig, MonitoringConfig], None]
+
+
+@dataclass
+class AnomalyParts:
+    """The anomaly monitor, the reader that feeds it, and its OpenTelemetry output."""
+
+    monitor: AnomalyMonitor
+    feed: AnomalyFeedExporter
+    reader: PeriodicExportingMetricReader
+    telemetry: AnomalyTelemetry | None = None
 
 
 @dataclass
@@ -73,10 +89,9 @@ class Pipeline:
     logger_provider: LoggerProvider
     limiter: CardinalityLimiter
     red: RedMetricsProcessor
-    exporter_names: dict[str, list[str]]
-    anomaly: AnomalyParts | None = None
+    anomaly: AnomalyParts
     config_path: Path | None = None
-    watcher: Any = None
+    watcher: ConfigWatcher | None = None
     _listeners: list[ConfigListener] = field(default_factory=list)
 
     def on_config_change(self, listener: ConfigListener) -> None:
@@ -90,8 +105,7 @@ class Pipeline:
         self.limiter.set_limit(new.metrics.cardinality_limit)
         self.red.aggregator.set_limit(new.metrics.cardinality_limit)
         self.red.enabled = new.metrics.enabled and new.metrics.red_metrics
-        if self.anomaly is not None:
-            self.anomaly.feed.update(new.anomaly.enabled, new.anomaly.metrics)
+        self.anomaly.feed.update(new.anomaly.enabled, new.anomaly.metrics)
         self.config = new
         changed = diff_configs(old, new)
         self.logger_provider.get_logger("ricecoder_otel.config", __version__).emit(
@@ -108,7 +122,6 @@ class Pipeline:
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         spans = self.tracer_provider.force_flush(timeout_millis)
-        # Metrics last: span processors record RED metrics while flushing.
         logs = self.logger_provider.force_flush(timeout_millis)
         metrics = self.meter_provider.force_flush(timeout_millis)
         return bool(spans and logs and metrics)
@@ -176,19 +189,10 @@ def _configure_store(config: MonitoringConfig) -> None:
     set_default_store(config.store.location, retention=retention)
 
 
-@dataclass
-class AnomalyParts:
-    monitor: AnomalyMonitor
-    feed: AnomalyFeedExporter
-    reader: PeriodicExportingMetricReader
-    telemetry: AnomalyTelemetry | None = None
-
-
 def _anomaly_parts(config: MonitoringConfig, red: RedPublisher) -> AnomalyParts:
     """The monitor and its own delta reader, fed at the metrics export interval."""
     monitor = AnomalyMonitor()
-    feed = AnomalyFeedExporter(monitor, config.anomaly.metrics)
-    feed.update(config.anomaly.enabled, config.anomaly.metrics)
+    feed = AnomalyFeedExporter(monitor, config.anomaly.metrics, enabled=config.anomaly.enabled)
     reader_class = with_red_metrics(PeriodicExportingMetricReader, red)
     return AnomalyParts(monitor, feed, reader_class(feed, export_interval_millis=_interval_ms(config)))
 
@@ -276,7 +280,6 @@ def build_pipeline(
         logger_provider=logger_provider,
         limiter=limiter,
         red=red,
-        exporter_names=names,
         anomaly=anomaly,
         config_path=config_path or config_file_from_env(),
     )

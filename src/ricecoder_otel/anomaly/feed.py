@@ -74,13 +74,15 @@ class AnomalyFeedExporter(MetricExporter):
         self,
         monitor: AnomalyMonitor,
         watched: Iterable[str] = (),
+        *,
+        enabled: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(preferred_temporality=_DELTA)
         self._monitor = monitor
         self._clock = clock
         self._last_export: float | None = None
-        self.update(True, watched)
+        self.update(enabled, watched)
 
     def update(self, enabled: bool, watched: Iterable[str]) -> None:
         """Apply a config change: switch feeding on or off, change the extra watched metrics."""
