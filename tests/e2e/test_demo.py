@@ -22,5 +22,6 @@ def test_demo_json_summary(tmp_path: Path) -> None:
     assert summary["store"] == str(tmp_path / "demo.db")
     assert summary["spans"] >= summary["requests_sent"] > 0
     assert summary["metric_series"] > 10 and summary["logs"] > 0
+    assert isinstance(summary["anomaly_events"], int)
     assert summary["prometheus_series_at_end"] > 0
     assert "driving traffic" in result.stderr  # progress goes to stderr

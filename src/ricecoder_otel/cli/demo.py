@@ -139,11 +139,15 @@ def run(args: argparse.Namespace) -> int:
         progress("stopping the shop (flushes on exit)")
         _stop(process)
 
+    from ricecoder_otel.anomaly.otel import EVENT_NAME as ANOMALY_EVENT
     from ricecoder_otel.store import open_store
 
     opened = open_store(store)
     try:
         counts = opened.counts(since_ns=started_ns)
+        anomalies = sum(
+            1 for log in opened.query_logs(since_ns=started_ns, limit=1_000_000) if log.event_name == ANOMALY_EVENT
+        )
     finally:
         opened.close()
     summary = {
@@ -151,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
         "spans": counts.spans,
         "metric_series": counts.metric_series,
         "logs": counts.logs,
+        "anomaly_events": anomalies,
         "requests_sent": stats.requests,
         "responses_by_status": stats.as_dict()["by_status"],
         "prometheus_endpoint": f"http://127.0.0.1:{prom_port}/metrics",
@@ -170,6 +175,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     print(f"  spans stored         {summary['spans']}")
     print(f"  metric series stored {summary['metric_series']}")
     print(f"  log records stored   {summary['logs']}")
+    print(f"  anomaly events       {summary['anomaly_events']}  (detectors need a few minutes of history first)")
     print(f"  store                {summary['store']}")
     print(f"  Prometheus endpoint  {summary['prometheus_endpoint']} ({summary['prometheus_series_at_end']} series "
           "at the last scrape; the endpoint closes with the app)")
