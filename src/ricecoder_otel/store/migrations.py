@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from typing import Any
 
 from ricecoder_otel.store.errors import SchemaTooNewError
 
@@ -52,6 +53,15 @@ def load_migrations(folder: Traversable) -> tuple[Migration, ...]:
     if actual != expected:
         raise RuntimeError(f"migrations in {folder} must be numbered 1..{len(found)} without gaps, found {actual}")
     return tuple(found)
+
+
+def applied_version(conn: Any) -> int:
+    """The highest migration recorded in ``schema_migrations`` (0 on a new store).
+
+    ``conn`` is a DB-API connection with ``execute`` (sqlite3 or psycopg 3).
+    """
+    row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
 
 
 def latest_version(backend: str) -> int:

@@ -21,7 +21,7 @@ from ricecoder_otel.store.errors import (
     StoreUnavailableError,
     mask_location,
 )
-from ricecoder_otel.store.migrations import BOOTSTRAP_SQL, check_not_newer, migrations_for
+from ricecoder_otel.store.migrations import BOOTSTRAP_SQL, applied_version, check_not_newer, migrations_for
 from ricecoder_otel.store.records import RetentionPolicy
 from ricecoder_otel.store.sql import TELEMETRY_TABLES, Cursor, SqlStore
 
@@ -77,7 +77,7 @@ class PostgresStore(SqlStore):
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_KEY,))
             conn.execute(BOOTSTRAP_SQL)
-            applied = _applied_version(conn)
+            applied = applied_version(conn)
             check_not_newer(self.backend, applied, self.display_location)
             for migration in migrations_for(self.backend)[applied:]:
                 conn.execute(migration.sql)
@@ -128,17 +128,12 @@ class PostgresStore(SqlStore):
     def schema_version(self) -> int:
         try:
             with self._slot.use() as conn:
-                return _applied_version(conn)
+                return applied_version(conn)
         except psycopg.Error as exc:
             raise self._translate(exc) from exc
 
     def close(self) -> None:
         self._slot.close()
-
-
-def _applied_version(conn: Any) -> int:
-    row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
 
 
 def _close(conn: Any) -> None:

@@ -23,7 +23,7 @@ from ricecoder_otel.store.errors import (
     StoreReadOnlyError,
     StoreUnavailableError,
 )
-from ricecoder_otel.store.migrations import BOOTSTRAP_SQL, check_not_newer, migrations_for
+from ricecoder_otel.store.migrations import BOOTSTRAP_SQL, applied_version, check_not_newer, migrations_for
 from ricecoder_otel.store.records import RetentionPolicy
 from ricecoder_otel.store.sql import Cursor, SqlStore
 
@@ -102,7 +102,7 @@ class SQLiteStore(SqlStore):
                 last = exc
                 continue
             try:
-                check_not_newer(self.backend, self._applied_version(conn), self.display_location)
+                check_not_newer(self.backend, applied_version(conn), self.display_location)
             except sqlite3.Error as exc:
                 conn.close()
                 last = self._translate(exc)
@@ -127,12 +127,12 @@ class SQLiteStore(SqlStore):
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute(BOOTSTRAP_SQL)
-        applied = self._applied_version(conn)
+        applied = applied_version(conn)
         check_not_newer(self.backend, applied, self.display_location)
         for migration in migrations_for(self.backend)[applied:]:
             conn.execute("BEGIN IMMEDIATE")  # the write lock: concurrent openers queue here
             try:
-                if self._applied_version(conn) < migration.version:
+                if applied_version(conn) < migration.version:
                     for statement in _statements(migration.sql):
                         conn.execute(statement)
                     conn.execute(
@@ -144,11 +144,6 @@ class SQLiteStore(SqlStore):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-
-    @staticmethod
-    def _applied_version(conn: sqlite3.Connection) -> int:
-        row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
 
     @contextmanager
     def _transaction(self, write: bool = False) -> Iterator[Cursor]:
@@ -234,7 +229,7 @@ class SQLiteStore(SqlStore):
     def schema_version(self) -> int:
         try:
             with self._slot.use() as conn:
-                return self._applied_version(conn)
+                return applied_version(conn)
         except sqlite3.Error as exc:
             raise self._translate(exc) from exc
 
