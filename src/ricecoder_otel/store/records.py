@@ -35,9 +35,6 @@ class SpanRecord:
         return self.end_ns - self.start_ns
 
 
-METRIC_KINDS = ("counter", "updowncounter", "gauge", "histogram")
-
-
 @dataclass(slots=True)
 class MetricPoint:
     """One data point of one metric series at one collection.
