@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from ricecoder_otel.anomaly.episode import Episode
 
@@ -68,6 +68,3 @@ class DetectorOptions:
             problems.append("variance_ratio: must be > 1")
         if problems:
             raise ValueError("invalid detector options: " + "; ".join(problems))
-
-
-OPTION_NAMES: frozenset[str] = frozenset(f.name for f in fields(DetectorOptions))
