@@ -39,9 +39,10 @@ from ricecoder_otel.guard import report_once
 from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, ERRORS_METRIC
 
 ERROR_RATE_SERIES = "http.server.error_rate"
+# The system-metrics instrumentation also emits process.runtime.cpython.* copies of these;
+# feeding both into one series would give the detector two points per interval.
 PROCESS_SERIES = {
     "process.cpu.utilization": "process.cpu.utilization",
-    "process.runtime.cpython.cpu.utilization": "process.cpu.utilization",
     "process.memory.usage": "process.memory.usage",
 }
 

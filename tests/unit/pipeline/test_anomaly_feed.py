@@ -64,3 +64,29 @@ def test_a_latency_spike_on_a_route_becomes_one_anomaly_event_with_an_exemplar(c
     scores = pipeline.anomaly.monitor.scores()
     assert scores[series] > 0.5
     assert "http.server.error_rate{http.route=/orders}" in scores
+
+
+def test_process_cpu_and_memory_are_one_series_each() -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    from ricecoder_otel.anomaly.feed import AnomalyFeedExporter
+    from ricecoder_otel.anomaly.monitor import AnomalyMonitor
+
+    fed: list[tuple[str, float]] = []
+
+    class Recording(AnomalyMonitor):
+        def observe(self, key, value, timestamp=None, trace_id=None):  # type: ignore[no-untyped-def]
+            fed.append((key, value))
+            return 0.0
+
+    reader = PeriodicExportingMetricReader(AnomalyFeedExporter(Recording()), export_interval_millis=10**9)
+    provider = MeterProvider(metric_readers=[reader])
+    meter = provider.get_meter("system")
+    for name in ("process.cpu.utilization", "process.runtime.cpython.cpu.utilization"):
+        gauge = meter.create_gauge(name)
+        gauge.set(0.25, {"cpu.mode": "user"})
+        gauge.set(0.5, {"cpu.mode": "system"})
+    meter.create_gauge("process.memory.usage").set(1000.0)
+    provider.shutdown()  # one final collection
+    assert sorted(fed) == [("process.cpu.utilization", 0.75), ("process.memory.usage", 1000.0)]
