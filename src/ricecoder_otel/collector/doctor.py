@@ -122,29 +122,20 @@ def _resource() -> Any:
 
 def _exporter(signal: str, protocol: str) -> Any:
     """The SDK's own exporter class for signal and protocol, configured from the environment."""
-    module = "grpc" if protocol == GRPC else "http"
-    factories: dict[tuple[str, str], Callable[[], Any]] = {}
-    if module == "grpc":
+    classes: dict[str, Callable[..., Any]]
+    if protocol == GRPC:
         from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GrpcLogs
         from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter as GrpcMetrics
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpans
 
-        factories = {
-            ("traces", "grpc"): lambda: GrpcSpans(timeout=EXPORT_TIMEOUT_S),
-            ("metrics", "grpc"): lambda: GrpcMetrics(timeout=EXPORT_TIMEOUT_S),
-            ("logs", "grpc"): lambda: GrpcLogs(timeout=EXPORT_TIMEOUT_S),
-        }
+        classes = {"traces": GrpcSpans, "metrics": GrpcMetrics, "logs": GrpcLogs}
     else:
         from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HttpLogs
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as HttpMetrics
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpans
 
-        factories = {
-            ("traces", "http"): lambda: HttpSpans(timeout=EXPORT_TIMEOUT_S),
-            ("metrics", "http"): lambda: HttpMetrics(timeout=EXPORT_TIMEOUT_S),
-            ("logs", "http"): lambda: HttpLogs(timeout=EXPORT_TIMEOUT_S),
-        }
-    return factories[(signal, module)]()
+        classes = {"traces": HttpSpans, "metrics": HttpMetrics, "logs": HttpLogs}
+    return classes[signal](timeout=EXPORT_TIMEOUT_S)
 
 
 def _send_span(protocol: str, probe_id: str) -> bool:
