@@ -103,11 +103,17 @@ def check_connect(target: Target, timeout_s: float = 2.0) -> Finding:
         )
 
 
-def speaks_tls(host: str, port: int, timeout_s: float = 2.0) -> bool:
-    """True when a TLS handshake completes (certificate not checked: this only asks what is spoken)."""
+def _unverified_tls_context() -> ssl.SSLContext:
+    """A client context that accepts any certificate: the probes only ask what a port speaks."""
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def speaks_tls(host: str, port: int, timeout_s: float = 2.0) -> bool:
+    """True when a TLS handshake completes (certificate not checked: this only asks what is spoken)."""
+    context = _unverified_tls_context()
     try:
         with (
             socket.create_connection((host, port), timeout=timeout_s) as raw,
@@ -130,9 +136,7 @@ def _open(target: Target, timeout_s: float) -> socket.socket:
     raw = socket.create_connection((target.host, target.port), timeout=timeout_s)
     if not target.tls:
         return raw
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+    context = _unverified_tls_context()
     context.set_alpn_protocols(["h2", "http/1.1"])
     return context.wrap_socket(raw, server_hostname=target.host)
 
