@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import sys
 from dataclasses import dataclass, field
@@ -98,7 +99,7 @@ def evaluate_csv(path: Path, column: str, ts_column: str, progress: TextIO | Non
         header = first if _looks_like_header(first) else None
         t_idx = _column_index(header, ts_column, "timestamp", 0)
         v_idx = _column_index(header, column, "value", 1)
-        rows = reader if header else _chain(first, reader)
+        rows = reader if header else itertools.chain([first], reader)
         for number, row in enumerate(rows, start=2 if header else 1):
             if not row or all(not c.strip() for c in row):
                 continue
@@ -132,11 +133,6 @@ def evaluate_csv(path: Path, column: str, ts_column: str, progress: TextIO | Non
     if detector.in_episode:  # report an episode still open at the end of the file
         result.episodes.extend(ep for ep in detector.drain_episodes())
     return result
-
-
-def _chain(first: list[str], rest: Any) -> Any:
-    yield first
-    yield from rest
 
 
 def _iso(t: float | None) -> str:
