@@ -14,9 +14,14 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-C = TypeVar("C")
+
+class _Closeable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closeable)
 
 _SLOTS: weakref.WeakSet[ConnectionSlot[Any]] = weakref.WeakSet()
 _INHERITED: list[object] = []
@@ -25,9 +30,8 @@ _INHERITED: list[object] = []
 class ConnectionSlot(Generic[C]):
     """Lazily opens a connection with ``opener`` and hands it to one thread at a time."""
 
-    def __init__(self, opener: Callable[[], C], closer: Callable[[C], None]) -> None:
+    def __init__(self, opener: Callable[[], C]) -> None:
         self._opener = opener
-        self._closer = closer
         self._lock = threading.RLock()
         self._pid = os.getpid()
         self._conn: C | None = None
@@ -49,7 +53,7 @@ class ConnectionSlot(Generic[C]):
             conn, self._conn = self._conn, None
             if conn is not None:
                 with contextlib.suppress(Exception):  # a broken connection may fail to close
-                    self._closer(conn)
+                    conn.close()
 
     def close(self) -> None:
         if self._pid != os.getpid():

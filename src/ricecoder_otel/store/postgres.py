@@ -51,7 +51,7 @@ class PostgresStore(SqlStore):
             raise MissingDriverError("the PostgreSQL store needs psycopg 3: pip install 'ricecoder-otel[postgres]'")
         super().__init__(dsn, retention=retention, clock=clock)
         self.connect_timeout_s = connect_timeout_s
-        self._slot: ConnectionSlot[Any] = ConnectionSlot(self._open, _close)
+        self._slot: ConnectionSlot[Any] = ConnectionSlot(self._open)
 
     @property
     def display_location(self) -> str:
@@ -134,7 +134,3 @@ class PostgresStore(SqlStore):
 
     def close(self) -> None:
         self._slot.close()
-
-
-def _close(conn: Any) -> None:
-    conn.close()

@@ -46,7 +46,7 @@ class SQLiteStore(SqlStore):
         super().__init__(str(self.path), retention=retention, clock=clock)
         self.create = create
         self.busy_timeout_ms = busy_timeout_ms
-        self._slot: ConnectionSlot[sqlite3.Connection] = ConnectionSlot(self._open, _close)
+        self._slot: ConnectionSlot[sqlite3.Connection] = ConnectionSlot(self._open)
         self._read_only_conn: sqlite3.Connection | None = None
 
     @property
@@ -235,10 +235,6 @@ class SQLiteStore(SqlStore):
 
     def close(self) -> None:
         self._slot.close()
-
-
-def _close(conn: sqlite3.Connection) -> None:
-    conn.close()
 
 
 def _statements(script: str) -> Iterator[str]:
