@@ -25,9 +25,11 @@ _UNITS_MS: dict[str, int] = {
     "d": 86_400_000,
     "w": 604_800_000,
 }
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
-_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_DECIMAL = r"\d+(?:\.\d+)?"
+_UNIT = "|".join(_UNITS_MS)  # "ms" comes before "m" and "s", so it is tried first
+_PART = re.compile(rf"({_DECIMAL})({_UNIT})")
+_WHOLE = re.compile(rf"(?:{_DECIMAL}(?:{_UNIT}))+")
+_NUMBER = re.compile(_DECIMAL)
 
 
 class DurationMarker:
