@@ -14,8 +14,9 @@ from pydantic import SecretBytes, SecretStr
 
 MASK = "********"
 
-_SECRET_NAME = re.compile(r"password|passwd|pwd|token|dsn|secret|api[_-]?key|credential|authorization", re.I)
+# Keys whose value is masked inside a DSN; a name is secret-looking for these and a few more.
 _SECRET_KEYS = r"password|passwd|pwd|token|secret|api[_-]?key"
+_SECRET_NAME = re.compile(rf"{_SECRET_KEYS}|dsn|credential|authorization", re.I)
 _KV_SECRET = re.compile(rf"\b({_SECRET_KEYS})(\s*=\s*)('[^']*'|\S+)", re.I)
 _QUERY_SECRET = re.compile(rf"(?:^|(?<=&))({_SECRET_KEYS})(=)([^&]*)", re.I)
 
