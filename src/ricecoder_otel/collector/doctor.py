@@ -13,7 +13,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ricecoder_otel.collector.probe import GRPC, HTTP, SIGNALS, EndpointError, Finding, Target, diagnose, target_for
@@ -39,7 +39,7 @@ class SignalReport:
             "ok": self.ok,
             "endpoint": self.endpoint,
             "protocol": self.protocol,
-            "hops": [{"hop": h.hop, "ok": h.ok, "detail": h.detail, "fix": h.fix} for h in self.hops],
+            "hops": [asdict(h) for h in self.hops],
         }
 
 
