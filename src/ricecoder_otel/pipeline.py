@@ -12,7 +12,8 @@ point) and :func:`ricecoder_otel.configure`. The order is fixed:
    one counting batch processor per ``OTEL_TRACES_EXPORTER`` exporter;
 5. the LoggerProvider: one counting batch processor per ``OTEL_LOGS_EXPORTER``
    exporter;
-6. self-telemetry instruments, the anomaly events and score gauge, then the
+6. self-telemetry instruments, the anomaly events and score gauge, the alert
+   rules of kind ``anomaly`` (evaluated after each anomaly feed), then the
    config watcher.
 """
 
@@ -44,6 +45,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 from ricecoder_otel._version import __version__
+from ricecoder_otel.alerting.otel import AlertLogEmitter
+from ricecoder_otel.alerting.rules import RuleEngine
 from ricecoder_otel.anomaly.feed import AnomalyFeedExporter
 from ricecoder_otel.anomaly.monitor import AnomalyMonitor
 from ricecoder_otel.anomaly.otel import AnomalyTelemetry
@@ -90,6 +93,8 @@ class Pipeline:
     limiter: CardinalityLimiter
     red: RedMetricsProcessor
     anomaly: AnomalyParts
+    alerts: RuleEngine
+    alert_emitter: AlertLogEmitter
     config_path: Path | None = None
     watcher: ConfigWatcher | None = None
     _listeners: list[ConfigListener] = field(default_factory=list)
@@ -106,6 +111,7 @@ class Pipeline:
         self.red.aggregator.set_limit(new.metrics.cardinality_limit)
         self.red.enabled = new.metrics.enabled and new.metrics.red_metrics
         self.anomaly.feed.update(new.anomaly.enabled, new.anomaly.metrics)
+        self.alerts.set_rules(new.alerting.rules)
         self.config = new
         changed = diff_configs(old, new)
         self.logger_provider.get_logger("ricecoder_otel.config", __version__).emit(
@@ -119,6 +125,11 @@ class Pipeline:
                 listener(old, new)
             except Exception as error:  # one capability's bug must not block the others
                 report_once("config", "a listener failed to apply the new config: %s", type(error).__name__)
+
+    def evaluate_anomaly_rules(self) -> None:
+        """Alert rules of kind ``anomaly`` compare each series' current anomaly score."""
+        if self.config.alerting.enabled:
+            self.alert_emitter.emit(self.alerts.evaluate("anomaly", self.anomaly.monitor.scores()))
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         spans = self.tracer_provider.force_flush(timeout_millis)
@@ -281,8 +292,11 @@ def build_pipeline(
         limiter=limiter,
         red=red,
         anomaly=anomaly,
+        alerts=RuleEngine(config.alerting.rules),
+        alert_emitter=AlertLogEmitter(logger_provider),
         config_path=config_path or config_file_from_env(),
     )
+    anomaly.feed.after_feed = pipeline.evaluate_anomaly_rules
     if set_global:
         trace_api.set_tracer_provider(tracer_provider)
         metrics_api.set_meter_provider(meter_provider)

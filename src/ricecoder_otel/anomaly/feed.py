@@ -83,6 +83,8 @@ class AnomalyFeedExporter(MetricExporter):
         self._monitor = monitor
         self._clock = clock
         self._last_export: float | None = None
+        # Called after each interval's points are fed (the pipeline evaluates anomaly alert rules).
+        self.after_feed: Callable[[], None] | None = None
         self.update(enabled, watched)
 
     def update(self, enabled: bool, watched: Iterable[str]) -> None:
@@ -95,6 +97,8 @@ class AnomalyFeedExporter(MetricExporter):
             return MetricExportResult.SUCCESS
         try:
             self._feed(metrics_data)
+            if self.after_feed is not None:
+                self.after_feed()
         except Exception as error:  # a bad point must not stop the metrics pipeline
             report_once("anomaly", "could not feed the detectors: %s", type(error).__name__)
         return MetricExportResult.SUCCESS

@@ -8,6 +8,7 @@ from pathlib import Path
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from ricecoder_otel.alerting.otel import EVENT_NAME as ALERT_EVENT
 from ricecoder_otel.anomaly.otel import EVENT_NAME
 from ricecoder_otel.config import MonitoringConfig
 from ricecoder_otel.pipeline import Pipeline, build_pipeline
@@ -29,16 +30,22 @@ def _window(pipeline: Pipeline, start_ns: int, latencies_s: list[float], failure
     return trace_ids
 
 
-def test_a_latency_spike_on_a_route_becomes_one_anomaly_event_with_an_exemplar(clean_env: Path) -> None:
+def test_a_latency_spike_on_a_route_becomes_one_anomaly_event_with_an_exemplar_and_an_alert(
+    clean_env: Path,
+) -> None:
     import os
 
     os.environ.update(OTEL_TRACES_EXPORTER="none", OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="none")
-    pipeline = build_pipeline(MonitoringConfig(), set_global=False)
+    rule = {"name": "latency-anomaly", "kind": "anomaly", "metric": "http.server.request.duration",
+            "operator": ">=", "threshold": 0.5, "for": "15s", "severity": "critical"}
+    config = MonitoringConfig.model_validate({"alerting": {"rules": [rule]}})
+    pipeline = build_pipeline(config, set_global=False)
     logs = InMemoryLogRecordExporter()
     pipeline.logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
     assert pipeline.anomaly is not None
     now = [1_700_000_000.0]
     pipeline.anomaly.feed._clock = lambda: now[0]
+    pipeline.alerts._clock = lambda: now[0]
     rng = random.Random(3)
     try:
         for _ in range(120):  # 20 minutes of healthy 10-second windows
@@ -61,6 +68,12 @@ def test_a_latency_spike_on_a_route_becomes_one_anomaly_event_with_an_exemplar(c
     event = latency_events[0]
     assert event.attributes["ricecoder.anomaly.observed"] > event.attributes["ricecoder.anomaly.expected_high"]
     assert event.attributes["ricecoder.anomaly.exemplar.trace_id"] in slow_traces
+    # The anomaly alert rule fired once the score had stayed high for its 15 s hold.
+    alerts = [r.log_record for r in logs.get_finished_logs() if r.log_record.event_name == ALERT_EVENT]
+    assert [(a.attributes["ricecoder.alert.state"], a.attributes["ricecoder.alert.series"]) for a in alerts] == [
+        ("firing", series)
+    ]
+    assert alerts[0].attributes["ricecoder.alert.severity"] == "critical"
     scores = pipeline.anomaly.monitor.scores()
     assert scores[series] > 0.5
     assert "http.server.error_rate{http.route=/orders}" in scores
