@@ -16,7 +16,7 @@ from typing import Any
 
 from ricecoder_otel.cli._util import print_json
 from ricecoder_otel.config.duration import format_duration, parse_duration
-from ricecoder_otel.store import StoreError, default_store_location, open_store
+from ricecoder_otel.store import StoreError, open_store
 from ricecoder_otel.store.base import Store
 from ricecoder_otel.store.records import LogRow, MetricPoint, SpanRecord
 
@@ -98,10 +98,9 @@ def _fetch_logs(store: Store, args: argparse.Namespace, since_ns: int | None) ->
 
 
 def run(args: argparse.Namespace, now_ns: Callable[[], int] = time.time_ns) -> int:
-    location = args.store or default_store_location()
     since_ns = None if args.since is None else now_ns() - args.since
     try:
-        store = open_store(location, create=False)
+        store = open_store(args.store or None, create=False)  # None: the default location
         try:
             rows = args.fetch(store, args, since_ns)
         finally:
