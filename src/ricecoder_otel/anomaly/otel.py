@@ -25,8 +25,8 @@ SERIES_ATTRIBUTE = "ricecoder.anomaly.series"
 SCOPE = "ricecoder_otel.anomaly"
 
 
-def _iso(epoch: float | None) -> str:
-    return "" if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
 def episode_attributes(ep: Episode) -> dict[str, AttributeValue]:
