@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from ricecoder_otel.selftelemetry import SELF_TELEMETRY, SelfTelemetry
+from ricecoder_otel.store.exporters import dropped_totals
 
 
 def install_self_metrics(meter: Meter, source: SelfTelemetry = SELF_TELEMETRY) -> None:
@@ -14,7 +15,9 @@ def install_self_metrics(meter: Meter, source: SelfTelemetry = SELF_TELEMETRY) -
         return [Observation(v, {"queue": k}) for k, v in source.snapshot().queue_depth.items()]
 
     def dropped(_: CallbackOptions) -> Iterable[Observation]:
-        return [Observation(v, {"component": k}) for k, v in source.snapshot().dropped.items()]
+        counts = dict(source.snapshot().dropped)
+        counts.update({f"store.{signal}": n for signal, n in dropped_totals().items()})
+        return [Observation(v, {"component": k}) for k, v in counts.items()]
 
     def errors(_: CallbackOptions) -> Iterable[Observation]:
         return [Observation(v, {"component": k}) for k, v in source.snapshot().errors.items()]
