@@ -129,6 +129,8 @@ class AnomalyMonitor:
 
     @staticmethod
     def _label(key: str, series: _Series, ep: Episode, trace_id: str | None) -> Episode:
+        """``ep`` with its series key and exemplar trace id; a closing report also clears the
+        series' exemplar so the next episode starts its own."""
         exemplar = series.trace_id or trace_id
         if not ep.is_open:
             series.peak = 0.0
