@@ -166,6 +166,8 @@ class Detector:
     def __init__(self, options: DetectorOptions | None = None) -> None:
         o = options or DetectorOptions()
         self._o = o
+        # _step's constants, unpacked there in this order: one tuple read per point is
+        # cheaper than fifteen option lookups on the hot path.
         self._p = (
             o.gap_factor, 1.0 / o.tail_share, o.cusum_k, o.threshold, o.threshold / o.cusum_h,
             o.variance_alpha, o.threshold / (o.variance_ratio - 1.0),
@@ -551,7 +553,7 @@ class Detector:
             if score >= open_score:
                 self._open(t, x, xt, season, pred, se, score, dom, zp, zv)
             return score
-        self._in_episode(t, x, xt, season, pred, se, score, dom, zp, zv)
+        self._continue_episode(t, x, xt, season, pred, se, score, dom, zp, zv)
         return score
 
     # ------------------------------------------------------------------ episodes
@@ -625,10 +627,12 @@ class Detector:
         self._mark_peak(t, x, xt, season, pred, se, score, dom, zp)
         self._emit(None)
 
-    def _in_episode(
+    def _continue_episode(
         self, t: float, x: float, xt: float, season: float, pred: float, se: float,
         score: float, dom: int, zp: float, zv: float,
     ) -> None:
+        """One more point of an open episode: track its peak, close it after ``cooldown``
+        quiet points, adopt persistent evidence as the new normal."""
         o = self._o
         self._ep_points += 1
         if score > self._ep_peak:
