@@ -31,6 +31,8 @@ logger = logging.getLogger("ricecoder_otel.store")
 
 
 class Cursor(Protocol):
+    """The part of a DB-API cursor the shared SQL uses (sqlite3 and psycopg 3 both fit)."""
+
     @property
     def rowcount(self) -> int: ...
 
@@ -66,6 +68,7 @@ def register_counted_table(key: str, table: str, time_column: str) -> None:
 
 
 def encode_json(value: Any) -> str | None:
+    """Compact, key-sorted JSON (equal attribute sets give equal text); None stays NULL."""
     if value is None:
         return None
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
@@ -81,6 +84,8 @@ def _placeholders(n: int) -> str:
 
 
 class SqlStore(Store):
+    """``Store`` written once in SQL; a backend adds connections, transactions and its errors."""
+
     paramstyle = "qmark"
 
     def __init__(self, location: str, *, retention: RetentionPolicy | None = None, clock: Clock | None = None):
