@@ -48,6 +48,7 @@ class EnvOverrides:
 
 
 def read_env(env: Mapping[str, str]) -> EnvOverrides:
+    """Collect the configuration variables of ``env``; a bad one becomes a problem, not an error."""
     out = EnvOverrides()
     for var, loc in SHORTHAND_VARIABLES.items():
         if env.get(var, "").strip():

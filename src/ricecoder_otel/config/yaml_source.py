@@ -28,6 +28,7 @@ class YamlDocument:
 
 
 def read_yaml(path: Path) -> YamlDocument:
+    """Read and parse ``path``; a file that cannot be read is an ``unreadable`` problem."""
     doc = YamlDocument()
     name = str(path)
     try:
