@@ -39,6 +39,8 @@ class BuildError(RuntimeError):
 
 @dataclass(frozen=True)
 class Manifest:
+    """The ocb manifest: our distribution's name and collector release, and its local modules."""
+
     path: Path
     name: str
     version: str
@@ -52,6 +54,8 @@ class Manifest:
 
 @dataclass(frozen=True)
 class BuildResult:
+    """Where the binary is, how long the build took, and whether the cache served it."""
+
     binary: Path
     seconds: float
     cached: bool
@@ -93,6 +97,7 @@ def manifest_digest(manifest: Manifest) -> str:
 
 
 def cache_root() -> Path:
+    """``$RICECODER_CACHE_DIR/collector``, else ``~/.cache/ricecoder/collector``."""
     base = os.environ.get(CACHE_ENV) or str(Path.home() / ".cache" / "ricecoder")
     return Path(base) / "collector"
 

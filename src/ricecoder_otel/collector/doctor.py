@@ -25,6 +25,8 @@ EXPORT_TIMEOUT_S = 5.0
 
 @dataclass
 class SignalReport:
+    """The hops one signal went through, the last one the export when all before it passed."""
+
     signal: str
     endpoint: str | None
     protocol: str | None
