@@ -9,6 +9,7 @@ from typing import Any
 
 
 def free_port() -> int:
+    """A TCP port free on loopback right now (another process may still take it before use)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

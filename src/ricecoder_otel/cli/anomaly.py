@@ -38,6 +38,8 @@ def register(subparsers: Any) -> None:
 
 @dataclass
 class EvalResult:
+    """What one CSV gave: points, empty values, skipped rows, every score, and the episodes."""
+
     points: int = 0
     missing: int = 0
     bad_rows: list[dict[str, Any]] = field(default_factory=list)
