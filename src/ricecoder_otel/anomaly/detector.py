@@ -44,6 +44,7 @@ from ricecoder_otel.anomaly.options import DetectorOptions
 
 _BIN_SECONDS = 1800.0
 _DAY_BINS = 48
+_SEASONAL_MAX_STEP = 1.25 * _BIN_SECONDS  # half-hourly data with jitter still learns a day profile
 _DAY = 86400.0
 _PER_DAY = 1.0 / _DAY
 _MAX_ABS = 1e300  # beyond this a value is clamped so arithmetic never overflows
@@ -217,6 +218,7 @@ class Detector:
 
     @property
     def in_episode(self) -> bool:
+        """True between an episode's opening report and its closing one."""
         return self._ep_onset is not None
 
     @property
@@ -362,7 +364,7 @@ class Detector:
         self._t = warm[-1][0]
         self._n = len(warm)
         self._warm = None
-        if o.seasonal and self._dt <= _BIN_SECONDS:
+        if o.seasonal and self._dt <= _SEASONAL_MAX_STEP:
             self._day = array("d", bytes(8 * _DAY_BINS))
             self._week = array("d", bytes(8 * 7))
         return 0.0
