@@ -93,6 +93,7 @@ def evaluate_csv(path: Path, column: str, ts_column: str, progress: TextIO | Non
         raise InputError(f"{path}: no such file")
     result = EvalResult()
     detector = create_detector()
+    opening: Episode | None = None  # the latest opening report, shown if the file ends mid-episode
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         first = next(reader, None)
@@ -129,11 +130,15 @@ def evaluate_csv(path: Path, column: str, ts_column: str, progress: TextIO | Non
             result.points += 1
             result.scores.append((t, value, score))
             if detector.has_reports:
-                result.episodes.extend(ep for ep in detector.drain_episodes() if not ep.is_open)
+                for ep in detector.drain_episodes():
+                    if ep.is_open:
+                        opening = ep
+                    else:
+                        result.episodes.append(ep)
             if progress is not None and result.points % _PROGRESS_EVERY == 0:
                 print(f"... {result.points} points", file=progress)
-    if detector.in_episode:  # report an episode still open at the end of the file
-        result.episodes.extend(ep for ep in detector.drain_episodes())
+    if detector.in_episode and opening is not None:  # an episode still open at the end of the file
+        result.episodes.append(opening)
     return result
 
 

@@ -54,6 +54,15 @@ def test_json_has_episodes_and_every_score(series_csv: Path, capsys: pytest.Capt
     assert doc["scores"][400]["score"] > 0.5
 
 
+def test_an_episode_still_open_at_the_end_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values = [*gaussian(300), 300.0, 300.0, 300.0]  # the file ends three points into a spike
+    rows: list[list[object]] = [["timestamp", "value"], *([START + i * 60, v] for i, v in enumerate(values))]
+    path = write_csv(tmp_path / "open.csv", rows)
+    assert run(["anomaly", "eval", str(path), "--json"]) == 0
+    [ep] = json.loads(capsys.readouterr().out)["episodes"]
+    assert ep["end"] is None and ep["onset"] == START + 300 * 60 and ep["observed"] == 300.0
+
+
 def test_bad_rows_are_reported_with_numbers_and_skipped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rows: list[list[object]] = [["timestamp", "value"]]
     rows += [[START + i * 60, v] for i, v in enumerate(gaussian(100))]
