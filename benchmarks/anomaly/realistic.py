@@ -121,10 +121,12 @@ def _apply(rng: random.Random, kind: str, family: str, v: float, sd: float, mag:
     noise scales (signed for shifts)."""
     if kind == "stuck":
         return stuck
-    if kind == "spike":
-        if family in ("taxi", "tweets", "network", "request_latency"):
-            return v * (1.0 + 0.25 * mag) if family == "taxi" else v * (1.0 + 0.6 * mag)
-        return v + mag * sd
+    if kind == "spike":  # an incident stands out from the series' ordinary outliers
+        if family == "taxi":
+            return v * (1.0 + 0.25 * mag)
+        if family in ("tweets", "network", "request_latency"):
+            return v * (1.0 + mag)
+        return v + mag * sd * (4.0 if family == "cloud_cpu" else 1.0)
     if kind == "dip":
         if family == "machine_temp":
             return v - mag * sd * 2.0  # a shutdown: falls towards ambient
@@ -156,7 +158,7 @@ def make_real(family: str, kind: str, seed: int, days: float = 14.0) -> Series:
     for i in range(count):
         onset = first + i * slot + rng.randrange(slot // 4, slot // 2)
         if kind == "spike":
-            dur = rng.randint(1, 6)
+            dur = rng.randint(1, 3) if family in ("machine_temp", "taxi") else rng.randint(2, 12)
         elif kind == "dip":
             dur = rng.randint(6, 48) if family != "taxi" else rng.randint(12, 48)
         elif kind == "level_shift":
