@@ -64,7 +64,14 @@ class BuildResult:
 def load_manifest(path: Path | None = None) -> Manifest:
     """Read the ocb manifest and the local module folders its ``replaces`` point at."""
     path = path or manifest_path()
-    document = yaml.safe_load(path.read_text())
+    try:
+        document = yaml.safe_load(path.read_text())
+    except yaml.MarkedYAMLError as exc:  # position and problem only: the line itself is not echoed
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise BuildError(f"{where}: not valid YAML ({exc.problem or 'unparseable'})") from None
+    except yaml.YAMLError:
+        raise BuildError(f"{path}: not valid YAML") from None
     if not isinstance(document, dict) or not isinstance(document.get("dist"), dict):
         raise BuildError(f"{path}: not an ocb manifest (no 'dist' section)")
     dist = document["dist"]

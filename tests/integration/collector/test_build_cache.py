@@ -58,3 +58,11 @@ def test_a_broken_manifest_is_named(config_copy: Path, capsys: pytest.CaptureFix
     assert "builder-config.yaml: not an ocb manifest (no 'dist' section)" in err
     with pytest.raises(BuildError, match="not an ocb manifest"):
         load_manifest()
+
+
+def test_a_manifest_that_is_not_yaml_is_named_with_its_line(
+    config_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (config_copy / "builder-config.yaml").write_text("dist:\n  name: [unclosed\n")
+    assert cli_main(["collector", "build"]) == 1
+    assert "builder-config.yaml:3: not valid YAML" in capsys.readouterr().err
