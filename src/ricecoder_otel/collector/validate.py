@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SECTIONS = "receivers|processors|exporters|extensions|connectors"
+VALIDATE_TIMEOUT_S = 120
 _READING = re.compile(rf"'({SECTIONS})' error reading configuration for \"([^\"]+)\"")
 _UNKNOWN = re.compile(rf"'({SECTIONS})' unknown type: \"([^\"]+)\"")
 _PATH = re.compile(rf"\b({SECTIONS})::([^\s:]+):\s*(.*)")
@@ -45,14 +46,17 @@ def validate(binary: Path, config: Path, env: Mapping[str, str] | None = None) -
     """None when the collector accepts ``config``, else the located problem."""
     if not config.is_file():
         return Problem(config, "file not found")
-    result = subprocess.run(
-        [str(binary), "validate", f"--config={config}"],
-        env=dict(env) if env is not None else None,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            [str(binary), "validate", f"--config={config}"],
+            env=dict(env) if env is not None else None,
+            capture_output=True,
+            text=True,
+            timeout=VALIDATE_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return Problem(config, f"the collector's validate did not finish within {VALIDATE_TIMEOUT_S} s")
     if result.returncode == 0:
         return None
     return explain(config, result.stderr + result.stdout)
