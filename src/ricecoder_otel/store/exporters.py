@@ -67,8 +67,13 @@ class _StoreWriter:
         self.dropped = 0
         self.is_shutdown = False
 
-    def write(self, items: Sequence[Any], convert: Callable[[Sequence[Any]], list[Any]], method: str) -> bool:
-        """Convert and store ``items``; on any failure count the rows as dropped and return False."""
+    def write(
+        self,
+        items: Sequence[Any],
+        convert: Callable[[Sequence[Any]], list[Any]],
+        store_rows: Callable[[Store, list[Any]], object],
+    ) -> bool:
+        """Convert ``items`` and hand the rows to ``store_rows``; on any failure count them as dropped."""
         dropped = len(items)
         store: Store | None = None
         try:
@@ -78,7 +83,7 @@ class _StoreWriter:
                 self._drop(dropped)
                 return False
             store = self._store if self._store is not None else get_default_store()
-            getattr(store, method)(rows)
+            store_rows(store, rows)
             return True
         except StoreError as exc:
             self._drop(dropped)
@@ -155,7 +160,9 @@ class LocalSpanExporter(SpanExporter):
         return self._writer.dropped
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        ok = self._writer.write(spans, lambda batch: [span_to_record(s) for s in batch], "write_spans")
+        ok = self._writer.write(
+            spans, lambda batch: [span_to_record(s) for s in batch], lambda store, rows: store.write_spans(rows)
+        )
         return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
 
     def shutdown(self) -> None:
@@ -224,7 +231,11 @@ class LocalMetricExporter(MetricExporter):
         return self._writer.dropped
 
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
-        ok = self._writer.write([metrics_data], lambda batch: metrics_to_points(batch[0]), "write_metric_points")
+        ok = self._writer.write(
+            [metrics_data],
+            lambda batch: metrics_to_points(batch[0]),
+            lambda store, rows: store.write_metric_points(rows),
+        )
         return MetricExportResult.SUCCESS if ok else MetricExportResult.FAILURE
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
@@ -263,7 +274,9 @@ class LocalLogExporter(LogRecordExporter):
         return self._writer.dropped
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        ok = self._writer.write(batch, lambda records: [log_to_row(r) for r in records], "write_logs")
+        ok = self._writer.write(
+            batch, lambda records: [log_to_row(r) for r in records], lambda store, rows: store.write_logs(rows)
+        )
         return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
 
     def shutdown(self) -> None:
