@@ -57,6 +57,8 @@ def validate(binary: Path, config: Path, env: Mapping[str, str] | None = None) -
         )
     except subprocess.TimeoutExpired:
         return Problem(config, f"the collector's validate did not finish within {VALIDATE_TIMEOUT_S} s")
+    except OSError as error:
+        return Problem(config, f"could not run the collector {binary}: {error.strerror or error}")
     if result.returncode == 0:
         return None
     return explain(config, result.stderr + result.stdout)
