@@ -1,4 +1,4 @@
-"""A streaming anomaly detector for one series: O(1) per point, about 2.5 KB of state.
+"""A streaming anomaly detector for one series: O(1) per point, about 2.6 KB of state.
 
 The model, in the order ``update`` applies it:
 
@@ -10,11 +10,14 @@ The model, in the order ``update`` applies it:
   learned slowly against a one-day level, so daily and weekly patterns are not anomalies;
 * a Huberised level with a damped trend (Holt) and a mean-absolute-deviation scale with floors
   (flat lines, integer series);
-* four pieces of evidence turned into one robust z: the point residual (spikes, dips; judged
+* five pieces of evidence turned into one robust z: the point residual (spikes, dips; judged
   against a decaying, one-sided memory of recent outlier sizes so heavy tails stay quiet), a
   two-sided CUSUM deflated by the residuals' autocorrelation (moderate level shifts),
   fast-over-slow spread (variance change) and the trend against the adopted trend; the score
   is ``z^2 / (z^2 + threshold^2)``;
+* stuck values: a run of identical readings, judged against how often the series repeats a
+  value and against the longest run it has shown (flat-lined sensors, a collector repeating
+  its last sample; an idle instance that is often flat learns that it is);
 * episodes with hysteresis: open at ``open_score``, close after ``cooldown`` quiet points,
   re-crossings while closing are merged (suppressed repeats). A persistent level shift,
   variance change or trend is reported once and then adopted as the new normal.
@@ -36,6 +39,7 @@ from ricecoder_otel.anomaly.episode import (
     DIP,
     LEVEL_SHIFT,
     SPIKE,
+    STUCK,
     TREND,
     VARIANCE_CHANGE,
     Episode,
@@ -53,7 +57,14 @@ _WEEK_RATE = 1.0  # day-of-week offsets learn over about one visit of each day
 _RECENT = 5  # points kept to re-anchor the level when a shift is adopted
 
 # Which piece of evidence dominates a point.
-_POINT, _CUSUM, _VAR, _TREND = 0, 1, 2, 3
+_POINT, _CUSUM, _VAR, _TREND, _STUCK = 0, 1, 2, 3, 4
+
+# Stuck values: a run of identical readings is judged against how often the series repeats a
+# value (a run of L has probability about p^L) and against the longest run seen before.
+_STUCK_MIN = 12  # points; shorter runs are never evidence
+_STUCK_P = 1e-6  # run probability at which the stuck evidence reaches the threshold
+_LOG_STUCK_P = math.log(_STUCK_P)
+_REPEAT_ALPHA = 0.01
 
 _ANSCOMBE_ZERO = 2.0 * math.sqrt(0.375)
 
@@ -142,13 +153,17 @@ class Detector:
         "_on_episode",
         "_p",
         "_pending",
+        "_prev_x",
         "_recent",
         "_rel",
+        "_repeat",
         "_rprev",
         "_run",
         "_run_sign",
         "_run_var",
         "_s",
+        "_same",
+        "_same_max",
         "_sv",
         "_svs",
         "_t",
@@ -199,6 +214,10 @@ class Detector:
         self._c0 = self._c1 = self._rprev = 0.0
         self._tail_hi = self._tail_lo = 0.0
         self._level = 0.0
+        self._prev_x = math.nan
+        self._repeat = 0.0
+        self._same = 0
+        self._same_max = 0.0
         self._day: array[float] | None = None
         self._week: array[float] = array("d")
         self._run = self._run_sign = self._run_var = 0
@@ -361,6 +380,8 @@ class Detector:
         self._svs = self._sv = self._s
         deltas = sorted(b[0] - a[0] for a, b in pairwise(warm) if b[0] > a[0])
         self._dt = deltas[len(deltas) // 2] if deltas else 1.0
+        self._prev_x = warm[-1][1]
+        self._repeat = sum(1 for a, b in pairwise(warm) if a[1] == b[1]) / (len(warm) - 1)
         self._t = warm[-1][0]
         self._n = len(warm)
         self._warm = None
@@ -443,6 +464,34 @@ class Detector:
             zp = -_MAX_Z
         azp = zp if zp > 0.0 else -zp
 
+        # stuck: a run of identical values that is improbable for this series
+        if x == self._prev_x:
+            same = self._same + 1
+            self._repeat += _REPEAT_ALPHA * (1.0 - self._repeat)
+        else:
+            same = 0
+            run = self._same
+            if run > self._same_max:
+                # runs this long happen here; one run at most doubles what is expected, so a
+                # long stuck failure does not hide the next one
+                limit = 2.0 * (self._same_max if self._same_max > _STUCK_MIN else _STUCK_MIN)
+                self._same_max = run if run < limit else limit
+            self._repeat -= _REPEAT_ALPHA * self._repeat
+            self._prev_x = x
+        self._same = same
+        zs = 0.0
+        if same >= _STUCK_MIN:
+            rep_p = self._repeat
+            if rep_p < 0.999:
+                need = _LOG_STUCK_P / _log(rep_p if rep_p > 1e-3 else 1e-3)
+                if need < 2.0 * self._same_max:
+                    need = 2.0 * self._same_max
+                if need < _STUCK_MIN:
+                    need = _STUCK_MIN
+                zs = th * same / need
+        # a stuck source says nothing about the series: its run neither shifts nor shrinks the model
+        frozen = zs >= 0.5 * th
+
         # CUSUM on the clipped residual, deflated by the residuals' lag-1 autocorrelation
         # (a wandering series has long runs on one side of its level that are not shifts)
         c0 = self._c0
@@ -458,12 +507,15 @@ class Detector:
             zc_in = 4.0
         elif zc_in < -4.0:
             zc_in = -4.0
-        cp = self._cp + zc_in - k
-        cp = cp if cp > 0.0 else 0.0
-        cn = self._cn - zc_in - k
-        cn = cn if cn > 0.0 else 0.0
-        self._cp = cp
-        self._cn = cn
+        if frozen:
+            cp, cn = self._cp, self._cn
+        else:
+            cp = self._cp + zc_in - k
+            cp = cp if cp > 0.0 else 0.0
+            cn = self._cn - zc_in - k
+            cn = cn if cn > 0.0 else 0.0
+            self._cp = cp
+            self._cn = cn
         zc = k_cusum * (cp if cp > cn else cn)
 
         # variance: fast vs slow mean deviation around a fast level
@@ -489,6 +541,8 @@ class Detector:
 
         z = azp
         dom = _POINT
+        if zs > z:
+            z, dom = zs, _STUCK
         if zc > z:
             z, dom = zc, _CUSUM
         if zv > z:
@@ -497,56 +551,58 @@ class Detector:
             z, dom = zt, _TREND
         score = z * z / (z * z + th * th)
 
-        # learn: Huberised level and trend, scale, slow stats
-        hub = 2.0 * se
-        rc = r if r < hub else hub
-        if rc < -hub:
-            rc = -hub
         n = self._n
-        un = rc / se
-        self._c0 = c0 + sa * (un * un - c0)
-        self._c1 += sa * (un * self._rprev - self._c1)
-        self._rprev = un
-        m_new = pred + la * rc
-        b = 0.999 * b + sl * (m_new - m - b)
-        self._m = m_new
-        self._b = b
-        ca = 4.0 * se
-        self._s = s + sa * ((ar if ar < ca else ca) - s)
-        self._svs = svs + vsa * (dv - svs)
-        dm = y - mf
-        if dm > cap:
-            dm = cap
-        elif dm < -cap:
-            dm = -cap
-        self._mf = mf + fa * dm
-        self._recent[n % _RECENT] = y
-        if not n & 15:  # outlier memory decays in steps of 16 points
+        if not n & 15:  # outlier and run memories decay in steps of 16 points
             self._tail_hi *= self._decay16
             self._tail_lo *= self._decay16
+            self._same_max *= self._decay16
+        if not frozen:
+            # learn: Huberised level and trend, scale, slow stats
+            hub = 2.0 * se
+            rc = r if r < hub else hub
+            if rc < -hub:
+                rc = -hub
+            un = rc / se
+            self._c0 = c0 + sa * (un * un - c0)
+            self._c1 += sa * (un * self._rprev - self._c1)
+            self._rprev = un
+            m_new = pred + la * rc
+            b = 0.999 * b + sl * (m_new - m - b)
+            self._m = m_new
+            self._b = b
+            ca = 4.0 * se
+            self._s = s + sa * ((ar if ar < ca else ca) - s)
+            self._svs = svs + vsa * (dv - svs)
+            dm = y - mf
+            if dm > cap:
+                dm = cap
+            elif dm < -cap:
+                dm = -cap
+            self._mf = mf + fa * dm
+            self._recent[n % _RECENT] = y
 
-        if day is not None:
-            level = self._level
-            wk = week
-            ga = typical * _PER_DAY
-            if ga < 1.0 / n:
-                ga = 1.0 / n
-            self._level = level + ga * (rc + pred - level)
-            resid = xt - level
-            clip = 3.0 * se
-            weekly = wk[w0] * (1.0 - wf) + wk[w1] * wf
-            dd = resid - weekly - day[dbin]
-            dd = dd if dd < clip else clip
-            if dd < -clip:
-                dd = -clip
-            day[dbin] += (typical / (4.0 * _BIN_SECONDS)) * dd
-            dw = resid - day[dbin] - weekly
-            dw = dw if dw < clip else clip
-            if dw < -clip:
-                dw = -clip
-            gw = _WEEK_RATE * typical * _PER_DAY * dw
-            wk[w0] += gw * (1.0 - wf)
-            wk[w1] += gw * wf
+            if day is not None:
+                level = self._level
+                wk = week
+                ga = typical * _PER_DAY
+                if ga < 1.0 / n:
+                    ga = 1.0 / n
+                self._level = level + ga * (rc + pred - level)
+                resid = xt - level
+                clip = 3.0 * se
+                weekly = wk[w0] * (1.0 - wf) + wk[w1] * wf
+                dd = resid - weekly - day[dbin]
+                dd = dd if dd < clip else clip
+                if dd < -clip:
+                    dd = -clip
+                day[dbin] += (typical / (4.0 * _BIN_SECONDS)) * dd
+                dw = resid - day[dbin] - weekly
+                dw = dw if dw < clip else clip
+                if dw < -clip:
+                    dw = -clip
+                gw = _WEEK_RATE * typical * _PER_DAY * dw
+                wk[w0] += gw * (1.0 - wf)
+                wk[w1] += gw * wf
 
         # episodes
         if n < warmup:
@@ -586,6 +642,8 @@ class Detector:
             return LEVEL_SHIFT
         if dom == _VAR:
             return VARIANCE_CHANGE
+        if dom == _STUCK:
+            return STUCK
         return TREND
 
     def _mark_peak(
@@ -659,7 +717,7 @@ class Detector:
         if zv >= 0.5 * o.threshold:
             self._run_var += 1
         run = self._run
-        if run >= o.adopt_after:
+        if run >= o.adopt_after and dom != _STUCK:  # a stuck value is never the new normal
             if dom == _TREND:
                 self._adopt(_TREND)
             elif 4 * abs(self._run_sign) >= 3 * run:

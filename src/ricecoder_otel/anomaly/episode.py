@@ -14,8 +14,9 @@ DIP = "dip"
 LEVEL_SHIFT = "level_shift"
 VARIANCE_CHANGE = "variance_change"
 TREND = "trend"
+STUCK = "stuck"  # the same reading repeated far longer than the series ever repeats
 
-KINDS: tuple[str, ...] = (SPIKE, DIP, LEVEL_SHIFT, VARIANCE_CHANGE, TREND)
+KINDS: tuple[str, ...] = (SPIKE, DIP, LEVEL_SHIFT, VARIANCE_CHANGE, TREND, STUCK)
 
 
 @dataclass(frozen=True, slots=True)

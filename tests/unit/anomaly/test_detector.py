@@ -124,6 +124,24 @@ def test_flat_line_then_change_then_recovery(detector: Detector) -> None:
     assert max(more[50:]) < 0.5
 
 
+def test_stuck_sensor_is_one_stuck_episode(detector: Detector) -> None:
+    values = gaussian(1500) + [103.7] * 120 + gaussian(400, seed=5)
+    feed(detector, values)
+    [ep] = closed(detector)
+    assert ep.kind == "stuck"
+    assert START + 1500 * 60 < ep.onset <= START + 1540 * 60  # early in the run
+
+
+def test_flat_stretches_a_series_often_shows_stop_alarming() -> None:
+    det = create_detector()
+    values: list[float | None] = []
+    for block in range(12):
+        values += gaussian(300, seed=block) + [round(values[-1] if values else 100.0, 1)] * 60
+    feed(det, values)
+    stuck = [ep for ep in closed(det) if ep.kind == "stuck"]
+    assert stuck and stuck[-1].onset < START + 6 * 360 * 60  # learnt: the later flats are normal
+
+
 def test_datetime_and_epoch_timestamps_agree() -> None:
     epoch, aware, naive = create_detector(), create_detector(), create_detector()
     values = gaussian(300)
