@@ -11,7 +11,8 @@ The model, in the order ``update`` applies it:
 * a Huberised level with a damped trend (Holt) and a mean-absolute-deviation scale with floors
   (flat lines, integer series);
 * five pieces of evidence turned into one robust z: the point residual (spikes, dips; judged
-  against a decaying, one-sided memory of recent outlier sizes so heavy tails stay quiet), a
+  against a decaying, one-sided memory of recent outlier sizes, confirmed by a second outlier,
+  so heavy tails stay quiet and the next incident still stands out), a
   two-sided CUSUM deflated by the residuals' autocorrelation (moderate level shifts),
   fast-over-slow spread (variance change) and the trend against the adopted trend; the score
   is ``z^2 / (z^2 + threshold^2)``;
@@ -114,6 +115,18 @@ def _choose_mode(values: list[float], integer: bool, o: DetectorOptions) -> int:
     return _RAW
 
 
+def _top_two(top: float, second: float, new: float) -> tuple[float, float]:
+    """The largest outlier size and the size a repeat is judged against: the second largest,
+    but at least half the largest. One outlier is weak evidence of a heavy tail (it may have
+    been an incident, and the next incident must still stand out); a second one confirms it."""
+    if new >= top:
+        top, second = new, top
+    elif new > second:
+        second = new
+    half = 0.5 * top
+    return top, (second if second > half else half)
+
+
 class Detector:
     """Scores one series point by point and reports anomaly episodes."""
 
@@ -169,6 +182,8 @@ class Detector:
         "_t",
         "_tail_hi",
         "_tail_lo",
+        "_top_hi",
+        "_top_lo",
         "_warm",
         "_week",
         "callback_errors",
@@ -212,7 +227,7 @@ class Detector:
         self._s = self._sv = self._svs = 0.0
         self._cp = self._cn = 0.0
         self._c0 = self._c1 = self._rprev = 0.0
-        self._tail_hi = self._tail_lo = 0.0
+        self._tail_hi = self._tail_lo = self._top_hi = self._top_lo = 0.0
         self._level = 0.0
         self._prev_x = math.nan
         self._repeat = 0.0
@@ -555,6 +570,8 @@ class Detector:
         if not n & 15:  # outlier and run memories decay in steps of 16 points
             self._tail_hi *= self._decay16
             self._tail_lo *= self._decay16
+            self._top_hi *= self._decay16
+            self._top_lo *= self._decay16
             self._same_max *= self._decay16
         if not frozen:
             # learn: Huberised level and trend, scale, slow stats
@@ -632,7 +649,7 @@ class Detector:
         self._ep_points = 0
         self._ep_quiet = 0
         self._ep_adopted = False
-        self._ep_tails = (0.0, 0.0)
+        self._ep_tails = (0.0, 0.0, 0.0, 0.0)
         self._run = self._run_sign = self._run_var = 0
 
     def _kind_of(self, dom: int, zp: float) -> str:
@@ -680,7 +697,7 @@ class Detector:
         self._ep_points = 1
         self._ep_quiet = 0
         self._ep_adopted = False
-        self._ep_tails = (self._tail_hi, self._tail_lo)
+        self._ep_tails = (self._tail_hi, self._tail_lo, self._top_hi, self._top_lo)
         self._run = 1
         self._run_sign = 1 if zp >= 0.0 else -1
         self._run_var = 1 if zv >= 0.5 * self._o.threshold else 0
@@ -736,14 +753,14 @@ class Detector:
             self._sv = self._svs
             self._level += shift
             self._cp = self._cn = 0.0
-            self._tail_hi, self._tail_lo = self._ep_tails
+            self._tail_hi, self._tail_lo, self._top_hi, self._top_lo = self._ep_tails
             kind = LEVEL_SHIFT
             direction = 1 if shift >= 0.0 else -1
         elif dom == _VAR:
             ratio = self._sv / (self._svs if self._svs > 0.0 else 1.0)
             self._svs = self._sv
             self._s *= ratio if ratio > 1.0 else 1.0
-            self._tail_hi, self._tail_lo = self._ep_tails
+            self._tail_hi, self._tail_lo, self._top_hi, self._top_lo = self._ep_tails
             kind = VARIANCE_CHANGE
             direction = 1
         else:
@@ -761,9 +778,9 @@ class Detector:
             # series); capped so one absurd value cannot blind the detector
             peak = min(self._ep_peak_r, 2.0 * self._o.threshold * self._ep_se)
             if self._ep_kind == SPIKE:
-                self._tail_hi = max(self._tail_hi, peak)
+                self._top_hi, self._tail_hi = _top_two(self._top_hi, self._tail_hi, peak)
             else:
-                self._tail_lo = max(self._tail_lo, peak)
+                self._top_lo, self._tail_lo = _top_two(self._top_lo, self._tail_lo, peak)
         self._emit(end)
         self._reset_episode()
 
