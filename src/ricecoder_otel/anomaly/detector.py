@@ -598,7 +598,7 @@ class Detector:
             self._mf = mf + fa * dm
             self._recent[n % _RECENT] = y
 
-            if day is not None:
+            if day is not None and zc < 0.5 * th:  # a shift half-way to an alarm is not a season
                 level = self._level
                 wk = week
                 ga = typical * _PER_DAY
