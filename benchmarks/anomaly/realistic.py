@@ -144,6 +144,7 @@ def _apply(rng: random.Random, kind: str, family: str, v: float, sd: float, mag:
 
 
 def make_real(family: str, kind: str, seed: int, days: float = 14.0) -> Series:
+    """One series of ``family`` with 1 to 3 anomalies of ``kind`` after its first quarter."""
     rng = random.Random(f"real/{family}/{kind}/{seed}")
     step = 1800.0 if family == "taxi" else 300.0
     if family == "taxi":
@@ -154,7 +155,7 @@ def make_real(family: str, kind: str, seed: int, days: float = 14.0) -> Series:
     first = n // 4
     slot = (n - first) // count
     half = int(0.1 * n / count) // 2
-    spec = []
+    spec: list[tuple[int, int, float]] = []  # onset, duration, signed size in noise scales
     for i in range(count):
         onset = first + i * slot + rng.randrange(slot // 4, slot // 2)
         if kind == "spike":
@@ -171,7 +172,7 @@ def make_real(family: str, kind: str, seed: int, days: float = 14.0) -> Series:
             dur = rng.randint(60, 200)
         sign = 1 if rng.random() < 0.5 else -1
         if kind == "level_shift" and spec:
-            sign = -spec[-1][2] / abs(spec[-1][2])
+            sign = -1 if spec[-1][2] > 0 else 1  # shifts alternate so they never saturate
         spec.append((onset, dur, rng.uniform(5.0, 10.0) * sign))
     timestamps: list[float] = []
     values: list[float | None] = []
@@ -203,4 +204,5 @@ def make_real(family: str, kind: str, seed: int, days: float = 14.0) -> Series:
 
 
 def realistic() -> list[Series]:
+    """The ``realistic`` split: every family with each of its kinds, three seeds."""
     return [make_real(f, k, s) for f, kinds in FAMILY_KINDS.items() for k in kinds for s in SEEDS]
