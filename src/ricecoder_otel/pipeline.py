@@ -108,7 +108,6 @@ class Pipeline:
         from ricecoder_otel.config.watcher import diff_configs
 
         self.limiter.set_limit(new.metrics.cardinality_limit)
-        self.red.aggregator.set_limit(new.metrics.cardinality_limit)
         self.red.enabled = new.metrics.enabled and new.metrics.red_metrics
         self.anomaly.feed.update(new.anomaly.enabled, new.anomaly.metrics)
         self.alerts.set_rules(new.alerting.rules)

@@ -23,10 +23,9 @@ DEFAULT_DURATION_BUCKETS: tuple[float, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class RedSample:
-    """What one server request contributes to the RED metrics."""
+class RedSeries:
+    """The series one server request counts in, and whether it counts as an error."""
 
-    duration_s: float
     attributes: dict[str, str | int]
     is_error: bool
 
@@ -46,14 +45,8 @@ def status_class(status_code: int | None) -> str:
     return f"{status_code // 100}xx"
 
 
-def red_sample(
-    span_name: str,
-    attributes: Mapping[str, Any],
-    start_ns: int,
-    end_ns: int,
-    status_is_error: bool,
-) -> RedSample:
-    """Derive the RED sample of a server span.
+def red_series(span_name: str, attributes: Mapping[str, Any], status_is_error: bool) -> RedSeries:
+    """Derive the RED series of a server span.
 
     The route falls back to the span name rather than the raw path: raw paths
     carry ids and would explode cardinality. Methods outside the HTTP set map to
@@ -78,4 +71,4 @@ def red_sample(
         result["http.response.status_code"] = status
     if is_error:
         result["error.type"] = str(status) if status is not None and status >= 500 else "_OTHER"
-    return RedSample(duration_s=max(0, end_ns - start_ns) / 1e9, attributes=result, is_error=is_error)
+    return RedSeries(attributes=result, is_error=is_error)

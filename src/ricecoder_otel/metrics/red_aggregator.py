@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
-from ricecoder_otel.metrics.red import DEFAULT_DURATION_BUCKETS, red_sample
+from ricecoder_otel.metrics.red import DEFAULT_DURATION_BUCKETS, red_series
 
 DURATION_METRIC = "http.server.request.duration"
 ERRORS_METRIC = "ricecoder.http.server.errors"
@@ -66,10 +66,9 @@ class RedAggregator:
         self.bounds = tuple(bounds)
         self._limiter = limiter
         self._series: dict[tuple[Any, ...], _Series] = {}
-        # Raw request shape -> (series, is_error). Bounded: past the bound, shapes are
-        # resolved each time (still correct, just slower) rather than growing memory.
+        # Raw request shape -> (series, is_error). Bounded (16 shapes per admitted series):
+        # past the bound, shapes are resolved each time (still correct, just slower).
         self._shapes: dict[tuple[Any, ...], tuple[_Series, bool]] = {}
-        self._max_shapes = 16 * limiter.limit
         self._lock = threading.Lock()
         self.start_time_ns = clock_ns()
 
@@ -101,7 +100,7 @@ class RedAggregator:
             resolved = self._shapes.get(shape)
             if resolved is None:
                 resolved = self._resolve(name, attributes, failed)
-                if len(self._shapes) < self._max_shapes:
+                if len(self._shapes) < 16 * self._limiter.limit:
                     self._shapes[shape] = resolved
             series, is_error = resolved
             series.counts[index] += 1
@@ -117,16 +116,13 @@ class RedAggregator:
                 series.exemplars[index] = (trace_id, span_id, duration_s, end_ns)
 
     def _resolve(self, name: str, attributes: Mapping[str, Any], failed: bool) -> tuple[_Series, bool]:
-        sample = red_sample(name, attributes, 0, 0, failed)
+        sample = red_series(name, attributes, failed)
         admitted = self._limiter.admit(DURATION_METRIC, sample.attributes)
         key = tuple(sorted(admitted.items()))
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = _Series(admitted, len(self.bounds) + 1)
         return series, sample.is_error
-
-    def set_limit(self, limit: int) -> None:
-        self._max_shapes = 16 * limit
 
     def snapshot(self) -> list[SeriesSnapshot]:
         with self._lock:

@@ -50,13 +50,10 @@ class RedPublisher:
         self._aggregator = aggregator
         self._resource = resource
         self._clock_ns = clock_ns
-        self.enabled = True
         # reader id -> (time of its previous collection, series key -> previous snapshot)
         self._previous: dict[int, tuple[int, dict[tuple[Any, ...], SeriesSnapshot]]] = {}
 
     def inject(self, metrics_data: MetricsData | None, reader: MetricReader) -> MetricsData | None:
-        if not self.enabled:
-            return metrics_data
         snapshots = self._aggregator.snapshot()
         if not snapshots:
             return metrics_data
