@@ -25,6 +25,15 @@ Labels = Mapping[str, str | bool | int | float]
 _COMPONENT = "metrics_collector"
 
 
+def _own_limiter(limit: int) -> CardinalityLimiter:
+    return CardinalityLimiter(
+        limit,
+        on_first_overflow=lambda metric, cap: report_once(
+            _COMPONENT, "metric %s exceeded its cardinality limit of %d series", metric, cap
+        ),
+    )
+
+
 class MetricsCollector:
     """Record custom metrics: ``collector.record_metric("queue.size", 12, {"queue": "mail"})``."""
 
@@ -33,25 +42,29 @@ class MetricsCollector:
         meter_provider: metrics_api.MeterProvider | None = None,
         *,
         limiter: CardinalityLimiter | None = None,
-        cardinality_limit: int = 2000,
+        cardinality_limit: int | None = None,
         scope: str = "ricecoder_otel.custom",
     ) -> None:
+        """Without ``limiter`` or ``cardinality_limit``, the running pipeline's limiter is used, so
+        ``metrics.cardinality_limit`` (and its live changes) applies; with no pipeline, 2000."""
         self._meter_provider = meter_provider
-        self._limiter = limiter or CardinalityLimiter(
-            cardinality_limit,
-            on_first_overflow=lambda metric, limit: report_once(
-                _COMPONENT, "metric %s exceeded its cardinality limit of %d series", metric, limit
-            ),
-        )
+        if limiter is None and cardinality_limit is not None:
+            limiter = _own_limiter(cardinality_limit)
+        self._limiter = limiter
         self._scope = scope
         self._meter: metrics_api.Meter | None = None
         self._instruments: dict[tuple[str, MetricKind], Any] = {}
         self._lock = threading.Lock()
 
     def start(self) -> MetricsCollector:
-        """Bind to the meter provider (the global one unless one was given)."""
+        """Bind to the meter provider (the global one unless one was given) and the cardinality limiter."""
         provider = self._meter_provider or metrics_api.get_meter_provider()
         self._meter = provider.get_meter(self._scope)
+        if self._limiter is None:
+            from ricecoder_otel.pipeline import active_pipeline
+
+            pipeline = active_pipeline()
+            self._limiter = pipeline.limiter if pipeline is not None else _own_limiter(2000)
         return self
 
     def _instrument(self, name: str, kind: MetricKind, unit: str, description: str) -> Any:
@@ -100,6 +113,7 @@ class MetricsCollector:
             if kind == "counter" and number < 0:
                 raise ValueError("a counter cannot decrease")
             instrument = self._instrument(name, kind, unit, description)
+            assert self._limiter is not None  # bound by start(), which _instrument ensures
             attributes = self._limiter.admit(name, labels)
             if kind in ("counter", "updowncounter"):
                 instrument.add(number, attributes)

@@ -55,3 +55,22 @@ def test_cardinality_limit_applies_to_custom_metrics(
     points = {tuple(sorted(a.items())): p.value for a, p in metric_points(metric_reader, "logins")}
     assert points[tuple(OVERFLOW_ATTRIBUTES.items())] == 3
     assert len(points) == 3
+
+
+def test_without_an_explicit_limit_the_running_pipelines_limit_applies(
+    meter_provider: MeterProvider, metric_reader: InMemoryMetricReader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import types
+
+    from ricecoder_otel import pipeline
+    from ricecoder_otel.metrics.cardinality import CardinalityLimiter
+
+    shared = CardinalityLimiter(1)
+    monkeypatch.setattr(pipeline, "_ACTIVE", types.SimpleNamespace(limiter=shared))
+    collector = MetricsCollector(meter_provider).start()
+    collector.increment("logins", 1, {"user": "a"})
+    collector.increment("logins", 1, {"user": "b"})
+    shared.set_limit(3)  # a live config change reaches custom metrics too
+    collector.increment("logins", 1, {"user": "c"})
+    points = {tuple(sorted(a.items())): p.value for a, p in metric_points(metric_reader, "logins")}
+    assert points == {(("user", "a"),): 1, tuple(OVERFLOW_ATTRIBUTES.items()): 1, (("user", "c"),): 1}
