@@ -13,11 +13,13 @@ series key ``http.server.request.duration`` and every labelled variant
 from __future__ import annotations
 
 import operator as op
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Literal, Protocol
+from typing import Literal
+
+from ricecoder_otel.config import AlertRule
 
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
     ">": op.gt,
@@ -27,31 +29,6 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "==": op.eq,
     "!=": op.ne,
 }
-
-
-class Rule(Protocol):
-    """What the engine reads of a rule (``ricecoder_otel.config.AlertRule`` has it)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def metric(self) -> str: ...
-    @property
-    def operator(self) -> str: ...
-    @property
-    def threshold(self) -> float: ...
-    @property
-    def for_(self) -> timedelta: ...
-    @property
-    def severity(self) -> str: ...
-    @property
-    def labels(self) -> Mapping[str, str]: ...
-    @property
-    def annotations(self) -> Mapping[str, str]: ...
-    @property
-    def enabled(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -81,22 +58,30 @@ def matches(metric: str, series: str) -> bool:
 
 
 class RuleEngine:
-    def __init__(self, rules: Iterable[Rule] = (), clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, rules: Iterable[AlertRule] = (), clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._rules: list[Rule] = []
+        self._lock = threading.Lock()  # rules reload on the config watcher's thread
+        self._rules: list[AlertRule] = []
         self._active: dict[tuple[str, str], _Active] = {}
         self.set_rules(rules)
 
-    def set_rules(self, rules: Iterable[Rule]) -> None:
+    def set_rules(self, rules: Iterable[AlertRule]) -> None:
         """Swap the rule set; alerts of rules that are gone or disabled are forgotten."""
-        self._rules = [rule for rule in rules if rule.enabled]
-        names = {rule.name for rule in self._rules}
-        self._active = {key: state for key, state in self._active.items() if key[0] in names}
+        enabled = [rule for rule in rules if rule.enabled]
+        names = {rule.name for rule in enabled}
+        with self._lock:
+            self._rules = enabled
+            self._active = {key: state for key, state in self._active.items() if key[0] in names}
 
     def evaluate(self, kind: str, values: Mapping[str, float]) -> list[AlertEvent]:
         """Evaluate the rules of ``kind`` against the latest value of each series."""
         now = self._clock()
         events: list[AlertEvent] = []
+        with self._lock:
+            self._evaluate(kind, values, now, events)
+        return events
+
+    def _evaluate(self, kind: str, values: Mapping[str, float], now: float, events: list[AlertEvent]) -> None:
         for rule in self._rules:
             if rule.kind != kind:
                 continue
@@ -117,15 +102,15 @@ class RuleEngine:
                     del self._active[key]
                     if state.firing:
                         events.append(self._event(rule, series, "resolved", value, state.since, now))
-        return events
 
     def firing(self) -> list[tuple[str, str]]:
         """(rule, series) of every alert firing now."""
-        return [key for key, state in self._active.items() if state.firing]
+        with self._lock:
+            return [key for key, state in self._active.items() if state.firing]
 
     @staticmethod
     def _event(
-        rule: Rule, series: str, state: Literal["firing", "resolved"], value: float, since: float, now: float
+        rule: AlertRule, series: str, state: Literal["firing", "resolved"], value: float, since: float, now: float
     ) -> AlertEvent:
         return AlertEvent(
             rule=rule.name,
