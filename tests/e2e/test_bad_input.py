@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness.shop import drive, start_shop
+from tests.harness.shop import serve_traffic
 
 
 def test_an_unusable_store_location_is_reported_and_the_app_keeps_serving(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the store's directory should be")
-    shop = start_shop(tmp_path, {"RICECODER_STORE_PATH": str(blocker / "telemetry.db")})
-    try:
-        stats = drive(shop, 1)
-    finally:
-        shop.stop()
+    shop, stats = serve_traffic(tmp_path, {"RICECODER_STORE_PATH": str(blocker / "telemetry.db")}, seconds=1)
     assert stats.requests > 0
     assert set(stats.by_status) <= {200, 201, 404, 500}
     output = shop.output()
@@ -27,11 +23,9 @@ def test_an_invalid_config_file_at_start_up_is_listed_and_defaults_run(tmp_path:
     config = tmp_path / "ricecoder.yaml"
     config.write_text("metrics:\n  cardinalty_limit: 10\n  export_interval: -5s\nalerting:\n  rules: {}\n")
     store = tmp_path / "telemetry.db"
-    shop = start_shop(tmp_path, {"RICECODER_CONFIG_FILE": str(config), "RICECODER_STORE_PATH": str(store)})
-    try:
-        stats = drive(shop, 1)
-    finally:
-        shop.stop()
+    shop, stats = serve_traffic(
+        tmp_path, {"RICECODER_CONFIG_FILE": str(config), "RICECODER_STORE_PATH": str(store)}, seconds=1
+    )
     assert stats.requests > 0
     output = shop.output()
     assert "invalid configuration, running with defaults" in output

@@ -12,9 +12,21 @@ from pathlib import Path
 def test_demo_json_summary(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "RICECODER_"))}
     result = subprocess.run(
-        [sys.executable, "-m", "ricecoder_otel.cli", "demo", "--duration", "3", "--json",
-         "--store", str(tmp_path / "demo.db")],
-        env=env, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "ricecoder_otel.cli",
+            "demo",
+            "--duration",
+            "3",
+            "--json",
+            "--store",
+            str(tmp_path / "demo.db"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout)

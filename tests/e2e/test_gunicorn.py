@@ -8,29 +8,34 @@ from pathlib import Path
 
 from ricecoder_otel.cli._util import free_port
 from ricecoder_otel.store import open_store
-from tests.harness.shop import BIN, drive, start_shop
+from tests.harness.shop import BIN, serve_traffic
 
 
 def test_gunicorn_workers_each_export_their_spans(tmp_path: Path) -> None:
     assert (BIN / "gunicorn").exists(), "gunicorn is missing: pip install 'ricecoder-otel[examples]'"
     store_path = tmp_path / "telemetry.db"
     port = free_port()
-    shop = start_shop(
+    shop, stats = serve_traffic(
         tmp_path,
         {"RICECODER_STORE_PATH": str(store_path)},
         command=[
-            sys.executable, str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-            "--graceful-timeout", "20", "app:app",
+            sys.executable,
+            str(BIN / "gunicorn"),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--graceful-timeout",
+            "20",
+            "app:app",
         ],
         port=port,
+        seconds=3,
     )
-    try:
-        stats = drive(shop, 3)
-    finally:
-        shop.stop()
     with open_store(str(store_path)) as store:
         spans = [
-            s for s in store.query_spans(limit=100_000)
+            s
+            for s in store.query_spans(limit=100_000)
             if s.kind == "SERVER" and s.attributes.get("http.route") != "/health"
         ]
         metric_names = {p.name for p in store.query_metrics(limit=100_000)}

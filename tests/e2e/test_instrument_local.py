@@ -5,16 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ricecoder_otel.store import open_store
-from tests.harness.shop import drive, start_shop
+from tests.harness.shop import serve_traffic
 
 
 def test_all_three_signals_land_in_the_embedded_store(tmp_path: Path) -> None:
     store_path = tmp_path / "telemetry.db"
-    shop = start_shop(tmp_path, {"RICECODER_STORE_PATH": str(store_path)})
-    try:
-        stats = drive(shop, 3)
-    finally:
-        shop.stop()
+    shop, stats = serve_traffic(tmp_path, {"RICECODER_STORE_PATH": str(store_path)}, seconds=3)
     assert stats.by_status[200] > 0 and stats.by_status[500] > 0, stats
 
     with open_store(str(store_path)) as store:

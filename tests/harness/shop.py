@@ -81,3 +81,21 @@ def start_shop(
 
 def drive(shop: ShopProcess, seconds: float, seed: int = 7) -> traffic.TrafficStats:
     return traffic.drive(shop.base_url, seconds, seed=seed)
+
+
+def serve_traffic(
+    workdir: Path,
+    env: Mapping[str, str],
+    seconds: float,
+    *,
+    command: Sequence[str] | None = None,
+    port: int | None = None,
+    stop_timeout_s: float = 30.0,
+) -> tuple[ShopProcess, traffic.TrafficStats]:
+    """Start the shop, drive ``seconds`` of traffic, stop it (which flushes); return it and what was sent."""
+    shop = start_shop(workdir, env, command=command, port=port)
+    try:
+        stats = drive(shop, seconds)
+    finally:
+        shop.stop(timeout_s=stop_timeout_s)
+    return shop, stats
