@@ -18,49 +18,48 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from ricecoder_otel.selftelemetry import SELF_TELEMETRY
 
 
-class _QueueView:
-    """Reads the SDK batch processor's deque (a private attribute: degrades to "never full").
+class _DropCounter:
+    """Counts what a full SDK batch queue is about to evict, and publishes the queue depth.
 
-    The deque is looked up on every call because the SDK replaces it after a fork.
+    Reads the SDK batch processor's deque (a private attribute: degrades to "never full"),
+    looked up on every call because the SDK replaces it after a fork.
     """
 
-    __slots__ = ("_inner", "_max")
+    __slots__ = ("_inner", "_max", "component")
 
-    def __init__(self, processor: Any) -> None:
+    def __init__(self, processor: Any, component: str) -> None:
         inner: Any = getattr(processor, "_batch_processor", None)
         readable = inner is not None and hasattr(inner, "_queue") and hasattr(inner, "_max_queue_size")
         self._inner = inner if readable else None
         self._max = inner._max_queue_size if readable else 0
+        self.component = component
+        SELF_TELEMETRY.register_queue(component, self.depth)
 
     def depth(self) -> int:
         return len(self._inner._queue) if self._inner is not None else 0
 
-    def full(self) -> bool:
+    def note_offer(self) -> None:
+        """Call before handing an item to the processor: O(1), one length check."""
         inner = self._inner
-        return inner is not None and len(inner._queue) >= self._max
+        if inner is not None and len(inner._queue) >= self._max:
+            SELF_TELEMETRY.count_drop(self.component)
 
 
 class CountingBatchSpanProcessor(BatchSpanProcessor):
     def __init__(self, exporter: SpanExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
-        self.component = f"spans.{type(exporter).__name__}"
-        self._view = _QueueView(self)
-        SELF_TELEMETRY.register_queue(self.component, self._view.depth)
+        self._drops = _DropCounter(self, f"spans.{type(exporter).__name__}")
 
     def on_end(self, span: ReadableSpan) -> None:
-        if self._view.full():
-            SELF_TELEMETRY.count_drop(self.component)
+        self._drops.note_offer()
         super().on_end(span)
 
 
 class CountingBatchLogRecordProcessor(BatchLogRecordProcessor):
     def __init__(self, exporter: LogRecordExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
-        self.component = f"logs.{type(exporter).__name__}"
-        self._view = _QueueView(self)
-        SELF_TELEMETRY.register_queue(self.component, self._view.depth)
+        self._drops = _DropCounter(self, f"logs.{type(exporter).__name__}")
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        if self._view.full():
-            SELF_TELEMETRY.count_drop(self.component)
+        self._drops.note_offer()
         super().on_emit(log_record)
