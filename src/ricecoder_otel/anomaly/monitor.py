@@ -112,7 +112,8 @@ class AnomalyMonitor:
                     try:
                         listener(ep)
                     except Exception:  # a broken consumer must not break feeding
-                        self.listener_errors += 1
+                        with self._lock:
+                            self.listener_errors += 1
         return score
 
     def _admit(self, key: str, now: float) -> _Series | None:
