@@ -69,7 +69,7 @@ def ricecoder() -> Side:
     os.environ["OTEL_METRICS_EXPORTER"] = "none"
     os.environ["OTEL_LOGS_EXPORTER"] = "none"
     from ricecoder_otel.config import MonitoringConfig
-    from ricecoder_otel.export import CountingBatchSpanProcessor
+    from ricecoder_otel.kernel.export import CountingBatchSpanProcessor
     from ricecoder_otel.pipeline import build_pipeline
 
     pipeline = build_pipeline(MonitoringConfig(), set_global=False)

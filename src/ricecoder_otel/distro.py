@@ -7,7 +7,7 @@ from typing import Any
 
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 
-from ricecoder_otel.defaults import apply_env_defaults
+from ricecoder_otel.kernel.defaults import apply_env_defaults
 
 
 class RicecoderDistro(BaseDistro):  # type: ignore[misc]

@@ -3,7 +3,7 @@
 One builder serves ``opentelemetry-instrument`` (through the configurator entry
 point) and :func:`ricecoder_otel.configure`. The order is fixed:
 
-1. environment defaults (:mod:`ricecoder_otel.defaults`), then the resource;
+1. environment defaults (:mod:`ricecoder_otel.kernel.defaults`), then the resource;
 2. the embedded store location from the config;
 3. the MeterProvider: one reader per ``OTEL_METRICS_EXPORTER`` entry plus the
    anomaly feed's delta reader, each also publishing the RED aggregate, and
@@ -51,15 +51,15 @@ from ricecoder_otel.anomaly.feed import AnomalyFeedExporter
 from ricecoder_otel.anomaly.monitor import AnomalyMonitor
 from ricecoder_otel.anomaly.otel import AnomalyTelemetry
 from ricecoder_otel.config import ConfigError, MonitoringConfig, load_config
-from ricecoder_otel.defaults import apply_env_defaults
-from ricecoder_otel.export import CountingBatchLogRecordProcessor, CountingBatchSpanProcessor
-from ricecoder_otel.guard import report_once
+from ricecoder_otel.kernel.defaults import apply_env_defaults
+from ricecoder_otel.kernel.export import CountingBatchLogRecordProcessor, CountingBatchSpanProcessor
+from ricecoder_otel.kernel.guard import report_once
+from ricecoder_otel.kernel.self_metrics import install_self_metrics
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
 from ricecoder_otel.metrics.red_aggregator import RedAggregator
 from ricecoder_otel.metrics.red_export import RedPublisher, with_red_metrics
 from ricecoder_otel.metrics.red_processor import RedMetricsProcessor
 from ricecoder_otel.metrics.views import default_views
-from ricecoder_otel.self_metrics import install_self_metrics
 
 if TYPE_CHECKING:
     from ricecoder_otel.config.watcher import ConfigWatcher

@@ -35,7 +35,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.metrics.export import Histogram as HistogramData
 
 from ricecoder_otel.anomaly.monitor import AnomalyMonitor
-from ricecoder_otel.guard import report_once
+from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, ERRORS_METRIC
 
 ERROR_RATE_SERIES = "http.server.error_rate"

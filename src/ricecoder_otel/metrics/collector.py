@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from opentelemetry import metrics as metrics_api
 
-from ricecoder_otel.guard import report_once
+from ricecoder_otel.kernel.guard import report_once
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
-from ricecoder_otel.selftelemetry import SELF_TELEMETRY
 
 MetricKind = Literal["counter", "histogram", "gauge", "updowncounter"]
 Labels = Mapping[str, str | bool | int | float]

@@ -35,9 +35,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from ricecoder_otel._version import __version__
-from ricecoder_otel.guard import report_once
+from ricecoder_otel.kernel.guard import report_once
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, ERRORS_METRIC, RedAggregator, SeriesSnapshot
-from ricecoder_otel.selftelemetry import SELF_TELEMETRY
 
 SCOPE = InstrumentationScope("ricecoder_otel.red", __version__)
 R = TypeVar("R", bound=MetricReader)

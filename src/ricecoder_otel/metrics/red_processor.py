@@ -17,7 +17,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanKind, StatusCode
 
-from ricecoder_otel.guard import shielded
+from ricecoder_otel.kernel.guard import shielded
 from ricecoder_otel.metrics.red_aggregator import RedAggregator
 
 

@@ -4,7 +4,7 @@ import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from ricecoder_otel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 
 
 @pytest.fixture

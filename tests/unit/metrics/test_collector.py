@@ -5,8 +5,8 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from ricecoder_otel import MetricsCollector
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.metrics.cardinality import OVERFLOW_ATTRIBUTES
-from ricecoder_otel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.testing import metric_points
 
 

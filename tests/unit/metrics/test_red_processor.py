@@ -7,12 +7,12 @@ from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMet
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from ricecoder_otel.guard import TIMING_SAMPLE
+from ricecoder_otel.kernel.guard import TIMING_SAMPLE
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.metrics.cardinality import OVERFLOW_ATTRIBUTES, CardinalityLimiter
 from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, ERRORS_METRIC, RedAggregator
 from ricecoder_otel.metrics.red_export import RedPublisher, with_red_metrics
 from ricecoder_otel.metrics.red_processor import RedMetricsProcessor
-from ricecoder_otel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.testing import Capture, metric_points
 
 

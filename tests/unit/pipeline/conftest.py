@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ricecoder_otel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-from ricecoder_otel.defaults import LOCAL_EXPORTER, apply_env_defaults, env_defaults
+from ricecoder_otel.kernel.defaults import LOCAL_EXPORTER, apply_env_defaults, env_defaults
 
 
 def test_without_an_endpoint_every_signal_goes_to_the_embedded_store() -> None:

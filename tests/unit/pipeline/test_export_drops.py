@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from ricecoder_otel.export import CountingBatchSpanProcessor
-from ricecoder_otel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.kernel.export import CountingBatchSpanProcessor
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 
 
 class StuckExporter(SpanExporter):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from ricecoder_otel.self_metrics import install_self_metrics
-from ricecoder_otel.selftelemetry import SelfTelemetry
+from ricecoder_otel.kernel.self_metrics import install_self_metrics
+from ricecoder_otel.kernel.selftelemetry import SelfTelemetry
 from ricecoder_otel.store import open_store
 from ricecoder_otel.store.exporters import LocalSpanExporter, dropped_totals
 from ricecoder_otel.testing import Capture

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from ricecoder_otel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 
 _logger = logging.getLogger("ricecoder_otel")
 _reported: set[str] = set()

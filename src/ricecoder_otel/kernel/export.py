@@ -15,7 +15,7 @@ from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExp
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
-from ricecoder_otel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 
 
 class _DropCounter:

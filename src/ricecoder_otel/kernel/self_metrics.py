@@ -1,4 +1,4 @@
-"""Publish :mod:`ricecoder_otel.selftelemetry` as ``ricecoder.self.*`` metrics."""
+"""Publish :mod:`ricecoder_otel.kernel.selftelemetry` as ``ricecoder.self.*`` metrics."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
-from ricecoder_otel.selftelemetry import SELF_TELEMETRY, SelfTelemetry
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY, SelfTelemetry
 from ricecoder_otel.store.exporters import dropped_totals
 
 
