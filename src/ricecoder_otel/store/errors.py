@@ -1,26 +1,18 @@
 """Store failures, each with a message that names the store and the way out.
 
-Messages never contain a password: locations are passed through ``mask_location``.
+Messages never contain a password: locations and driver messages are passed through
+``ricecoder_otel.config.secrets.redact_dsn``, the project's one masker.
 """
 
 from __future__ import annotations
 
-import re
-
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]*)(?P<tail>@)", re.I)
-_KEYWORD_PASSWORD = re.compile(r"(?P<head>(?:^|\s)password\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)", re.I)
-_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<secret>[^&\s]*)", re.I)
-
-
-def mask_location(location: str) -> str:
-    """Return ``location`` with any password replaced by ``***`` (URL, query or keyword form)."""
-    masked = _URL_PASSWORD.sub(r"\g<head>***\g<tail>", location)
-    masked = _QUERY_PASSWORD.sub(r"\g<head>***", masked)
-    return _KEYWORD_PASSWORD.sub(r"\g<head>***", masked)
-
 
 class StoreError(Exception):
     """A store operation failed; the store itself and the rows already in it are unharmed."""
+
+
+class StoreLocationError(StoreError):
+    """The location is neither a file path nor a DSN this store understands (message masked)."""
 
 
 class StoreUnavailableError(StoreError):

@@ -40,8 +40,9 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.util.types import Attributes
 
+from ricecoder_otel.config.secrets import redact_dsn
 from ricecoder_otel.store import Store, get_default_store
-from ricecoder_otel.store.errors import StoreError, mask_location
+from ricecoder_otel.store.errors import StoreError
 from ricecoder_otel.store.records import LogRow, MetricPoint, SpanRecord
 
 logger = logging.getLogger("ricecoder_otel.store")
@@ -109,7 +110,7 @@ class _StoreWriter:
             self._warned.add(key)
         logger.warning(
             "%s (further %s of this kind are dropped and counted without another warning)",
-            mask_location(message),
+            redact_dsn(message),
             self._signal,
         )
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ricecoder_otel.config.secrets import redact_dsn
 from ricecoder_otel.store._connection import ConnectionSlot
 from ricecoder_otel.store.base import Clock
 from ricecoder_otel.store.errors import (
@@ -19,7 +20,6 @@ from ricecoder_otel.store.errors import (
     StoreFullError,
     StoreReadOnlyError,
     StoreUnavailableError,
-    mask_location,
 )
 from ricecoder_otel.store.migrations import BOOTSTRAP_SQL, applied_version, check_not_newer, migrations_for
 from ricecoder_otel.store.records import RetentionPolicy
@@ -43,6 +43,7 @@ class PostgresStore(SqlStore):
         self,
         dsn: str,
         *,
+        read_only: bool = False,
         retention: RetentionPolicy | None = None,
         clock: Clock | None = None,
         connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S,
@@ -51,27 +52,41 @@ class PostgresStore(SqlStore):
             raise MissingDriverError("the PostgreSQL store needs psycopg 3: pip install 'ricecoder-otel[postgres]'")
         super().__init__(dsn, retention=retention, clock=clock)
         self.connect_timeout_s = connect_timeout_s
+        self.read_only = read_only
         self._slot: ConnectionSlot[Any] = ConnectionSlot(self._open)
 
     @property
     def display_location(self) -> str:
-        return mask_location(self.location)
+        return redact_dsn(self.location)
 
     def _open(self) -> Any:
         try:
             conn = psycopg.connect(self.location, autocommit=True, connect_timeout=self.connect_timeout_s)
         except psycopg.Error as exc:
             raise StoreUnavailableError(
-                f"cannot reach PostgreSQL at {self.display_location}: {mask_location(str(exc)).strip()}"
+                f"cannot reach PostgreSQL at {self.display_location}: {redact_dsn(str(exc)).strip()}"
             ) from exc
         try:
-            self._migrate(conn)
+            if self.read_only:
+                self._check_readable(conn)
+            else:
+                self._migrate(conn)
         except BaseException as exc:
             conn.close()
             if isinstance(exc, psycopg.Error):
                 raise self._translate(exc) from exc
             raise
         return conn
+
+    def _check_readable(self, conn: Any) -> None:
+        """Read-only sessions (the CLI's) never migrate: a database without our tables is empty."""
+        conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        if not conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()[0]:
+            raise StoreUnavailableError(
+                f"no store at {self.display_location}: the database holds no ricecoder-otel tables "
+                "(run the application with the local exporters, or pass another --store)"
+            )
+        check_not_newer(self.backend, applied_version(conn), self.display_location)
 
     def _migrate(self, conn: Any) -> None:
         with conn.transaction():
@@ -88,6 +103,10 @@ class PostgresStore(SqlStore):
 
     @contextmanager
     def _transaction(self, write: bool = False) -> Iterator[Cursor]:
+        if write and self.read_only:
+            raise StoreReadOnlyError(
+                f"PostgreSQL store {self.display_location} was opened read-only: writes are refused"
+            )
         try:
             with self._slot.use() as conn, conn.transaction(), conn.cursor() as cur:
                 yield cur
@@ -99,7 +118,7 @@ class PostgresStore(SqlStore):
 
     def _translate(self, exc: Exception) -> StoreError:
         where = self.display_location
-        detail = mask_location(str(exc)).strip()
+        detail = redact_dsn(str(exc)).strip()
         if isinstance(exc, pg_errors.DiskFull | pg_errors.OutOfMemory):
             return StoreFullError(
                 f"PostgreSQL store {where} has no room ({detail}): new telemetry is dropped and stored rows are kept"

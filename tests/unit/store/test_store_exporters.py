@@ -226,7 +226,7 @@ def test_an_unreachable_postgres_is_reported_without_its_password(caplog: pytest
     warnings = _warnings(caplog)
     assert exporter.dropped_spans == 2
     assert len(warnings) == 1
-    assert f"cannot reach PostgreSQL at postgresql://app:***@127.0.0.1:{port}/telemetry" in warnings[0]
+    assert f"cannot reach PostgreSQL at postgresql://app:********@127.0.0.1:{port}/telemetry" in warnings[0]
     assert "hunter2" not in caplog.text
 
 
