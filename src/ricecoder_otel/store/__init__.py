@@ -18,10 +18,11 @@ from ricecoder_otel.store.errors import (
     StoreCorruptError,
     StoreError,
     StoreFullError,
+    StoreLocationError,
     StoreReadOnlyError,
     StoreUnavailableError,
-    mask_location,
 )
+from ricecoder_otel.store.location import StoreLocation, parse_location
 from ricecoder_otel.store.records import (
     LogRow,
     MetricPoint,
@@ -45,17 +46,16 @@ __all__ = [
     "StoreCounts",
     "StoreError",
     "StoreFullError",
+    "StoreLocation",
+    "StoreLocationError",
     "StoreReadOnlyError",
     "StoreUnavailableError",
     "default_store_location",
     "get_default_store",
-    "mask_location",
     "open_store",
+    "parse_location",
     "set_default_store",
 ]
-
-_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-_SQLITE_SCHEME = "sqlite:///"
 
 
 def default_store_location() -> str:
@@ -72,26 +72,29 @@ def open_store(
     location: str | os.PathLike[str] | None = None,
     *,
     create: bool = True,
+    read_only: bool = False,
     retention: RetentionPolicy | None = None,
     clock: Clock | None = None,
 ) -> Store:
-    """Open the store at ``location``: a path or ``sqlite:///path``, or ``postgresql://...``.
+    """Open the store at ``location``: a path, ``sqlite:///path``, a ``postgresql://`` URL or a
+    libpq keyword DSN (``host=db dbname=x user=u password=...``).
 
     Nothing is opened yet: the connection is made (and the schema migrated) on first use,
     so a store that is unavailable now fails there, with a ``StoreError``, and retries later.
-    ``create=False`` makes a missing SQLite file an error instead of a new empty store.
+    A location that is neither (an unknown scheme, a mistyped DSN) raises ``StoreLocationError``
+    now, its secrets masked, and no file is created. ``create=False`` makes a missing SQLite file
+    an error instead of a new empty store. ``read_only=True`` (what ``query`` uses) never writes:
+    SQLite is opened with ``mode=ro`` and not migrated, so a store on a full or read-only disk
+    stays readable; every write raises ``StoreReadOnlyError``.
     """
-    text = os.fspath(location) if location is not None else default_store_location()
-    if text.startswith(_POSTGRES_SCHEMES):
+    parsed = parse_location(os.fspath(location) if location is not None else default_store_location())
+    if parsed.backend == "postgres":
         from ricecoder_otel.store.postgres import PostgresStore
 
-        return PostgresStore(text, retention=retention, clock=clock)
-    if text.startswith(_SQLITE_SCHEME):
-        # sqlite:///abs/path and SQLAlchemy's sqlite:////abs/path both mean /abs/path.
-        text = "/" + text[len(_SQLITE_SCHEME) :].lstrip("/")
+        return PostgresStore(parsed.target, read_only=read_only, retention=retention, clock=clock)
     from ricecoder_otel.store.sqlite import SQLiteStore
 
-    return SQLiteStore(text, create=create, retention=retention, clock=clock)
+    return SQLiteStore(parsed.target, create=create, read_only=read_only, retention=retention, clock=clock)
 
 
 _default_lock = threading.Lock()

@@ -3,10 +3,14 @@
 One connection per process serves all threads under a lock (SQLite serialises writers
 anyway); processes share the file through WAL and wait for each other up to the busy
 timeout. Auto-vacuum is incremental so retention can hand freed pages back to the disk.
+New files are private (0600, directories we create 0700): telemetry holds user data.
+``read_only`` stores (the CLI's) open with ``mode=ro`` and never write, migrate or checkpoint.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -28,6 +32,7 @@ from ricecoder_otel.store.records import RetentionPolicy
 from ricecoder_otel.store.sql import Cursor, SqlStore
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+_HAS_SCHEMA = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
 
 
 class SQLiteStore(SqlStore):
@@ -38,13 +43,15 @@ class SQLiteStore(SqlStore):
         path: str | os.PathLike[str],
         *,
         create: bool = True,
+        read_only: bool = False,
         retention: RetentionPolicy | None = None,
         clock: Clock | None = None,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
     ) -> None:
         self.path = Path(path).expanduser()
         super().__init__(str(self.path), retention=retention, clock=clock)
-        self.create = create
+        self.create = create and not read_only
+        self.read_only = read_only
         self.busy_timeout_ms = busy_timeout_ms
         self._slot: ConnectionSlot[sqlite3.Connection] = ConnectionSlot(self._open)
         self._read_only_conn: sqlite3.Connection | None = None
@@ -60,6 +67,9 @@ class SQLiteStore(SqlStore):
                 f"no store at {self.path}: nothing has been recorded there yet "
                 "(run the application with the local exporters, or pass another --store)"
             )
+        if self.read_only:
+            self._read_only_conn = self._connect_read_only()
+            return self._read_only_conn
         try:
             return self._connect_writable()
         except StoreReadOnlyError:
@@ -71,13 +81,7 @@ class SQLiteStore(SqlStore):
 
     def _connect_writable(self) -> sqlite3.Connection:
         if self.create:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreReadOnlyError(
-                    f"cannot create the store directory {self.path.parent}: {exc.strerror}; "
-                    "make it writable or set RICECODER_STORE_PATH to a writable location"
-                ) from exc
+            self._create_private_file()
         # Without create, mode=rw refuses to make a new empty file at a mistyped path.
         conn = self._connect("rwc" if self.create else "rw")
         try:
@@ -92,8 +96,40 @@ class SQLiteStore(SqlStore):
             raise
         return conn
 
+    def _create_private_file(self) -> None:
+        """Make missing directories 0700 and a new store file 0600 before SQLite opens it.
+
+        SQLite would create the file 0644 (world-readable); its -wal and -shm files copy the
+        database file's mode, so they are private too. An existing file keeps its mode.
+        """
+        missing = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]
+        try:
+            for directory in reversed(missing):
+                with contextlib.suppress(FileExistsError):  # another process made it first
+                    directory.mkdir(mode=0o700)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise StoreFullError(f"cannot create the store directory {directory}: {exc.strerror}") from exc
+            raise StoreReadOnlyError(
+                f"cannot create the store directory {directory}: {exc.strerror}; "
+                "make it writable or set RICECODER_STORE_PATH to a writable location"
+            ) from exc
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            os.close(os.open(self.path, flags, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise StoreFullError(f"cannot create the store {self.path}: {exc.strerror}; free disk space") from exc
+            raise StoreReadOnlyError(
+                f"cannot create the store {self.path}: {exc.strerror}; make {self.path.parent} writable "
+                "or set RICECODER_STORE_PATH to a writable location"
+            ) from exc
+
     def _connect_read_only(self) -> sqlite3.Connection:
-        """Read a store on read-only media; ``immutable`` when WAL's shared memory cannot be made."""
+        """Read without writing; ``immutable`` when WAL's shared memory cannot be made (full or
+        read-only disk). Neither migrates: a file without our tables is reported as empty."""
         last: StoreError | None = None
         for query in ("ro", "ro&immutable=1"):
             try:
@@ -102,6 +138,12 @@ class SQLiteStore(SqlStore):
                 last = exc
                 continue
             try:
+                conn.execute("PRAGMA query_only = ON")
+                if conn.execute(_HAS_SCHEMA).fetchone() is None:
+                    raise StoreUnavailableError(
+                        f"no store at {self.path}: the file holds no ricecoder-otel tables "
+                        "(run the application with the local exporters, or pass another --store)"
+                    )
                 check_not_newer(self.backend, applied_version(conn), self.display_location)
             except sqlite3.Error as exc:
                 conn.close()
@@ -147,6 +189,8 @@ class SQLiteStore(SqlStore):
 
     @contextmanager
     def _transaction(self, write: bool = False) -> Iterator[Cursor]:
+        if write and self.read_only:
+            raise StoreReadOnlyError(f"store {self.display_location} was opened read-only: writes are refused")
         try:
             with self._slot.use() as conn:
                 if write and conn is self._read_only_conn:

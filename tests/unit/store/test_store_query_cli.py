@@ -102,5 +102,5 @@ def test_an_unreachable_postgres_is_reported_without_its_password(capsys: pytest
         port = sock.getsockname()[1]
     assert main(["query", "spans", "--store", f"postgresql://app:hunter2@127.0.0.1:{port}/t"]) == 1
     err = capsys.readouterr().err
-    assert f"cannot reach PostgreSQL at postgresql://app:***@127.0.0.1:{port}/t" in err
+    assert f"cannot reach PostgreSQL at postgresql://app:********@127.0.0.1:{port}/t" in err
     assert "hunter2" not in err
