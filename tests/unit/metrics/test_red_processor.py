@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from opentelemetry.sdk.metrics import Histogram as HistogramInstrument
@@ -25,7 +26,7 @@ class Red:
         self.capture.tracer_provider.add_span_processor(self.processor)
         publisher = RedPublisher(self.processor.aggregator, Resource.create({}))
         reader_class = with_red_metrics(InMemoryMetricReader, publisher)
-        kwargs = {"preferred_temporality": {HistogramInstrument: temporality}} if temporality else {}
+        kwargs: dict[str, Any] = {"preferred_temporality": {HistogramInstrument: temporality}} if temporality else {}
         self.reader = reader_class(**kwargs)
         self.meter_provider = MeterProvider(metric_readers=[self.reader])
 
@@ -38,7 +39,7 @@ class Red:
             if error:
                 span.set_status(Status(StatusCode.ERROR))
 
-    def metric(self, name: str) -> list[tuple[dict[str, object], object]]:
+    def metric(self, name: str) -> list[tuple[dict[str, Any], Any]]:
         return metric_points(self.reader, name)
 
 
@@ -58,13 +59,23 @@ def test_server_spans_become_duration_histograms_and_error_counts(red: Red) -> N
     assert sum(p.count for _, p in durations) == 3
     ok = next(p for a, p in durations if a["http.response.status_class"] == "2xx")
     assert ok.count == 2 and sum(ok.bucket_counts) == 2
-    assert 0 < ok.min <= ok.max < 1 and ok.sum == pytest.approx(ok.sum)
+    # The exported sum, min and max are the spans' own durations, in seconds.
+    finished = red.capture.spans.get_finished_spans()
+    ok_durations = [
+        ((s.end_time or 0) - (s.start_time or 0)) / 1e9
+        for s in finished
+        if s.kind is SpanKind.SERVER and (s.attributes or {}).get("http.response.status_code") == 200
+    ]
+    assert len(ok_durations) == 2
+    assert ok.sum == pytest.approx(sum(ok_durations), rel=1e-9, abs=1e-12)
+    assert ok.min == pytest.approx(min(ok_durations)) and ok.max == pytest.approx(max(ok_durations))
+    assert 0 < ok.min <= ok.max < 1
     # Sensible seconds buckets, not the SDK's millisecond defaults.
     assert ok.explicit_bounds[0] == pytest.approx(0.005) and ok.explicit_bounds[-1] == pytest.approx(10.0)
     requests = {a["http.response.status_class"]: p.count for a, p in durations}
     assert requests == {"2xx": 2, "5xx": 1}
     # Exemplars link the metric to the trace of the request.
-    trace_ids = {s.context.trace_id for s in red.capture.spans.get_finished_spans()}
+    trace_ids = {s.context.trace_id for s in finished}
     assert ok.exemplars and ok.exemplars[0].trace_id in trace_ids
     errors = red.metric(ERRORS_METRIC)
     assert [(a["http.route"], a["error.type"], p.value) for a, p in errors] == [("/products", "503", 1)]
