@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ricecoder_otel.anomaly import AnomalyMonitor, DetectorOptions, Episode
+from dataclasses import replace
+
+from ricecoder_otel.anomaly import AnomalyMonitor, Detector, DetectorOptions, Episode
 
 from .conftest import START, gaussian
 
@@ -91,3 +93,24 @@ def test_pending_reports_are_bounded() -> None:
         monitor.observe("x", v, timestamp=START + i * 60)
     assert len(monitor.drain_episodes()) == 3
     assert monitor.episodes_dropped > 0
+
+
+def test_an_override_applies_to_its_own_series_only() -> None:
+    strict = DetectorOptions(threshold=3.0, warmup=30)
+    monitor = AnomalyMonitor(overrides={"strict": strict}, clock=Clock())
+    values = gaussian(300)
+    values[250] = 140.0
+    scores: dict[str, list[float]] = {"strict": [], "default": []}
+    for i, v in enumerate(values):
+        for key, series in scores.items():
+            series.append(monitor.observe(key, v, timestamp=START + i * 60))
+    reports = monitor.drain_episodes()
+    # Each series scores exactly as a lone detector with its own options would.
+    for key, options in (("strict", strict), ("default", DetectorOptions())):
+        alone = Detector(options)
+        assert scores[key] == [alone.update(START + i * 60, v) for i, v in enumerate(values)]
+        assert [replace(ep, key="", trace_id=None) for ep in reports if ep.key == key] == alone.drain_episodes()
+    # The strict threshold catches noise the defaults ignore; the warm-up length is per series too.
+    onsets = {key: {ep.onset for ep in reports if ep.key == key} for key in scores}
+    assert onsets["default"] < onsets["strict"]
+    assert scores["strict"][24:29] == [0.0] * 5 and all(s > 0.0 for s in scores["default"][24:29])
