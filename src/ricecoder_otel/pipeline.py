@@ -1,35 +1,36 @@
-"""Build ricecoder's OpenTelemetry pipeline.
+"""Build ricecoder's OpenTelemetry pipeline: a loop over the capability registry.
 
-One builder serves ``opentelemetry-instrument`` (through the configurator entry
-point) and :func:`ricecoder_otel.configure`. The order is fixed:
+One builder serves ``opentelemetry-instrument`` (through the configurator entry point), the
+programmatic :func:`ricecoder_otel.configure` and the pytest plugin. The order is fixed:
 
-1. environment defaults (:mod:`ricecoder_otel.kernel.defaults`), then the resource;
-2. the embedded store location from the config;
-3. the MeterProvider: one reader per ``OTEL_METRICS_EXPORTER`` entry plus the
-   anomaly feed's delta reader, each also publishing the RED aggregate, and
-   ricecoder's views;
-4. the TracerProvider: ricecoder's span processors (RED metrics) first, then
-   one counting batch processor per ``OTEL_TRACES_EXPORTER`` exporter;
-5. the LoggerProvider: one counting batch processor per ``OTEL_LOGS_EXPORTER``
-   exporter;
-6. self-telemetry instruments, the anomaly events and score gauge, the alert
-   rules of kind ``anomaly`` (evaluated after each anomaly feed), then the
-   config watcher.
+1. environment defaults (:mod:`ricecoder_otel.kernel.defaults`), the resource, the event hub;
+2. every capability's :meth:`~ricecoder_otel.kernel.capability.Capability.prepare`: metric
+   readers, views and producers (the MeterProvider takes them at construction);
+3. the providers: MeterProvider (cardinality-capped), TracerProvider, LoggerProvider;
+4. every capability's ``install``: span processors in registry order, so RED metrics see each
+   span before the exporting processors; then the exporting processors for spans and logs;
+5. the hub's log-record bridge, then ``start`` of every capability that is switched on;
+6. the config watcher, whose changes reach :meth:`Pipeline.apply`.
+
+Exporters, readers, the store and the clock are parameters; the ``OTEL_*`` lookup is only the
+default when they are not given.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics as metrics_api
 from opentelemetry import trace as trace_api
-from opentelemetry._logs import SeverityNumber, set_logger_provider
+from opentelemetry._logs import set_logger_provider
 from opentelemetry.sdk._configuration import (
     _get_exporter_names,
     _get_id_generator,
@@ -38,114 +39,182 @@ from opentelemetry.sdk._configuration import (
     _import_id_generator,
     _import_sampler,
 )
-from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from ricecoder_otel._version import __version__
-from ricecoder_otel.alerting.otel import AlertLogEmitter
-from ricecoder_otel.alerting.rules import RuleEngine
-from ricecoder_otel.anomaly.feed import AnomalyFeedExporter
-from ricecoder_otel.anomaly.monitor import AnomalyMonitor
-from ricecoder_otel.anomaly.otel import AnomalyTelemetry
 from ricecoder_otel.config import ConfigError, MonitoringConfig, load_config
+from ricecoder_otel.kernel.capability import BuildContext, Capability, InstallContext
 from ricecoder_otel.kernel.defaults import apply_env_defaults
+from ricecoder_otel.kernel.event_log import EventLogBridge
+from ricecoder_otel.kernel.events import ConfigChanged, EventHub
 from ricecoder_otel.kernel.export import CountingBatchLogRecordProcessor, CountingBatchSpanProcessor
 from ricecoder_otel.kernel.guard import report_once
-from ricecoder_otel.kernel.self_metrics import install_self_metrics
+from ricecoder_otel.kernel.reader import PullGate, controlled_reader_factory, gated_pull_reader
+from ricecoder_otel.kernel.registry import load_capabilities
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.kernel.shutdown import ShutdownReport, shutdown_within
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
-from ricecoder_otel.metrics.red_aggregator import RedAggregator
-from ricecoder_otel.metrics.red_export import RedPublisher, with_red_metrics
-from ricecoder_otel.metrics.red_processor import RedMetricsProcessor
-from ricecoder_otel.metrics.views import default_views
 
 if TYPE_CHECKING:
     from ricecoder_otel.config.watcher import ConfigWatcher
+    from ricecoder_otel.store import Store
 
 _logger = logging.getLogger("ricecoder_otel")
 
-CONFIG_CHANGED_EVENT = "ricecoder.config.changed"
+CONFIG_CHANGED_EVENT = ConfigChanged.event_name
 
-ConfigListener = Callable[[MonitoringConfig, MonitoringConfig], None]
-
-
-@dataclass
-class AnomalyParts:
-    """The anomaly monitor, the reader that feeds it, and its OpenTelemetry output."""
-
-    monitor: AnomalyMonitor
-    feed: AnomalyFeedExporter
-    reader: PeriodicExportingMetricReader
-    telemetry: AnomalyTelemetry | None = None
+Clock = Callable[[], float]
 
 
 @dataclass
 class Pipeline:
-    """The providers and ricecoder components of one configured process."""
+    """The providers, the event hub and the capabilities of one configured process."""
 
     config: MonitoringConfig
     resource: Resource
     tracer_provider: TracerProvider
     meter_provider: MeterProvider
     logger_provider: LoggerProvider
+    hub: EventHub
     limiter: CardinalityLimiter
-    red: RedMetricsProcessor
-    anomaly: AnomalyParts
-    alerts: RuleEngine
-    alert_emitter: AlertLogEmitter
+    capabilities: list[Capability]
+    export_processors: list[CountingBatchSpanProcessor | CountingBatchLogRecordProcessor]
     config_path: Path | None = None
     watcher: ConfigWatcher | None = None
-    _listeners: list[ConfigListener] = field(default_factory=list)
+    logging_handler: logging.Handler | None = None
+    running: set[str] = field(default_factory=set)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _closed: bool = False
 
-    def on_config_change(self, listener: ConfigListener) -> None:
-        """Register a capability to be told about a validated config change."""
-        self._listeners.append(listener)
+    def capability(self, name: str) -> Capability:
+        """The installed capability called ``name`` (``KeyError`` if there is none)."""
+        for capability in self.capabilities:
+            if capability.name == name:
+                return capability
+        raise KeyError(f"no capability named {name!r}; installed: {[c.name for c in self.capabilities]}")
+
+    # -- switching and live reconfiguration ------------------------------------------------
+
+    def _switch(self, capability: Capability, on: bool) -> None:
+        """Start or stop one capability; its failure is reported, never raised."""
+        try:
+            if on and capability.name not in self.running:
+                capability.start()
+                self.running.add(capability.name)
+            elif not on and capability.name in self.running:
+                capability.stop()
+                self.running.discard(capability.name)
+        except Exception as error:  # one capability's bug must not stop the others
+            SELF_TELEMETRY.count_error(f"capability.{capability.name}")
+            report_once("pipeline", "capability %s failed to %s: %s", capability.name, "start" if on else "stop",
+                        type(error).__name__)
+
+    def start(self) -> None:
+        """Start every capability the config switches on, and open the export processors."""
+        with self._lock:
+            for capability in self.capabilities:
+                self._switch(capability, capability.enabled_in(self.config))
+            self._gate_exports(self.config.enabled)
 
     def apply(self, old: MonitoringConfig, new: MonitoringConfig) -> None:
-        """Swap in a validated config without a restart, and record the change as an event."""
+        """Swap in a validated config without a restart, and publish the change on the hub."""
         from ricecoder_otel.config.watcher import diff_configs
 
-        self.limiter.set_limit(new.metrics.cardinality_limit)
-        self.red.enabled = new.metrics.enabled and new.metrics.red_metrics
-        self.anomaly.feed.update(new.anomaly.enabled, new.anomaly.metrics)
-        self.alerts.set_rules(new.alerting.rules)
-        self.config = new
-        changed = diff_configs(old, new)
-        self.logger_provider.get_logger("ricecoder_otel.config", __version__).emit(
-            event_name=CONFIG_CHANGED_EVENT,
-            severity_number=SeverityNumber.INFO,
-            body=f"configuration reloaded: {', '.join(changed) or 'no effective change'}",
-            attributes={"ricecoder.config.changed_paths": changed, "ricecoder.config.path": str(self.config_path)},
-        )
-        for listener in list(self._listeners):
-            try:
-                listener(old, new)
-            except Exception as error:  # one capability's bug must not block the others
-                report_once("config", "a listener failed to apply the new config: %s", type(error).__name__)
+        with self._lock:
+            self.limiter.set_limit(new.metrics.cardinality_limit)
+            for capability in self.capabilities:
+                on = capability.enabled_in(new)
+                if on:
+                    try:
+                        capability.apply(old, new)
+                    except Exception as error:
+                        SELF_TELEMETRY.count_error(f"capability.{capability.name}")
+                        report_once("pipeline", "capability %s failed to apply the new config: %s",
+                                    capability.name, type(error).__name__)
+                self._switch(capability, on)
+            self._gate_exports(new.enabled)
+            self.config = new
+        changed = tuple(diff_configs(old, new))
+        self.hub.publish(ConfigChanged(at=self.hub.clock(), changed_paths=changed, source=str(self.config_path)))
 
-    def evaluate_anomaly_rules(self) -> None:
-        """Alert rules of kind ``anomaly`` compare each series' current anomaly score."""
-        if self.config.alerting.enabled:
-            self.alert_emitter.emit(self.alerts.evaluate("anomaly", self.anomaly.monitor.scores()))
+    def reject(self, error: ConfigError) -> None:
+        """A config change that did not validate: the running config stays; the reasons are an event."""
+        self.hub.publish(
+            ConfigChanged(
+                at=self.hub.clock(),
+                source=str(self.config_path),
+                accepted=False,
+                problems=tuple(str(problem) for problem in error.problems),
+            )
+        )
+
+    def _gate_exports(self, on: bool) -> None:
+        for processor in self.export_processors:
+            processor.accepting = on
+
+    # -- flushing and shutdown --------------------------------------------------------------
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Deliver queued events, collect metrics, and export everything queued."""
+        events = self.hub.flush(timeout_millis / 1000)
+        metrics = self.meter_provider.force_flush(timeout_millis)
+        events = self.hub.flush(timeout_millis / 1000) and events  # events raised by the collection
         spans = self.tracer_provider.force_flush(timeout_millis)
         logs = self.logger_provider.force_flush(timeout_millis)
-        metrics = self.meter_provider.force_flush(timeout_millis)
-        return bool(spans and logs and metrics)
+        return bool(spans and logs and metrics and events)
 
-    def shutdown(self) -> None:
+    def shutdown(self, timeout: float | None = None) -> ShutdownReport:
+        """Stop everything within ``timeout`` seconds (default ``shutdown_timeout``); never blocks longer.
+
+        What could not be sent in time is counted in the returned report and on stderr.
+        """
         global _ACTIVE
+        with self._lock:
+            if self._closed:
+                return ShutdownReport()
+            self._closed = True
+        budget = timeout if timeout is not None else self.config.shutdown_timeout.total_seconds()
         if self.watcher is not None:
             self.watcher.stop()
-        self.tracer_provider.shutdown()
-        self.logger_provider.shutdown()
-        self.meter_provider.shutdown()
+        if self.logging_handler is not None:
+            logging.getLogger().removeHandler(self.logging_handler)
+        report = shutdown_within(budget, self._shutdown_steps(), self.export_processors)
         with _LOCK:
             if _ACTIVE is self:
                 _ACTIVE = None
+        return report
+
+    def _shutdown_steps(self) -> list[tuple[str, Callable[[float], object]]]:
+        """Independent steps run in parallel, each given the time left."""
+
+        def capabilities(_: float) -> None:
+            for capability in reversed(self.capabilities):
+                self._switch(capability, False)
+                capability.shutdown()
+
+        def metrics(left: float) -> None:
+            capabilities(left)  # readers take a last collection as they stop
+            self.meter_provider.shutdown(timeout_millis=left * 1000)
+
+        return [
+            ("metrics", metrics),
+            ("events", lambda left: self.hub.shutdown(left)),
+            ("spans", lambda _: self.tracer_provider.shutdown()),
+            ("logs", lambda _: self.logger_provider.shutdown()),
+        ]
+
+    def _after_fork_in_child(self) -> None:
+        for capability in self.capabilities:
+            try:
+                capability.after_fork()
+            except Exception as error:
+                report_once("pipeline", "capability %s failed after fork: %s", capability.name, type(error).__name__)
 
 
 _ACTIVE: Pipeline | None = None
@@ -153,6 +222,7 @@ _LOCK = threading.Lock()
 
 
 def active_pipeline() -> Pipeline | None:
+    """The pipeline installed globally in this process (the entry points must find it)."""
     return _ACTIVE
 
 
@@ -187,48 +257,71 @@ def _resource(config: MonitoringConfig, auto_instrumentation_version: str | None
     return resource
 
 
-def _configure_store(config: MonitoringConfig) -> None:
-    """Point the local exporters at the configured store (opened lazily, on first export)."""
+def _configure_store(config: MonitoringConfig, store: Store | str | None) -> Store | None:
+    """Point the local exporters at the store; a Store instance is used as is, a location opens lazily."""
+    from ricecoder_otel.store import Store as StoreClass
     from ricecoder_otel.store import set_default_store
     from ricecoder_otel.store.records import RetentionPolicy
 
+    if isinstance(store, StoreClass):
+        return store
     retention = RetentionPolicy(
         max_age_ns=int(config.store.max_age.total_seconds() * 1e9),
         max_bytes=config.store.max_size_mb * 1024 * 1024,
     )
-    set_default_store(config.store.location, retention=retention)
+    set_default_store(store if store is not None else config.store.location, retention=retention)
+    return None
 
 
-def _anomaly_parts(config: MonitoringConfig, red: RedPublisher) -> AnomalyParts:
-    """The monitor and its own delta reader, fed at the metrics export interval."""
-    monitor = AnomalyMonitor()
-    feed = AnomalyFeedExporter(monitor, config.anomaly.metrics, enabled=config.anomaly.enabled)
-    reader_class = with_red_metrics(PeriodicExportingMetricReader, red)
-    return AnomalyParts(monitor, feed, reader_class(feed, export_interval_millis=_interval_ms(config)))
-
-
-def _interval_ms(config: MonitoringConfig) -> float:
+def export_interval_ms(config: MonitoringConfig) -> float:
+    """``OTEL_METRIC_EXPORT_INTERVAL`` when it is a positive number of milliseconds, else the config's."""
     configured = os.environ.get("OTEL_METRIC_EXPORT_INTERVAL")
     if configured:
         try:
-            return float(configured)
+            value = float(configured)
+            if 0 < value < 86_400_000:
+                return value
         except ValueError:
-            report_once("metrics", "OTEL_METRIC_EXPORT_INTERVAL=%r is not a number of milliseconds", configured)
+            pass
+        report_once("metrics", "OTEL_METRIC_EXPORT_INTERVAL=%r is not a positive number of milliseconds "
+                    "up to a day; using metrics.export_interval", configured)
     return config.metrics.export_interval.total_seconds() * 1000
 
 
-def _metric_readers(config: MonitoringConfig, names: list[str], red: RedPublisher) -> list[MetricReader]:
-    """One reader per OTEL_METRICS_EXPORTER entry, each publishing the RED metrics too."""
-    _, metric_exporters, _ = _import_exporters([], names, [])
-    interval_ms = _interval_ms(config)
-    readers: list[MetricReader] = []
-    for exporter_class in metric_exporters.values():
+def _local(exporter_class: type[Any], store: Store | None) -> Any:
+    """Instantiate an exporter class; our local exporters get the injected store."""
+    from ricecoder_otel.store.exporters import LocalLogExporter, LocalMetricExporter, LocalSpanExporter
+
+    if store is not None and exporter_class in (LocalSpanExporter, LocalMetricExporter, LocalLogExporter):
+        return exporter_class(store=store)
+    return exporter_class()
+
+
+def _metric_exporter_names(config: MonitoringConfig) -> list[str]:
+    """``OTEL_METRICS_EXPORTER`` set by the user wins; then ``metrics.exporters``; then the default."""
+    from ricecoder_otel.kernel.defaults import env_defaults
+
+    chosen = os.environ.get("OTEL_METRICS_EXPORTER", "")
+    defaulted = chosen == env_defaults({k: v for k, v in os.environ.items() if k != "OTEL_METRICS_EXPORTER"}).get(
+        "OTEL_METRICS_EXPORTER"
+    )
+    configured = getattr(config.metrics, "exporters", None)
+    if configured and (not chosen or defaulted):
+        return [name for name in configured if name != "none"]
+    return list(_get_exporter_names("metrics"))
+
+
+def _default_metric_exporters(
+    config: MonitoringConfig, store: Store | None, producers: Sequence[Any]
+) -> list[MetricExporter | PullGate]:
+    _, classes, _ = _import_exporters([], _metric_exporter_names(config), [])
+    exporters: list[MetricExporter | PullGate] = []
+    for exporter_class in classes.values():
         if issubclass(exporter_class, MetricReader):
-            readers.append(with_red_metrics(exporter_class, red)())
+            exporters.append(gated_pull_reader(exporter_class, producers))
         else:
-            periodic = with_red_metrics(PeriodicExportingMetricReader, red)
-            readers.append(periodic(exporter_class(), export_interval_millis=interval_ms))
-    return readers
+            exporters.append(_local(exporter_class, store))
+    return exporters
 
 
 def build_pipeline(
@@ -237,16 +330,27 @@ def build_pipeline(
     auto_instrumentation_version: str | None = None,
     config_path: Path | None = None,
     set_global: bool = True,
+    store: Store | str | None = None,
+    span_exporters: Sequence[SpanExporter] | None = None,
+    metric_readers: Sequence[MetricExporter | MetricReader] | None = None,
+    log_exporters: Sequence[LogRecordExporter] | None = None,
+    clock: Clock = time.time,
+    capabilities: Sequence[Capability] | None = None,
+    watch_config: bool = True,
+    hub: EventHub | None = None,
 ) -> Pipeline:
-    """Build (and by default install globally) the whole pipeline for this process."""
+    """Build (and by default install globally) the whole pipeline for this process.
+
+    Every dependency can be handed in: ``span_exporters``, ``metric_readers`` (a metric exporter
+    gets a controlled periodic reader carrying RED metrics; a reader instance is registered as
+    is), ``log_exporters``, the ``store`` (a :class:`~ricecoder_otel.store.Store` or a location)
+    and the ``clock``. Left out, they come from the standard ``OTEL_*`` variables and the config.
+    """
     global _ACTIVE
     apply_env_defaults(os.environ)
     resource = _resource(config, auto_instrumentation_version)
-    _configure_store(config)
-
-    names = {signal: _get_exporter_names(signal) for signal in ("traces", "metrics", "logs")}
-    span_exporters, _, log_exporters = _import_exporters(names["traces"], [], names["logs"])
-
+    store_instance = _configure_store(config, store)
+    hub = hub or EventHub(clock=clock)
     limiter = CardinalityLimiter(
         config.metrics.cardinality_limit,
         on_first_overflow=lambda metric, limit: report_once(
@@ -254,33 +358,66 @@ def build_pipeline(
             "new series go to the otel.metric.overflow=true series", metric, limit
         ),
     )
-    red = RedMetricsProcessor(RedAggregator(limiter, tuple(config.metrics.duration_buckets_seconds)))
-    red.enabled = config.metrics.enabled and config.metrics.red_metrics
-    publisher = RedPublisher(red.aggregator, resource)
-    anomaly = _anomaly_parts(config, publisher)
-    meter_provider = MeterProvider(
+    build = BuildContext(
+        config=config,
         resource=resource,
-        metric_readers=[*_metric_readers(config, names["metrics"], publisher), anomaly.reader],
-        views=default_views(),
+        hub=hub,
+        clock=clock,
+        self_telemetry=SELF_TELEMETRY,
+        export_interval_ms=export_interval_ms(config),
+        limiter=limiter,
     )
+    build.make_reader = controlled_reader_factory(build.producers)
+    if metric_readers is None:
+        build.metric_exporters = _default_metric_exporters(config, store_instance, build.producers)
+    else:
+        build.metric_exporters = [r for r in metric_readers if isinstance(r, MetricExporter)]
+        build.readers.extend(r for r in metric_readers if isinstance(r, MetricReader))
+    installed = list(capabilities) if capabilities is not None else load_capabilities()
+    for capability in installed:
+        capability.prepare(build)
 
+    meter_provider = MeterProvider(
+        resource=resource, metric_readers=build.readers, views=build.views, shutdown_on_exit=False
+    )
     tracer_provider = TracerProvider(
         resource=resource,
         sampler=_import_sampler(_get_sampler()),
         id_generator=_import_id_generator(_get_id_generator()),
+        shutdown_on_exit=False,
     )
-    tracer_provider.add_span_processor(red)
-    for span_exporter in span_exporters.values():
-        tracer_provider.add_span_processor(CountingBatchSpanProcessor(span_exporter()))
-
-    logger_provider = LoggerProvider(resource=resource)
-    for log_exporter in log_exporters.values():
-        logger_provider.add_log_record_processor(CountingBatchLogRecordProcessor(log_exporter()))
-
-    install_self_metrics(meter_provider.get_meter("ricecoder_otel.self", __version__))
-    anomaly.telemetry = AnomalyTelemetry(
-        anomaly.monitor, logger_provider=logger_provider, meter_provider=meter_provider
+    logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+    context = InstallContext(
+        config=config,
+        resource=resource,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        logger_provider=logger_provider,
+        hub=hub,
+        clock=clock,
+        self_telemetry=SELF_TELEMETRY,
+        store_location=config.store.location,
     )
+    for capability in installed:
+        capability.install(context)
+
+    if span_exporters is None or log_exporters is None:
+        names = {signal: _get_exporter_names(signal) for signal in ("traces", "logs")}
+        span_classes, _, log_classes = _import_exporters(names["traces"], [], names["logs"])
+        if span_exporters is None:
+            span_exporters = [_local(cls, store_instance) for cls in span_classes.values()]
+        if log_exporters is None:
+            log_exporters = [_local(cls, store_instance) for cls in log_classes.values()]
+    export_processors: list[CountingBatchSpanProcessor | CountingBatchLogRecordProcessor] = []
+    for span_exporter in span_exporters:
+        span_processor = CountingBatchSpanProcessor(span_exporter)
+        tracer_provider.add_span_processor(span_processor)
+        export_processors.append(span_processor)
+    for log_exporter in log_exporters:
+        log_processor = CountingBatchLogRecordProcessor(log_exporter)
+        logger_provider.add_log_record_processor(log_processor)
+        export_processors.append(log_processor)
+    EventLogBridge(hub, logger_provider)
 
     pipeline = Pipeline(
         config=config,
@@ -288,22 +425,41 @@ def build_pipeline(
         tracer_provider=tracer_provider,
         meter_provider=meter_provider,
         logger_provider=logger_provider,
+        hub=hub,
         limiter=limiter,
-        red=red,
-        anomaly=anomaly,
-        alerts=RuleEngine(config.alerting.rules),
-        alert_emitter=AlertLogEmitter(logger_provider),
+        capabilities=installed,
+        export_processors=export_processors,
         config_path=config_path or config_file_from_env(),
     )
-    anomaly.feed.after_feed = pipeline.evaluate_anomaly_rules
+    pipeline.start()
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=pipeline._after_fork_in_child)
     if set_global:
         trace_api.set_tracer_provider(tracer_provider)
         metrics_api.set_meter_provider(meter_provider)
         set_logger_provider(logger_provider)
+        pipeline.logging_handler = _sdk_logging_handler(logger_provider)
         with _LOCK:
             _ACTIVE = pipeline
-    _start_watcher(pipeline)
+        atexit.register(pipeline.shutdown)
+    if watch_config:
+        _start_watcher(pipeline)
     return pipeline
+
+
+def _sdk_logging_handler(logger_provider: LoggerProvider) -> logging.Handler | None:
+    """With ``OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=true`` the logging instrumentation
+    leaves the handler to the SDK configurator (which we replace), so we install it; otherwise
+    the instrumentation installs its own and we add none (each record is exported once).
+    """
+    if os.environ.get("OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED", "").strip().lower() != "true":
+        return None
+    root = logging.getLogger()
+    if any(isinstance(handler, LoggingHandler) for handler in root.handlers):
+        return None
+    handler = LoggingHandler(level=logging.NOTSET, logger_provider=logger_provider)
+    root.addHandler(handler)
+    return handler
 
 
 def _start_watcher(pipeline: Pipeline) -> None:
@@ -312,5 +468,7 @@ def _start_watcher(pipeline: Pipeline) -> None:
     from ricecoder_otel.config.watcher import ConfigWatcher
 
     # The watcher itself logs one warning listing every problem of a rejected change.
-    pipeline.watcher = ConfigWatcher(pipeline.config_path, on_change=pipeline.apply, initial=pipeline.config)
+    pipeline.watcher = ConfigWatcher(
+        pipeline.config_path, on_change=pipeline.apply, on_error=pipeline.reject, initial=pipeline.config
+    )
     pipeline.watcher.start()

@@ -16,10 +16,11 @@ import operator as op
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from ricecoder_otel.config import AlertRule
+from ricecoder_otel.kernel.events import AlertTransition
 
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
     ">": op.gt,
@@ -31,20 +32,8 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-@dataclass(frozen=True)
-class AlertEvent:
-    """A transition worth telling someone about: an alert started firing or resolved."""
-
-    rule: str
-    series: str
-    state: Literal["firing", "resolved"]
-    value: float
-    threshold: float
-    severity: str
-    active_since: float
-    at: float
-    labels: dict[str, str] = field(default_factory=dict)
-    annotations: dict[str, str] = field(default_factory=dict)
+AlertEvent = AlertTransition
+"""What the engine reports: an alert started firing or resolved (the hub's event type)."""
 
 
 @dataclass
@@ -112,7 +101,8 @@ class RuleEngine:
     def _event(
         rule: AlertRule, series: str, state: Literal["firing", "resolved"], value: float, since: float, now: float
     ) -> AlertEvent:
-        return AlertEvent(
+        return AlertTransition(
+            at=now,
             rule=rule.name,
             series=series,
             state=state,
@@ -120,7 +110,6 @@ class RuleEngine:
             threshold=rule.threshold,
             severity=rule.severity,
             active_since=since,
-            at=now,
             labels=dict(rule.labels),
             annotations=dict(rule.annotations),
         )

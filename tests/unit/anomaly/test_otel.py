@@ -9,19 +9,27 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from ricecoder_otel.anomaly import AnomalyMonitor
+from ricecoder_otel.anomaly.capability import episode_event
 from ricecoder_otel.anomaly.otel import EVENT_NAME, SCORE_GAUGE, SERIES_ATTRIBUTE, AnomalyTelemetry
+from ricecoder_otel.kernel.event_log import EventLogBridge
+from ricecoder_otel.kernel.events import EventHub
 
 from .conftest import START, gaussian
 
 
 def _setup() -> tuple[AnomalyMonitor, InMemoryLogRecordExporter, InMemoryMetricReader]:
+    """The monitor wired as the anomaly capability wires it: episodes through the hub to log records."""
     exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
     logger_provider = LoggerProvider()
     logger_provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
     reader = InMemoryMetricReader()
     meter_provider = MeterProvider(metric_readers=[reader])
     monitor = AnomalyMonitor(clock=lambda: START)
-    AnomalyTelemetry(monitor, logger_provider=logger_provider, meter_provider=meter_provider)
+    AnomalyTelemetry(monitor, meter_provider=meter_provider)
+    hub = EventHub(background=False)
+    EventLogBridge(hub, logger_provider)
+    monitor.add_listener(lambda ep: hub.publish(episode_event(ep)) and None)
+    monitor.add_listener(lambda _: hub.flush())
     return monitor, exporter, reader
 
 

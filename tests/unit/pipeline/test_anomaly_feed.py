@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from ricecoder_otel.alerting.otel import EVENT_NAME as ALERT_EVENT
+from ricecoder_otel.anomaly.capability import AnomalyCapability
 from ricecoder_otel.anomaly.otel import EVENT_NAME
 from ricecoder_otel.config import MonitoringConfig
 from ricecoder_otel.pipeline import Pipeline, build_pipeline
-from ricecoder_otel.store import set_default_store
 
 
 def _window(pipeline: Pipeline, start_ns: int, latencies_s: list[float], failures: int = 0) -> set[str]:
@@ -30,22 +29,18 @@ def _window(pipeline: Pipeline, start_ns: int, latencies_s: list[float], failure
     return trace_ids
 
 
-def test_a_latency_spike_on_a_route_becomes_one_anomaly_event_with_an_exemplar_and_an_alert(
-    clean_env: Path,
-) -> None:
-    import os
-
-    os.environ.update(OTEL_TRACES_EXPORTER="none", OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="none")
+def test_a_latency_spike_on_a_route_becomes_one_anomaly_event_with_an_exemplar_and_an_alert() -> None:
     rule = {"name": "latency-anomaly", "kind": "anomaly", "metric": "http.server.request.duration",
             "operator": ">=", "threshold": 0.5, "for": "15s", "severity": "critical"}
     config = MonitoringConfig.model_validate({"alerting": {"rules": [rule]}})
-    pipeline = build_pipeline(config, set_global=False)
     logs = InMemoryLogRecordExporter()
-    pipeline.logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
-    assert pipeline.anomaly is not None
     now = [1_700_000_000.0]
-    pipeline.anomaly.feed._clock = lambda: now[0]
-    pipeline.alerts._clock = lambda: now[0]
+    pipeline = build_pipeline(
+        config, set_global=False, span_exporters=[], metric_readers=[], log_exporters=[logs],
+        clock=lambda: now[0], watch_config=False,
+    )
+    anomaly = pipeline.capability("anomaly")
+    assert isinstance(anomaly, AnomalyCapability) and anomaly.monitor is not None
     rng = random.Random(3)
     try:
         for _ in range(120):  # 20 minutes of healthy 10-second windows
@@ -59,7 +54,6 @@ def test_a_latency_spike_on_a_route_becomes_one_anomaly_event_with_an_exemplar_a
             pipeline.force_flush()
     finally:
         pipeline.shutdown()
-        set_default_store(None)
 
     events = [r.log_record for r in logs.get_finished_logs() if r.log_record.event_name == EVENT_NAME]
     series = "http.server.request.duration{http.route=/orders}"
@@ -74,7 +68,7 @@ def test_a_latency_spike_on_a_route_becomes_one_anomaly_event_with_an_exemplar_a
         ("firing", series)
     ]
     assert alerts[0].attributes["ricecoder.alert.severity"] == "critical"
-    scores = pipeline.anomaly.monitor.scores()
+    scores = anomaly.monitor.scores()
     assert scores[series] > 0.5
     assert "http.server.error_rate{http.route=/orders}" in scores
 

@@ -51,7 +51,8 @@ def test_a_config_file_change_is_applied_live_and_recorded(clean_env: Path, tmp_
         path.write_text("metrics:\n  cardinality_limit: 5\n  red_metrics: false\n")
         assert pipeline.watcher.check()
         assert pipeline.limiter.limit == 5
-        assert pipeline.red.enabled is False
+        red = pipeline.capability("metrics").red  # type: ignore[attr-defined]
+        assert red.enabled is False
         assert pipeline.config.metrics.cardinality_limit == 5
         pipeline.force_flush()
     finally:

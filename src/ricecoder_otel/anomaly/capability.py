@@ -1,0 +1,91 @@
+"""Anomaly detection as a capability: a delta reader feeds the monitor, episodes go to the hub.
+
+The monitor's own reader collects at the metrics export interval on its own thread; switched
+off, the thread stops (after a last feed) and the detectors keep their learned state, so
+switching back on resumes where they were. Each episode report is published as an
+:class:`~ricecoder_otel.kernel.events.AnomalyEpisode`; after each feed the scores are
+published as :class:`~ricecoder_otel.kernel.events.AnomalyScores` for alert rules of kind
+``anomaly``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ricecoder_otel.anomaly.episode import Episode
+from ricecoder_otel.anomaly.feed import AnomalyFeedExporter
+from ricecoder_otel.anomaly.monitor import AnomalyMonitor
+from ricecoder_otel.anomaly.otel import AnomalyTelemetry
+from ricecoder_otel.kernel.capability import BuildContext, Capability, InstallContext
+from ricecoder_otel.kernel.events import AnomalyEpisode, AnomalyScores, EventHub
+
+if TYPE_CHECKING:
+    from ricecoder_otel.config import MonitoringConfig
+    from ricecoder_otel.kernel.reader import ControlledReader
+
+
+def episode_event(ep: Episode) -> AnomalyEpisode:
+    """The hub event for one episode report."""
+    return AnomalyEpisode(
+        at=ep.onset if ep.end is None else ep.end,
+        series=ep.key,
+        kind=ep.kind,
+        score=ep.peak_score,
+        direction=ep.direction,
+        observed=ep.observed,
+        expected=ep.expected,
+        expected_low=ep.expected_low,
+        expected_high=ep.expected_high,
+        onset=ep.onset,
+        end=ep.end,
+        points=ep.points,
+        trace_id=ep.trace_id,
+    )
+
+
+class AnomalyCapability(Capability):
+    name = "anomaly"
+    section = "anomaly"
+
+    def __init__(self) -> None:
+        self.monitor: AnomalyMonitor | None = None
+        self.feed: AnomalyFeedExporter | None = None
+        self.reader: ControlledReader | None = None
+        self.telemetry: AnomalyTelemetry | None = None
+        self._hub: EventHub | None = None
+
+    def prepare(self, context: BuildContext) -> None:
+        self._hub = context.hub
+        self.monitor = AnomalyMonitor(clock=context.clock)
+        self.feed = AnomalyFeedExporter(self.monitor, context.config.anomaly.metrics, clock=context.clock)
+        self.feed.after_feed = self._publish_scores
+        self.reader = context.periodic_reader(self.feed)
+
+    def install(self, context: InstallContext) -> None:
+        assert self.monitor is not None
+        self.telemetry = AnomalyTelemetry(self.monitor, meter_provider=context.meter_provider)
+        self.monitor.add_listener(self._publish_episode)
+
+    def _publish_episode(self, ep: Episode) -> None:
+        if self._hub is not None:
+            self._hub.publish(episode_event(ep))
+
+    def _publish_scores(self) -> None:
+        if self._hub is not None and self.monitor is not None:
+            self._hub.publish(AnomalyScores(at=self._hub.clock(), scores=self.monitor.scores()))
+
+    def start(self) -> None:
+        if self.feed is not None:
+            self.feed.enabled = True
+        if self.reader is not None:
+            self.reader.start()
+
+    def stop(self) -> None:
+        if self.reader is not None:
+            self.reader.stop()
+        if self.feed is not None:
+            self.feed.enabled = False
+
+    def apply(self, old: MonitoringConfig, new: MonitoringConfig) -> None:
+        if self.feed is not None:
+            self.feed.update(self.feed.enabled, new.anomaly.metrics)

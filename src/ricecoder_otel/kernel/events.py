@@ -1,0 +1,361 @@
+"""The event hub: typed events published once, delivered to every subscriber off the hot path.
+
+Capabilities never import each other; they meet here. A publisher (the anomaly monitor, the
+alert engine, the config watcher) calls :meth:`EventHub.publish`, which is O(1) and never
+blocks or raises: the event goes into a bounded queue (a full queue drops the event and counts
+it). One worker thread delivers each event to the subscribers of its type in subscription
+order; a subscriber that raises is counted and logged once, and the others still get the event.
+
+Plain Python: no OpenTelemetry imports. The pipeline subscribes an adapter that turns every
+event into an OpenTelemetry log record carrying the event's ``event_name``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+from ricecoder_otel.kernel.guard import report_once
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY, SelfTelemetry
+
+AttributeValue = str | bool | int | float | tuple[str, ...]
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every hub event: a name for routing and export, a time, and flat attributes."""
+
+    event_name: ClassVar[str] = "ricecoder.event"
+    default_level: ClassVar[str] = "INFO"
+    exported: ClassVar[bool] = True
+    """False for internal signals between capabilities that are not worth a log record each."""
+
+    at: float
+    """When it happened, seconds since the epoch (from the publisher's clock)."""
+
+    def body(self) -> str:
+        """One human line, used as the log record body."""
+        return self.event_name
+
+    def attributes(self) -> Mapping[str, AttributeValue]:
+        """Flat attributes for the log record (semantic names, ``ricecoder.*`` otherwise)."""
+        return {}
+
+    def level(self) -> str:
+        """Severity text of this event (``INFO``, ``WARN``, ``ERROR``); may depend on its data."""
+        return self.default_level
+
+
+@dataclass(frozen=True)
+class ConfigChanged(Event):
+    """A configuration change was applied, or rejected with its reasons."""
+
+    event_name: ClassVar[str] = "ricecoder.config.changed"
+
+    changed_paths: tuple[str, ...] = ()
+    source: str = ""
+    accepted: bool = True
+    problems: tuple[str, ...] = ()
+
+    def body(self) -> str:
+        if not self.accepted:
+            return f"configuration change rejected: {'; '.join(self.problems)}"
+        return f"configuration reloaded: {', '.join(self.changed_paths) or 'no effective change'}"
+
+    def attributes(self) -> Mapping[str, AttributeValue]:
+        return {
+            "ricecoder.config.changed_paths": self.changed_paths,
+            "ricecoder.config.path": self.source,
+            "ricecoder.config.accepted": self.accepted,
+            "ricecoder.config.problems": self.problems,
+        }
+
+    def level(self) -> str:
+        return "INFO" if self.accepted else "WARN"
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class AnomalyEpisode(Event):
+    """An anomaly episode opened (``end`` is None) or closed on one monitored series."""
+
+    event_name: ClassVar[str] = "ricecoder.anomaly"
+
+    series: str = ""
+    kind: str = ""
+    score: float = 0.0
+    direction: int = 1
+    observed: float = 0.0
+    expected: float = 0.0
+    expected_low: float = 0.0
+    expected_high: float = 0.0
+    onset: float = 0.0
+    end: float | None = None
+    points: int = 0
+    trace_id: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.end is None
+
+    def body(self) -> str:
+        phase = "started" if self.is_open else "ended"
+        return (
+            f"anomaly {phase}: {self.kind} on {self.series}: observed {self.observed:.6g}, "
+            f"expected {self.expected:.6g} ({self.expected_low:.6g}..{self.expected_high:.6g})"
+        )
+
+    def attributes(self) -> Mapping[str, AttributeValue]:
+        attrs: dict[str, AttributeValue] = {
+            "ricecoder.anomaly.series": self.series,
+            "ricecoder.anomaly.kind": self.kind,
+            "ricecoder.anomaly.phase": "start" if self.is_open else "end",
+            "ricecoder.anomaly.score": self.score,
+            "ricecoder.anomaly.direction": self.direction,
+            "ricecoder.anomaly.observed": self.observed,
+            "ricecoder.anomaly.expected": self.expected,
+            "ricecoder.anomaly.expected_low": self.expected_low,
+            "ricecoder.anomaly.expected_high": self.expected_high,
+            "ricecoder.anomaly.onset": _iso(self.onset),
+            "ricecoder.anomaly.points": self.points,
+        }
+        if self.end is not None:
+            attrs["ricecoder.anomaly.end"] = _iso(self.end)
+        if self.trace_id:
+            attrs["ricecoder.anomaly.exemplar.trace_id"] = self.trace_id
+        return attrs
+
+    def level(self) -> str:
+        return "WARN" if self.is_open else "INFO"
+
+
+@dataclass(frozen=True)
+class AnomalyScores(Event):
+    """The latest anomaly score of every monitored series, after each feed (not exported)."""
+
+    event_name: ClassVar[str] = "ricecoder.anomaly.scores"
+    exported: ClassVar[bool] = False
+
+    scores: Mapping[str, float] = field(default_factory=dict)
+
+
+_ALERT_LEVEL = {"critical": "ERROR", "warning": "WARN", "info": "INFO"}
+
+
+@dataclass(frozen=True)
+class AlertTransition(Event):
+    """An alert started firing or resolved for one series of one rule."""
+
+    event_name: ClassVar[str] = "ricecoder.alert"
+
+    rule: str = ""
+    series: str = ""
+    state: Literal["firing", "resolved"] = "firing"
+    value: float = 0.0
+    threshold: float = 0.0
+    severity: str = "warning"
+    active_since: float = 0.0
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+    def body(self) -> str:
+        return (
+            f"alert {self.rule} {self.state} for {self.series}: "
+            f"value {self.value:.6g} vs threshold {self.threshold:.6g}"
+        )
+
+    def attributes(self) -> Mapping[str, AttributeValue]:
+        attrs: dict[str, AttributeValue] = {
+            "ricecoder.alert.name": self.rule,
+            "ricecoder.alert.state": self.state,
+            "ricecoder.alert.severity": self.severity,
+            "ricecoder.alert.series": self.series,
+            "ricecoder.alert.value": self.value,
+            "ricecoder.alert.threshold": self.threshold,
+            "ricecoder.alert.active_since": self.active_since,
+        }
+        attrs.update({f"ricecoder.alert.label.{k}": v for k, v in self.labels.items()})
+        attrs.update({f"ricecoder.alert.annotation.{k}": v for k, v in self.annotations.items()})
+        return attrs
+
+    def level(self) -> str:
+        return _ALERT_LEVEL.get(self.severity, "INFO") if self.state == "firing" else "INFO"
+
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[E], None]
+
+
+@dataclass
+class Subscription(Generic[E]):
+    """A handle returned by :meth:`EventHub.subscribe`; ``cancel()`` stops delivery."""
+
+    event_type: type[E]
+    handler: Handler[E]
+    name: str
+    _hub: weakref.ref[EventHub] | None = field(default=None, repr=False)
+
+    def cancel(self) -> None:
+        hub = self._hub() if self._hub is not None else None
+        if hub is not None:
+            hub._unsubscribe(self)
+
+
+DEFAULT_QUEUE_SIZE = 10_000
+
+
+class EventHub:
+    """Publish typed events; deliver them on one background worker, isolated per subscriber."""
+
+    def __init__(
+        self,
+        *,
+        max_queue: int = DEFAULT_QUEUE_SIZE,
+        clock: Clock = time.time,
+        self_telemetry: SelfTelemetry = SELF_TELEMETRY,
+        background: bool = True,
+    ) -> None:
+        self.clock = clock
+        self._max_queue = max_queue
+        self._telemetry = self_telemetry
+        self._background = background
+        self._queue: deque[Event] = deque()
+        self._subscriptions: list[Subscription[Any]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._idle = threading.Condition(self._lock)
+        self._delivering = False
+        self._closed = False
+        self._worker: threading.Thread | None = None
+        self._telemetry.register_queue("events", lambda: len(self._queue))
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.WeakMethod(self._after_fork_in_child)
+            os.register_at_fork(after_in_child=lambda: (m := ref()) and m())
+
+    # -- publishing -------------------------------------------------------------------------
+
+    def publish(self, event: Event) -> bool:
+        """Queue ``event`` for delivery; O(1), never blocks, never raises. False if dropped."""
+        try:
+            with self._lock:
+                if self._closed or len(self._queue) >= self._max_queue:
+                    self._telemetry.count_drop("events")
+                    return False
+                self._queue.append(event)
+                if self._background:
+                    self._ensure_worker()
+                    self._wake.notify()
+            return True
+        except Exception:  # pragma: no cover - defensive: publishing must never hurt the caller
+            self._telemetry.count_error("events.publish")
+            return False
+
+    # -- subscribing ------------------------------------------------------------------------
+
+    def subscribe(self, event_type: type[E], handler: Handler[E], *, name: str | None = None) -> Subscription[E]:
+        """Deliver every published event that is an instance of ``event_type`` to ``handler``."""
+        label = name or str(getattr(handler, "__qualname__", repr(handler)))
+        subscription = Subscription(event_type, handler, label, weakref.ref(self))
+        with self._lock:
+            self._subscriptions = [*self._subscriptions, subscription]
+        return subscription
+
+    def _unsubscribe(self, subscription: Subscription[Any]) -> None:
+        with self._lock:
+            self._subscriptions = [s for s in self._subscriptions if s is not subscription]
+
+    # -- delivery ---------------------------------------------------------------------------
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Deliver everything queued so far; True when the queue drained within ``timeout``."""
+        if not self._background:
+            self._deliver_pending()
+            return True
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._queue or self._delivering:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._ensure_worker()
+                self._wake.notify()
+                self._idle.wait(remaining)
+        return True
+
+    def _deliver_pending(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    return
+                event = self._queue.popleft()
+                subscriptions = self._subscriptions
+            self._deliver(event, subscriptions)
+
+    def _deliver(self, event: Event, subscriptions: list[Subscription[Any]]) -> None:
+        for subscription in subscriptions:
+            if not isinstance(event, subscription.event_type):
+                continue
+            try:
+                subscription.handler(event)
+            except Exception as error:  # one subscriber's bug must not reach another
+                self._telemetry.count_error(f"events.{subscription.name}")
+                report_once("events", "subscriber %s failed on %s: %s", subscription.name, event.event_name,
+                            type(error).__name__)
+
+    def _ensure_worker(self) -> None:
+        """Start the worker if it is not running (called with the lock held)."""
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._run, name="ricecoder-events", daemon=True)
+            self._worker.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._closed:
+                    self._delivering = False
+                    self._idle.notify_all()
+                    self._wake.wait()
+                if not self._queue:  # closed and drained
+                    self._delivering = False
+                    self._idle.notify_all()
+                    return
+                event = self._queue.popleft()
+                subscriptions = self._subscriptions
+                self._delivering = True
+            self._deliver(event, subscriptions)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def shutdown(self, timeout: float = 5.0) -> int:
+        """Deliver what is queued (within ``timeout``), stop the worker; return events not delivered."""
+        self.flush(timeout)
+        with self._lock:
+            self._closed = True
+            left = len(self._queue)
+            self._queue.clear()
+            self._wake.notify_all()
+        if left:
+            self._telemetry.count_drop("events", left)
+        worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout)
+        return left
+
+    def _after_fork_in_child(self) -> None:
+        """The worker thread does not survive a fork: fresh locks, and a new worker on next publish."""
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._idle = threading.Condition(self._lock)
+        self._delivering = False
+        self._worker = None
