@@ -2,6 +2,11 @@
 
 Config files are written by people, so durations are strings with units; plain numbers mean
 seconds. Values become :class:`datetime.timedelta` and serialise back to the shortest string.
+
+Every duration has an upper bound: ``99999999999w`` would not fit in a ``timedelta``, and ages are
+turned into int64 nanoseconds by the store, so no duration may exceed :data:`MAX_DURATION`.
+Intervals (how often something runs) are tighter, :data:`MAX_INTERVAL`: a reader thread told to
+wait 999999 days dies in the SDK instead of waiting.
 """
 
 from __future__ import annotations
@@ -16,6 +21,12 @@ from pydantic_core import PydanticCustomError
 
 DURATION_EXAMPLE = "expected a duration like 5m"
 POSITIVE_DURATION_EXAMPLE = "expected a positive duration like 5m"
+
+MAX_DURATION = timedelta(days=36500)
+"""100 years: far beyond any sensible age, well inside int64 nanoseconds (about 292 years)."""
+
+MAX_INTERVAL = timedelta(days=1)
+"""Longest interval between two runs of a periodic task (export, evaluation, refresh)."""
 
 _UNITS_MS: dict[str, int] = {
     "ms": 1,
@@ -32,21 +43,36 @@ _WHOLE = re.compile(rf"(?:{_DECIMAL}(?:{_UNIT}))+")
 _NUMBER = re.compile(_DECIMAL)
 
 
+class DurationTooLongError(ValueError):
+    """The duration is well formed but cannot be represented (beyond ``timedelta``'s range)."""
+
+
 class DurationMarker:
     """Marks an annotated field as a duration (the reference generator looks for it)."""
 
-    def __init__(self, positive: bool) -> None:
+    def __init__(self, positive: bool, maximum: timedelta = MAX_DURATION) -> None:
         self.positive = positive
+        self.maximum = maximum
 
 
 def parse_duration(value: object) -> timedelta:
-    """Parse a duration; raise ``ValueError`` for negative or malformed input."""
+    """Parse a duration; raise ``ValueError`` for negative, malformed or unrepresentable input."""
+    try:
+        result = _parse(value)
+    except OverflowError:  # beyond timedelta's range (about 2.7 million years)
+        raise DurationTooLongError(f"expected a duration of at most {format_duration(MAX_DURATION)}") from None
+    if result < timedelta(0):
+        raise ValueError(DURATION_EXAMPLE)
+    return result
+
+
+def _parse(value: object) -> timedelta:
     if isinstance(value, timedelta):
         result = value
     elif isinstance(value, bool):
         raise ValueError(DURATION_EXAMPLE)
     elif isinstance(value, int | float):
-        if not math.isfinite(value):
+        if value < 0 or not math.isfinite(value):
             raise ValueError(DURATION_EXAMPLE)
         result = timedelta(seconds=value)
     elif isinstance(value, str):
@@ -59,8 +85,6 @@ def parse_duration(value: object) -> timedelta:
         else:
             raise ValueError(DURATION_EXAMPLE)
     else:
-        raise ValueError(DURATION_EXAMPLE)
-    if result < timedelta(0):
         raise ValueError(DURATION_EXAMPLE)
     return result
 
@@ -79,24 +103,38 @@ def format_duration(value: timedelta) -> str:
     return "".join(parts)
 
 
-def _validate(value: Any) -> timedelta:
-    try:
-        return parse_duration(value)
-    except ValueError:
-        raise PydanticCustomError("duration", DURATION_EXAMPLE) from None
+def _validator(positive: bool, maximum: timedelta) -> BeforeValidator:
+    """One validator per duration type: the bound is part of the message, so it is located."""
+    limit = format_duration(maximum)
 
+    def validate(value: Any) -> timedelta:
+        try:
+            result = parse_duration(value)
+        except DurationTooLongError:
+            result = timedelta.max
+        except ValueError:
+            raise PydanticCustomError("duration", DURATION_EXAMPLE) from None
+        if positive and result <= timedelta(0):
+            raise PydanticCustomError("positive_duration", POSITIVE_DURATION_EXAMPLE)
+        if result > maximum:
+            raise PydanticCustomError("duration_too_long", "expected a duration of at most {limit}", {"limit": limit})
+        return result
 
-def _validate_positive(value: Any) -> timedelta:
-    result = _validate(value)
-    if result <= timedelta(0):
-        raise PydanticCustomError("positive_duration", POSITIVE_DURATION_EXAMPLE)
-    return result
+    return BeforeValidator(validate)
 
 
 _serialize = PlainSerializer(format_duration, return_type=str, when_used="json")
 
-Duration = Annotated[timedelta, BeforeValidator(_validate), _serialize, DurationMarker(positive=False)]
+Duration = Annotated[timedelta, _validator(False, MAX_DURATION), _serialize, DurationMarker(positive=False)]
 """A duration of zero or more; ``0s`` is allowed (for example "fire immediately")."""
 
-PositiveDuration = Annotated[timedelta, BeforeValidator(_validate_positive), _serialize, DurationMarker(positive=True)]
-"""A duration that must be greater than zero (intervals, ages)."""
+PositiveDuration = Annotated[timedelta, _validator(True, MAX_DURATION), _serialize, DurationMarker(positive=True)]
+"""A duration that must be greater than zero (ages, windows, thresholds)."""
+
+Interval = Annotated[
+    timedelta,
+    _validator(True, MAX_INTERVAL),
+    _serialize,
+    DurationMarker(positive=True, maximum=MAX_INTERVAL),
+]
+"""How often a periodic task runs: above zero and at most :data:`MAX_INTERVAL`."""

@@ -12,10 +12,11 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ricecoder_otel.config.env_source import merge, read_env
 from ricecoder_otel.config.errors import ConfigError, ConfigProblem
-from ricecoder_otel.config.model import MonitoringConfig
+from ricecoder_otel.config.model import SEED_ALIASES, MonitoringConfig
 from ricecoder_otel.config.validation import validate
 from ricecoder_otel.config.yaml_source import YamlDocument, read_yaml
 
@@ -42,7 +43,7 @@ def build_config(doc: YamlDocument, file: Path | None, env: Mapping[str, str]) -
     """Apply ``env`` over an already parsed file and validate; used by the file watcher."""
     overrides = read_env(env)
     problems: list[ConfigProblem] = [*doc.problems, *overrides.problems]
-    data = merge(doc.data, overrides.data)
+    data = merge(_without_overridden_aliases(doc.data, overrides.data), overrides.data)
     if data.get("service_name") in (None, ""):
         service = _otel_service_name(env)
         if service:
@@ -66,6 +67,40 @@ def build_config(doc: YamlDocument, file: Path | None, env: Mapping[str, str]) -
         variables = {*overrides.sources.values(), *(p.source for p in overrides.problems)}
         raise ConfigError(sorted(problems, key=lambda p: _reading_order(p, variables)))
     return config
+
+
+def _without_overridden_aliases(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop the file's value of a seed alias pair when a variable sets either spelling.
+
+    ``collection_interval: 5s`` in the file and ``RICECODER_METRICS__EXPORT_INTERVAL=6s`` would
+    otherwise disagree; variables win over the file, whichever name each one uses.
+    """
+    result = data
+    for alias, target in SEED_ALIASES.items():
+        if _has(overrides, alias) or _has(overrides, target):
+            for loc in (alias, target):
+                if _has(result, loc):
+                    result = _dropped(result, loc)
+    return result
+
+
+def _has(data: Mapping[str, Any], loc: tuple[str, ...]) -> bool:
+    node: Any = data
+    for part in loc:
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _dropped(data: Mapping[str, Any], loc: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of ``data`` without ``loc``; the file's own data is never changed."""
+    copy = dict(data)
+    if len(loc) == 1:
+        copy.pop(loc[0], None)
+    else:
+        copy[loc[0]] = _dropped(copy[loc[0]], loc[1:])
+    return copy
 
 
 def _variable_for(loc: tuple[str | int, ...], sources: Mapping[tuple[str, ...], str]) -> str | None:

@@ -3,30 +3,41 @@
 Every field has a default, so an empty file is a valid configuration, and a description,
 which the generated reference (docs/configuration.md) prints. Unknown keys are rejected
 everywhere so that typos surface instead of being silently ignored.
+
+Fields of capabilities that are not built yet carry a marker from :mod:`ricecoder_otel.config.status`
+(the seed's files stay valid, and the reference and ``config show`` say the keys do nothing yet).
+Numbers reject booleans (YAML's ``true`` is not a count) and NaN or infinity.
 """
 
 from __future__ import annotations
 
 import difflib
 import itertools
+import math
 import re
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated, Literal
+from importlib.metadata import entry_points
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
+    AllowInfNan,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     SecretStr,
     field_serializer,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from ricecoder_otel.config.duration import Duration, PositiveDuration
+from ricecoder_otel.config.duration import Duration, Interval, PositiveDuration
 from ricecoder_otel.config.secrets import MASK, redact_dsn
+from ricecoder_otel.config.status import not_built, partly_built
 
 DEFAULT_DURATION_BUCKETS_SECONDS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
@@ -48,6 +59,57 @@ BUILTIN_REDACTION_PATTERNS: tuple[str, ...] = (
 
 Secret = Annotated[SecretStr, PlainSerializer(lambda _: MASK, return_type=str, when_used="json")]
 """A secret string: hidden in reprs and masked when the configuration is shown."""
+
+METRIC_EXPORTER_GROUP = "opentelemetry_metrics_exporter"
+"""Entry-point group the SDK loads ``OTEL_METRICS_EXPORTER`` names from."""
+
+NO_EXPORTER = "none"
+"""The ``OTEL_METRICS_EXPORTER`` value that means "export nowhere"; only valid on its own."""
+
+SEED_ALIASES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("metrics", "collection_interval"): ("metrics", "export_interval"),
+    ("metrics", "retention_period"): ("store", "max_age"),
+}
+"""The seed's keys and the keys they stand for. The loader lets a variable for either spelling
+replace the file's value in either spelling, so precedence holds across the two names."""
+
+ALIAS_CONFLICT = "alias_conflict"
+"""Error type of a seed alias that disagrees with the key it stands for; ``ctx["key"]`` is the
+alias' path below the model that raised it, so the problem points at the alias' line."""
+
+
+def _reject_bool(kind: str, message: str) -> BeforeValidator:
+    """Pydantic's lax mode reads ``true`` as 1: a YAML slip would silently become a count."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise PydanticCustomError(kind, message)
+        return value
+
+    return BeforeValidator(check)
+
+
+Integer = Annotated[int, _reject_bool("int_type", "expected an integer")]
+"""An integer; ``true``/``false`` are rejected, text such as ``"500"`` (from a variable) is read."""
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities (``.nan``, ``"inf"``, ``1e999``) are rejected before any bound is checked,
+    so the message says what is wrong rather than "at most 1 (got nan)"."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "expected a number")
+    if isinstance(value, float | str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value  # not a number at all: the float validator says so
+        if not math.isfinite(number):
+            raise PydanticCustomError("finite_number", "expected a finite number")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_finite), AllowInfNan(False)]
+"""A finite number; booleans, NaN and infinities are rejected."""
 
 
 class _Section(BaseModel):
@@ -80,34 +142,104 @@ def _known_builtin(name: str) -> str:
     return name
 
 
+def installed_metric_exporters() -> list[str]:
+    """Names ``OTEL_METRICS_EXPORTER`` accepts in this environment (its entry points), sorted."""
+    return sorted({ep.name for ep in entry_points(group=METRIC_EXPORTER_GROUP)})
+
+
+def _known_exporter(name: str) -> str:
+    installed = installed_metric_exporters()
+    if name != NO_EXPORTER and name not in installed:
+        close = difflib.get_close_matches(name, installed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise PydanticCustomError(
+            "metric_exporter",
+            "unknown metric exporter '{name}'{hint}; installed: {names}",
+            {"name": name, "hint": hint, "names": ", ".join(installed) or "none"},
+        )
+    return name
+
+
 Regex = Annotated[str, AfterValidator(_compiles)]
 BuiltinPatternName = Annotated[str, AfterValidator(_known_builtin)]
+MetricExporterName = Annotated[str, AfterValidator(_known_exporter)]
 
 
 class MetricsConfig(_Section):
     """Custom, RED and system metrics."""
 
     enabled: bool = Field(default=True, description="Collect and export metrics at all.")
+    exporters: list[MetricExporterName] | None = Field(
+        default=None,
+        description="Metric exporters by entry-point name (`otlp`, `prometheus`, `console`, "
+        "`ricecoder_local`, ...), or `[none]`; the default for `OTEL_METRICS_EXPORTER`, which wins "
+        "when set. Unset: the distribution's default.",
+        json_schema_extra=not_built("the pipeline does not read it; use `OTEL_METRICS_EXPORTER`"),
+    )
     system_metrics: bool = Field(default=True, description="Collect CPU, memory, disk, network and process metrics.")
     red_metrics: bool = Field(
         default=True,
         description="Derive request rate, errors and duration (`http.server.request.duration`) from server spans.",
     )
-    cardinality_limit: int = Field(
+    cardinality_limit: Integer = Field(
         default=2000,
         gt=0,
         description="Most distinct attribute sets kept per metric; further ones are folded into "
         "one overflow series and a warning is logged the first time.",
     )
-    duration_buckets_seconds: list[float] = Field(
+    duration_buckets_seconds: list[Number] = Field(
         default_factory=lambda: list(DEFAULT_DURATION_BUCKETS_SECONDS),
         description="Histogram bucket boundaries for request durations, in seconds (positive, strictly increasing).",
     )
-    export_interval: PositiveDuration = Field(
+    export_interval: Interval = Field(
         default=timedelta(seconds=10),
         description="How often metrics are collected and pushed to exporters "
         "(`OTEL_METRIC_EXPORT_INTERVAL`, when set, takes precedence).",
     )
+    collection_interval: Interval | None = Field(
+        default=None,
+        exclude=True,
+        description="The seed's name for `export_interval`; after validation it reads the same. "
+        "Giving both with different values is an error.",
+    )
+    retention_period: PositiveDuration | None = Field(
+        default=None,
+        exclude=True,
+        description="The seed's name for `store.max_age` (how long telemetry is kept); it sets "
+        "`store.max_age` when that is not given, and reads the same after validation. Giving both "
+        "with different values is an error.",
+    )
+
+    @field_validator("exporters")
+    @classmethod
+    def _exporter_list(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise PydanticCustomError("exporters", "expected at least one exporter name; [none] exports nowhere")
+        if NO_EXPORTER in value and len(value) > 1:
+            raise PydanticCustomError("exporters", "'none' cannot be combined with other exporters")
+        repeated = sorted({name for name in value if value.count(name) > 1})
+        if repeated:
+            raise PydanticCustomError(
+                "exporters", "exporter '{name}' is listed twice (it would export twice)", {"name": repeated[0]}
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _fold_collection_interval(self) -> Self:
+        """``collection_interval`` (the seed's key) sets ``export_interval``; both then read the same."""
+        alias = self.collection_interval
+        if alias is not None:
+            if "export_interval" in self.model_fields_set and alias != self.export_interval:
+                raise PydanticCustomError(
+                    ALIAS_CONFLICT,
+                    "differs from metrics.export_interval; they are the same setting, give one",
+                    {"key": "collection_interval"},
+                )
+            object.__setattr__(self, "export_interval", alias)  # still being built: nobody holds it yet
+        object.__setattr__(self, "collection_interval", self.export_interval)
+        return self
 
     @field_validator("duration_buckets_seconds")
     @classmethod
@@ -128,16 +260,21 @@ class AlertRule(_Section):
         default="threshold",
         description="`threshold` compares the metric's value, `rate` its per-second rate of "
         "change over `window`, `anomaly` its anomaly score (0..1).",
+        json_schema_extra=partly_built("only `anomaly` rules are evaluated", built_values=("anomaly",)),
     )
     metric: str = Field(min_length=1, description="Metric name the rule evaluates.")
     operator: Operator = Field(default=">", description="Comparison between the observed value and `threshold`.")
-    threshold: float = Field(description="Value the observation is compared with.")
+    threshold: Number = Field(description="Value the observation is compared with.")
     for_: Duration = Field(
         default=timedelta(0),
         alias="for",
         description="How long the condition must hold before the alert fires (pending before that).",
     )
-    window: PositiveDuration = Field(default=timedelta(minutes=5), description="Look-back window for `rate` rules.")
+    window: PositiveDuration = Field(
+        default=timedelta(minutes=5),
+        description="Look-back window for `rate` rules.",
+        json_schema_extra=not_built("`rate` rules are not evaluated"),
+    )
     severity: Literal["info", "warning", "critical"] = Field(
         default="warning", description="Severity carried by the alert, used for routing."
     )
@@ -154,8 +291,10 @@ class AlertingConfig(_Section):
     """Alert rules evaluated in-process."""
 
     enabled: bool = Field(default=True, description="Evaluate alert rules.")
-    evaluation_interval: PositiveDuration = Field(
-        default=timedelta(seconds=15), description="How often the rules are evaluated."
+    evaluation_interval: Interval = Field(
+        default=timedelta(seconds=15),
+        description="How often the rules are evaluated.",
+        json_schema_extra=not_built("`anomaly` rules are evaluated at each metric export"),
     )
     rules: list[AlertRule] = Field(default_factory=list, description="The alert rules.")
 
@@ -177,7 +316,7 @@ class ErrorTrackingConfig(_Section):
     sentry_dsn: Secret | None = Field(
         default=None, description="Sentry DSN; when set, errors are also sent to Sentry (secret)."
     )
-    sample_rate: float = Field(
+    sample_rate: Number = Field(
         default=1.0, ge=0.0, le=1.0, description="Share of error events sent to Sentry, between 0 and 1."
     )
     environment: str | None = Field(
@@ -192,15 +331,30 @@ class ErrorTrackingConfig(_Section):
 class PerformanceConfig(_Section):
     """Latency percentiles, thresholds and slow-request attribution."""
 
-    enabled: bool = Field(default=True, description="Monitor request latency and resource use.")
+    enabled: bool = Field(
+        default=True,
+        description="Monitor request latency and resource use; false also turns off the spans and "
+        "samples of a `PerformanceTimer` given this section.",
+        json_schema_extra=partly_built("read by `PerformanceTimer(config=...)` only; no monitor runs yet"),
+    )
     slow_request_threshold: PositiveDuration = Field(
-        default=timedelta(seconds=1), description="Requests slower than this are reported as slow."
+        default=timedelta(seconds=1),
+        description="Requests slower than this are reported as slow.",
+        json_schema_extra=not_built(),
     )
-    cpu_threshold_percent: float = Field(
-        default=85.0, gt=0.0, le=100.0, description="Process CPU use (percent) above which a warning is raised."
+    cpu_threshold_percent: Number = Field(
+        default=85.0,
+        gt=0.0,
+        le=100.0,
+        description="Process CPU use (percent) above which a warning is raised.",
+        json_schema_extra=not_built(),
     )
-    memory_threshold_percent: float = Field(
-        default=90.0, gt=0.0, le=100.0, description="Memory use (percent) above which a warning is raised."
+    memory_threshold_percent: Number = Field(
+        default=90.0,
+        gt=0.0,
+        le=100.0,
+        description="Memory use (percent) above which a warning is raised.",
+        json_schema_extra=not_built(),
     )
 
 
@@ -249,11 +403,11 @@ class DashboardsConfig(_Section):
     """Dashboards rendered from the store and the live server."""
 
     enabled: bool = Field(default=True, description="Serve and render dashboards.")
-    refresh_interval: PositiveDuration = Field(
-        default=timedelta(seconds=30), description="How often live dashboards refresh."
-    )
+    refresh_interval: Interval = Field(default=timedelta(seconds=30), description="How often live dashboards refresh.")
     host: str = Field(default="127.0.0.1", description="Interface the live dashboard server listens on.")
-    port: int = Field(default=0, ge=0, le=65535, description="Port of the live dashboard server; 0 picks a free port.")
+    port: Integer = Field(
+        default=0, ge=0, le=65535, description="Port of the live dashboard server; 0 picks a free port."
+    )
 
 
 class StoreConfig(_Section):
@@ -266,7 +420,7 @@ class StoreConfig(_Section):
         "(then `RICECODER_STORE_DSN`) also set it, below `RICECODER_STORE__LOCATION`.",
     )
     max_age: PositiveDuration = Field(default=timedelta(days=7), description="Telemetry older than this is deleted.")
-    max_size_mb: int = Field(
+    max_size_mb: Integer = Field(
         default=512, gt=0, description="Size above which the oldest telemetry is deleted, in megabytes."
     )
 
@@ -285,10 +439,47 @@ class MonitoringConfig(_Section):
     )
     metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Metrics.")
     alerting: AlertingConfig = Field(default_factory=AlertingConfig, description="Alerting.")
-    error_tracking: ErrorTrackingConfig = Field(default_factory=ErrorTrackingConfig, description="Error tracking.")
+    error_tracking: ErrorTrackingConfig = Field(
+        default_factory=ErrorTrackingConfig, description="Error tracking.", json_schema_extra=not_built()
+    )
     performance: PerformanceConfig = Field(default_factory=PerformanceConfig, description="Performance monitoring.")
     anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig, description="Anomaly detection.")
-    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig, description="Usage analytics.")
-    compliance: ComplianceConfig = Field(default_factory=ComplianceConfig, description="Compliance.")
-    dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig, description="Dashboards.")
+    analytics: AnalyticsConfig = Field(
+        default_factory=AnalyticsConfig, description="Usage analytics.", json_schema_extra=not_built()
+    )
+    compliance: ComplianceConfig = Field(
+        default_factory=ComplianceConfig, description="Compliance.", json_schema_extra=not_built()
+    )
+    dashboards: DashboardsConfig = Field(
+        default_factory=DashboardsConfig, description="Dashboards.", json_schema_extra=not_built()
+    )
     store: StoreConfig = Field(default_factory=StoreConfig, description="Embedded store.")
+
+    @model_validator(mode="after")
+    def _fold_retention_period(self) -> Self:
+        """``metrics.retention_period`` (the seed's key) sets ``store.max_age`` unless that is given."""
+        period = self.metrics.retention_period
+        store = self.store
+        if period is not None and period != store.max_age:
+            if "max_age" in store.model_fields_set:
+                raise PydanticCustomError(
+                    ALIAS_CONFLICT,
+                    "differs from store.max_age; they are the same setting, give one",
+                    {"key": "metrics.retention_period"},
+                )
+            store = store.model_copy(update={"max_age": period})
+            object.__setattr__(self, "store", store)  # still being built: nobody holds it yet
+        if self.metrics.retention_period != store.max_age:
+            metrics = self.metrics.model_copy(update={"retention_period": store.max_age})
+            object.__setattr__(self, "metrics", metrics)
+        return self
+
+
+def metrics_exporters(metrics: MetricsConfig, env: Mapping[str, str]) -> list[str] | None:
+    """The metric exporter names in force: ``OTEL_METRICS_EXPORTER`` when set, else
+    ``metrics.exporters``; ``[]`` means none, ``None`` means neither is set (use the default)."""
+    text = env.get("OTEL_METRICS_EXPORTER", "").strip()
+    names = [name.strip() for name in text.split(",") if name.strip()] if text else metrics.exporters
+    if names is None:
+        return None
+    return [] if names == [NO_EXPORTER] else list(names)

@@ -17,9 +17,10 @@ import annotated_types
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 
-from ricecoder_otel.config.duration import DurationMarker, format_duration
+from ricecoder_otel.config.duration import MAX_DURATION, DurationMarker, format_duration
 from ricecoder_otel.config.model import MonitoringConfig
 from ricecoder_otel.config.paths import env_var_name, is_model, is_optional, unwrap
+from ricecoder_otel.config.status import NOT_BUILT, Status, status_of
 
 _HEADER = """\
 # Configuration reference
@@ -31,26 +32,45 @@ Every key has a default, so an empty file is a valid configuration. Values come 
 defaults, then the YAML file named by `RICECODER_CONFIG_FILE`, then `RICECODER_*` environment
 variables (see [the configuration guide](configuration-guide.md) for precedence, variable
 naming and hot reload). Durations are written like `500ms`, `5s`, `5m`, `2h`, `7d` or `1h30m`;
-a plain number means seconds. Unknown keys are errors.
+a plain number means seconds; none may exceed 36500d (100 years) and intervals are at most 1d.
+Numbers are finite (no NaN or infinity) and `true`/`false` is not a number. Unknown keys are errors.
+
+Some capabilities are not built yet. Their keys are accepted, so configurations written for the
+seed stay valid, but they do nothing today: such sections and keys are marked **Not built yet**
+(or **Partly built**, with what works), and `ricecoder-otel config show` lists them.
 """
 
 
 def render() -> str:
     """The whole reference page as Markdown."""
     out = [_HEADER]
-    _section(MonitoringConfig, (), "", "Top level", out, env=True)
+    _section(MonitoringConfig, (), "", "Top level", out, env=True, status=None)
     return "\n".join(out).rstrip() + "\n"
 
 
-def _section(model: type[BaseModel], loc: tuple[str, ...], prefix: str, title: str, out: list[str], env: bool) -> None:
-    """One table per section; ``prefix`` is how keys are shown (``alerting.rules[].``)."""
+def _section(
+    model: type[BaseModel],
+    loc: tuple[str, ...],
+    prefix: str,
+    title: str,
+    out: list[str],
+    env: bool,
+    status: Status | None,
+) -> None:
+    """One table per section; ``prefix`` is how keys are shown (``alerting.rules[].``).
+
+    ``status`` is the marker of the section itself (or of an enclosing section): a section that
+    is not built says so once, above its table, instead of on every row.
+    """
     out.append(f"## {title}\n")
     doc = (model.__doc__ or "").strip().splitlines()[0]
     if loc and doc:
         out.append(f"{doc}\n")
+    if status is not None:
+        out.append(f"{_status_text(status)} Nothing reads this section yet; its keys are accepted, without effect.\n")
     out.append("| Key | Type | Default | Environment variable | Description |")
     out.append("|---|---|---|---|---|")
-    nested: list[tuple[type[BaseModel], tuple[str, ...], str, bool]] = []
+    nested: list[tuple[type[BaseModel], tuple[str, ...], str, bool, Status | None]] = []
     for name, info in model.model_fields.items():
         key = info.alias or name
         path = (*loc, key)
@@ -58,23 +78,34 @@ def _section(model: type[BaseModel], loc: tuple[str, ...], prefix: str, title: s
         base = unwrap(annotation)
         item = get_args(base)[0] if get_origin(base) is list else None
         shown = f"{prefix}{key}"
+        own = status_of(info)
+        inherited = status if status is not None else (own if own is not None and own.status == NOT_BUILT else None)
         if is_model(base):
-            nested.append((base, path, shown, env))
+            nested.append((base, path, shown, env, inherited))
             continue
         if item is not None and is_model(unwrap(item)):
-            nested.append((unwrap(item), path, f"{shown}[]", False))
+            nested.append((unwrap(item), path, f"{shown}[]", False, inherited))
         variable = f"`{env_var_name([*loc, name])}`" if env else "—"
         description = (info.description or "").replace("|", "\\|")
+        if own is not None and status is None:
+            description = f"{_status_text(own)} {description}"
         row = [f"`{shown}`", _type_name(annotation, info.metadata), _default(info), variable, description]
         out.append("| " + " | ".join(row) + " |")
     out.append("")
-    for sub, path, shown, sub_env in nested:
+    for sub, path, shown, sub_env, sub_status in nested:
         if not sub_env and env:
             out.append(
                 f"Entries of `{shown.removesuffix('[]')}` cannot be set one by one from the environment; "
                 f"set the whole list as JSON with `{env_var_name(list(path))}`.\n"
             )
-        _section(sub, path, f"{shown}.", shown, out, sub_env)
+        _section(sub, path, f"{shown}.", shown, out, sub_env, sub_status)
+
+
+def _status_text(status: Status) -> str:
+    """``**Not built yet.**`` or ``**Partly built:** only `anomaly` rules are evaluated yet.``"""
+    label = status.status[:1].upper() + status.status[1:]
+    note = status.note.replace("|", "\\|")
+    return f"**{label}:** {note}." if note else f"**{label}.**"
 
 
 def _type_name(annotation: Any, metadata: Sequence[Any] = ()) -> str:
@@ -99,7 +130,10 @@ def _inner_metadata(annotation: Any) -> list[Any]:
 def _base_name(base: Any, metadata: list[Any]) -> str:
     markers = [m for m in metadata if isinstance(m, DurationMarker)]
     if markers:
-        return "duration (> 0)" if markers[0].positive else "duration"
+        bounds = ["> 0"] if markers[0].positive else []
+        if markers[0].maximum < MAX_DURATION:
+            bounds.append(f"<= {format_duration(markers[0].maximum)}")
+        return f"duration ({', '.join(bounds)})" if bounds else "duration"
     origin = get_origin(base)
     if origin is Literal:
         return " \\| ".join(f"`{json.dumps(v)}`" for v in get_args(base))

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from ricecoder_otel.config.errors import ConfigError, ConfigProblem
-from ricecoder_otel.config.model import MonitoringConfig
+from ricecoder_otel.config.model import ALIAS_CONFLICT, MonitoringConfig
 from ricecoder_otel.config.paths import (
     Loc,
     env_var_name,
@@ -51,7 +51,9 @@ _BOUNDS: dict[str, str] = {
     "less_than": "expected a number less than {lt}",
     "less_than_equal": "expected a number of at most {le}",
 }
-_NO_INPUT_ECHO = frozenset({"missing", "extra_forbidden", "builtin_pattern", "duplicate_rule"})
+_NO_INPUT_ECHO = frozenset(
+    {"missing", "extra_forbidden", "builtin_pattern", "duplicate_rule", "metric_exporter", "exporters", ALIAS_CONFLICT}
+)
 
 
 def validate(data: Mapping[str, Any], source_of: SourceOf) -> MonitoringConfig:
@@ -67,6 +69,8 @@ def validate(data: Mapping[str, Any], source_of: SourceOf) -> MonitoringConfig:
 
 def to_problem(err: ErrorDetails, source_of: SourceOf) -> ConfigProblem:
     loc = tuple(err["loc"])
+    if err["type"] == ALIAS_CONFLICT:  # raised by the section; point at the alias' own key
+        loc = (*loc, *str((err.get("ctx") or {}).get("key", "")).split("."))
     source, from_env = source_of(loc)
     if err["type"] == "extra_forbidden":
         return ConfigProblem(format_path(loc), _unknown_key(loc, from_env), source)
