@@ -1,6 +1,7 @@
 """``ricecoder-otel config check FILE`` and ``ricecoder-otel config show``.
 
 Exit codes: 0 valid, 1 invalid (every problem is listed), 2 the file cannot be read.
+``config show`` also says which settings nothing reads yet, so nobody tunes a key that does nothing.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from ricecoder_otel.config.errors import ConfigError
 from ricecoder_otel.config.loader import config_path_from, load_config
 from ricecoder_otel.config.model import MonitoringConfig
 from ricecoder_otel.config.secrets import mask_secrets
+from ricecoder_otel.config.status import NOT_BUILT, unbuilt_settings, unbuilt_values
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -86,14 +89,28 @@ def run_show(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return EXIT_UNREADABLE if error.unreadable else EXIT_INVALID
     data = shown(config)
+    note = unbuilt_note(config)
     if args.json:
         print_json(data)
+        print("\n".join(note), file=sys.stderr)  # stdout stays a configuration that reads back
     else:
         file = config_path_from(args.file, os.environ)
         source = f"defaults < {file} < RICECODER_* variables" if file else "defaults < RICECODER_* variables"
         print(f"# effective configuration: {source}; secrets masked")
+        print("\n".join(f"# {line}" for line in note))
         print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), end="")
     return EXIT_OK
+
+
+def unbuilt_note(config: MonitoringConfig) -> list[str]:
+    """Lines naming the settings nothing reads yet, the partly built ones, and values in this
+    configuration that have no effect (an alert rule of a kind that is not evaluated)."""
+    settings = unbuilt_settings(MonitoringConfig)
+    missing = [u.path for u in settings if u.status.status == NOT_BUILT]
+    lines = textwrap.wrap("not built yet (accepted, no effect): " + ", ".join(missing), 96, subsequent_indent="  ")
+    lines += [f"partly built: {u.path}: {u.status.note}" for u in settings if u.status.status != NOT_BUILT]
+    lines += [f"no effect: {u.path} is {u.status.note}" for u in unbuilt_values(config)]
+    return lines if settings else []
 
 
 def shown(config: MonitoringConfig) -> dict[str, Any]:

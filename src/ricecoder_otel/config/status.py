@@ -102,7 +102,8 @@ def unbuilt_settings(model: type[BaseModel], prefix: str = "") -> list[Unbuilt]:
 
 
 def unbuilt_values(config: BaseModel, loc: tuple[str | int, ...] = ()) -> list[Unbuilt]:
-    """Values in ``config`` that a partly built field does not act on (``alerting.rules[0].kind``)."""
+    """Values in ``config`` that a partly built field does not act on (``alerting.rules[0].kind``);
+    each one's note is the value and why: ``'threshold' (only `anomaly` rules are evaluated)``."""
     from ricecoder_otel.config.paths import format_path
 
     found: list[Unbuilt] = []
@@ -113,7 +114,7 @@ def unbuilt_values(config: BaseModel, loc: tuple[str | int, ...] = ()) -> list[U
             continue
         value = getattr(config, name)
         if status is not None and status.built_values and str(value) not in status.built_values:
-            note = f"{value!r} is accepted but not acted on yet; only {', '.join(status.built_values)} is"
+            note = f"{value!r} ({status.note})" if status.note else repr(value)
             found.append(Unbuilt(format_path((*loc, key)), Status(status.status, note)))
         found.extend(_children(value, (*loc, key)))
     return found

@@ -163,3 +163,36 @@ def test_entry_point_exit_codes_in_a_real_process(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stderr
     assert "metrics.enabled: expected true or false (got 'maybe')" in result.stdout
+
+
+def test_show_lists_what_nothing_reads_yet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(
+        tmp_path,
+        "alerting:\n  rules:\n"
+        "    - {name: slow, metric: latency, threshold: 1}\n"
+        "    - {name: odd, kind: anomaly, metric: latency, threshold: 0.9}\n",
+    )
+    assert main(["config", "show", "--file", str(path)]) == 0
+    out = capsys.readouterr().out
+    header = "\n".join(line for line in out.splitlines() if line.startswith("#"))
+    listed = header.replace("\n#  ", "")
+    assert "# not built yet (accepted, no effect): metrics.exporters, alerting.evaluation_interval," in listed
+    for name in ("error_tracking", "analytics", "compliance", "dashboards", "performance.slow_request_threshold"):
+        assert name in listed
+    for built in ("metrics.cardinality_limit", "store", "anomaly", "service_name"):
+        assert f" {built}," not in listed and not listed.endswith(f" {built}")
+    assert "# partly built: alerting.rules[].kind: only `anomaly` rules are evaluated" in header
+    assert "# no effect: alerting.rules[0].kind is 'threshold' (only `anomaly` rules are evaluated)" in header
+    assert "rules[1]" not in header  # the anomaly rule is evaluated
+    yaml.safe_load(out)  # the notes are comments: the output still reads back
+
+
+def test_show_json_keeps_the_note_off_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "metrics: {cardinality_limit: 100}\n")
+    assert main(["config", "show", "--file", str(path), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert MonitoringConfig.model_validate(json.loads(captured.out)).metrics.cardinality_limit == 100
+    assert captured.err.startswith("not built yet (accepted, no effect): metrics.exporters,")
+    assert "no effect:" not in captured.err  # no rules, so no rule of an unevaluated kind
