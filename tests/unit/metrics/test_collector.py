@@ -74,3 +74,91 @@ def test_without_an_explicit_limit_the_running_pipelines_limit_applies(
     collector.increment("logins", 1, {"user": "c"})
     points = {tuple(sorted(a.items())): p.value for a, p in metric_points(metric_reader, "logins")}
     assert points == {(("user", "a"),): 1, tuple(OVERFLOW_ATTRIBUTES.items()): 1, (("user", "c"),): 1}
+
+
+def test_takes_its_config_section_like_the_seed(
+    meter_provider: MeterProvider, metric_reader: InMemoryMetricReader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ricecoder_otel import pipeline
+    from ricecoder_otel.config import MetricsConfig
+
+    monkeypatch.setattr(pipeline, "_ACTIVE", None)  # no pipeline: the section's limit applies
+    config = MetricsConfig(cardinality_limit=1)
+    collector = MetricsCollector(config, meter_provider=meter_provider).start()
+    collector.increment("logins", 1, {"user": "a"})
+    collector.increment("logins", 1, {"user": "b"})
+    points = {tuple(sorted(a.items())): p.value for a, p in metric_points(metric_reader, "logins")}
+    assert points == {(("user", "a"),): 1, tuple(OVERFLOW_ATTRIBUTES.items()): 1}
+
+
+def test_a_disabled_section_records_nothing(meter_provider: MeterProvider, metric_reader: InMemoryMetricReader) -> None:
+    from ricecoder_otel.config import MetricsConfig
+
+    collector = MetricsCollector(MetricsConfig(enabled=False), meter_provider=meter_provider).start()
+    collector.increment("orders", 1)
+    assert not collector.recording
+    assert metric_points(metric_reader, "orders") == []
+
+
+def test_calls_after_shutdown_are_no_ops(
+    meter_provider: MeterProvider, metric_reader: InMemoryMetricReader, caplog: pytest.LogCaptureFixture
+) -> None:
+    collector = MetricsCollector(meter_provider).start()
+    collector.increment("orders", 1)
+    collector.shutdown()
+    with caplog.at_level(logging.WARNING, logger="ricecoder_otel"):
+        collector.increment("orders", 5)
+        collector.record_metric("queue.size", 3)
+        collector.observe("order.value", 1.0)
+        collector.add("in_flight", 1)
+        collector.record_metric("bad", "x")  # type: ignore[arg-type]
+        assert collector.start() is collector  # start after shutdown does not bring it back
+        collector.increment("orders", 5)
+        assert collector.force_flush() is True
+        collector.shutdown()  # twice is fine
+    assert not collector.recording
+    assert [p.value for _, p in metric_points(metric_reader, "orders")] == [1]
+    assert metric_points(metric_reader, "queue.size") == []
+    assert "metrics_collector" not in SELF_TELEMETRY.snapshot().dropped
+    assert caplog.text == ""
+
+
+def test_a_bad_value_is_logged_once_per_metric(
+    meter_provider: MeterProvider, metric_reader: InMemoryMetricReader, caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/metrics.md: once per metric, whatever the error; every drop is still counted."""
+    collector = MetricsCollector(meter_provider).start()
+    with caplog.at_level(logging.WARNING, logger="ricecoder_otel"):
+        collector.record_metric("queue.size", "twelve")  # type: ignore[arg-type]
+        collector.record_metric("queue.size", float("nan"))  # another error text, same metric
+        collector.increment("queue.size", -1)
+        collector.record_metric("other", float("inf"))
+    warnings = [r.getMessage() for r in caplog.records if "dropped a value" in r.getMessage()]
+    assert len(warnings) == 2
+    assert "'queue.size'" in warnings[0] and "'other'" in warnings[1]
+    assert SELF_TELEMETRY.snapshot().dropped["metrics_collector"] == 4
+
+
+def test_the_logged_once_state_belongs_to_the_collector(
+    meter_provider: MeterProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="ricecoder_otel"):
+        MetricsCollector(meter_provider).start().record_metric("queue.size", float("nan"))
+        MetricsCollector(meter_provider).start().record_metric("queue.size", float("nan"))
+    assert sum("dropped a value" in r.getMessage() for r in caplog.records) == 2
+
+
+def test_an_unhashable_metric_name_is_dropped_without_raising(
+    meter_provider: MeterProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    collector = MetricsCollector(meter_provider).start()
+    with caplog.at_level(logging.WARNING, logger="ricecoder_otel"):
+        collector.record_metric(["not", "a", "name"], 1)  # type: ignore[arg-type]
+        collector.record_metric(["not", "a", "name"], 1)  # type: ignore[arg-type]
+    assert SELF_TELEMETRY.snapshot().dropped["metrics_collector"] == 2
+    assert sum("dropped a value" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_something_else_in_place_of_the_section_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"config\.metrics"):
+        MetricsCollector({"enabled": True})  # type: ignore[arg-type]
