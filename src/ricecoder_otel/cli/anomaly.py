@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
-import json
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ricecoder_otel.anomaly import Episode, create_detector
+from ricecoder_otel.cli._util import print_json, printable
 
 _PROGRESS_EVERY = 100_000
 
@@ -28,9 +28,11 @@ def register(subparsers: Any) -> None:
     ev = sub.add_parser("eval", help="run the default detector over a CSV of (timestamp, value)")
     ev.add_argument("file", type=Path, help="CSV file; a header row names the columns")
     ev.add_argument("--column", default="value", help="value column name, or 1-based index (default: value)")
-    ev.add_argument("--timestamp-column", default="timestamp",
-                    help="timestamp column name, or 1-based index (default: timestamp); "
-                         "epoch seconds or ISO 8601")
+    ev.add_argument(
+        "--timestamp-column",
+        default="timestamp",
+        help="timestamp column name, or 1-based index (default: timestamp); epoch seconds or ISO 8601",
+    )
     ev.add_argument("--json", action="store_true", help="machine-readable output")
     ev.add_argument("--scores", action="store_true", help="also list every point's score in the table")
     ev.set_defaults(func=run_eval)
@@ -107,8 +109,9 @@ def evaluate_csv(path: Path, column: str, ts_column: str, progress: TextIO | Non
             if not row or all(not c.strip() for c in row):
                 continue
             if max(t_idx, v_idx) >= len(row):
-                result.bad_rows.append({"row": number, "error": f"expected at least {max(t_idx, v_idx) + 1} "
-                                        f"columns, got {len(row)}"})
+                result.bad_rows.append(
+                    {"row": number, "error": f"expected at least {max(t_idx, v_idx) + 1} columns, got {len(row)}"}
+                )
                 continue
             try:
                 t = _parse_time(row[t_idx])
@@ -147,16 +150,27 @@ def _iso(t: float | None) -> str:
 
 
 def _table(result: EvalResult, with_scores: bool) -> str:
-    lines = [f"{result.points} points scored, {result.missing} missing values, "
-             f"{len(result.bad_rows)} bad rows skipped, {len(result.episodes)} episodes"]
+    lines = [
+        f"{result.points} points scored, {result.missing} missing values, "
+        f"{len(result.bad_rows)} bad rows skipped, {len(result.episodes)} episodes"
+    ]
     if result.scores:
         peak = max(result.scores, key=lambda r: r[2])
         high = sum(1 for r in result.scores if r[2] >= 0.5)
         lines.append(f"max score {peak[2]:.3f} at {_iso(peak[0])}; {high} points with score >= 0.5")
     if result.episodes:
         head = ("kind", "onset", "end", "peak", "observed", "expected (low..high)")
-        rows = [(ep.kind, _iso(ep.onset), _iso(ep.end), f"{ep.peak_score:.3f}", f"{ep.observed:.6g}",
-                 f"{ep.expected:.6g} ({ep.expected_low:.6g}..{ep.expected_high:.6g})") for ep in result.episodes]
+        rows = [
+            (
+                ep.kind,
+                _iso(ep.onset),
+                _iso(ep.end),
+                f"{ep.peak_score:.3f}",
+                f"{ep.observed:.6g}",
+                f"{ep.expected:.6g} ({ep.expected_low:.6g}..{ep.expected_high:.6g})",
+            )
+            for ep in result.episodes
+        ]
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
         lines.append("")
         lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
@@ -165,7 +179,7 @@ def _table(result: EvalResult, with_scores: bool) -> str:
     if with_scores:
         lines += ["", "timestamp            value         score"]
         lines += [f"{_iso(t)}  {'' if v is None else f'{v:.6g}':12s}  {s:.3f}" for t, v, s in result.scores]
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -173,22 +187,26 @@ def run_eval(args: argparse.Namespace) -> int:
     try:
         result = evaluate_csv(args.file, args.column, args.timestamp_column, progress)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
+        print(f"error: cannot read {printable(str(args.file))}: {printable(str(exc))}", file=sys.stderr)
         return 2
     for bad in result.bad_rows:
-        print(f"warning: row {bad['row']}: {bad['error']} (skipped)", file=sys.stderr)
+        print(f"warning: row {bad['row']}: {printable(bad['error'])} (skipped)", file=sys.stderr)
     if args.json:
-        print(json.dumps({
-            "file": str(args.file),
-            "points": result.points,
-            "missing": result.missing,
-            "bad_rows": result.bad_rows,
-            "episodes": [ep.to_dict() for ep in result.episodes],
-            "scores": [{"timestamp": t, "value": v, "score": round(s, 4)} for t, v, s in result.scores],
-        }))
+        # Compact: one score per row makes long files long. NaN/inf in the CSV become null.
+        print_json(
+            {
+                "file": str(args.file),
+                "points": result.points,
+                "missing": result.missing,
+                "bad_rows": result.bad_rows,
+                "episodes": [ep.to_dict() for ep in result.episodes],
+                "scores": [{"timestamp": t, "value": v, "score": round(s, 4)} for t, v, s in result.scores],
+            },
+            compact=True,
+        )
     else:
         print(_table(result, args.scores))
     return 0

@@ -14,7 +14,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from ricecoder_otel.cli._util import free_port, print_json, progress
+from ricecoder_otel.cli._util import free_port, print_json, printable, progress
+from ricecoder_otel.config.secrets import redact_dsn
 
 
 def register(subparsers: Any) -> None:
@@ -42,8 +43,7 @@ def find_example(explicit: Path | None) -> Path:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(
-        "the example shop (examples/shop/app.py) was not found: run the demo from a source checkout "
-        "or pass --app PATH"
+        "the example shop (examples/shop/app.py) was not found: run the demo from a source checkout or pass --app PATH"
     )
 
 
@@ -140,18 +140,23 @@ def run(args: argparse.Namespace) -> int:
         _stop(process)
 
     from ricecoder_otel.anomaly.otel import EVENT_NAME as ANOMALY_EVENT
-    from ricecoder_otel.store import open_store
+    from ricecoder_otel.store import StoreError, open_store
 
-    opened = open_store(store)
     try:
-        counts = opened.counts(since_ns=started_ns)
-        anomalies = sum(
-            1 for log in opened.query_logs(since_ns=started_ns, limit=1_000_000) if log.event_name == ANOMALY_EVENT
-        )
-    finally:
-        opened.close()
+        opened = open_store(store, read_only=True)
+        try:
+            counts = opened.counts(since_ns=started_ns)
+            anomalies = sum(
+                1 for log in opened.query_logs(since_ns=started_ns, limit=1_000_000) if log.event_name == ANOMALY_EVENT
+            )
+        finally:
+            opened.close()
+    except StoreError as error:
+        print(f"ricecoder-otel demo: {printable(redact_dsn(str(error)))}; the app's output is in {log_path}",
+              file=sys.stderr)  # fmt: skip
+        return 1
     summary = {
-        "store": store,
+        "store": redact_dsn(store),  # a DSN's password stays out of the summary
         "spans": counts.spans,
         "metric_series": counts.metric_series,
         "logs": counts.logs,
@@ -170,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
+    summary = {k: printable(v) if isinstance(v, str) else v for k, v in summary.items()}
     print("ricecoder-otel demo: what was captured")
     print(f"  requests sent        {summary['requests_sent']}  (by status: {summary['responses_by_status']})")
     print(f"  spans stored         {summary['spans']}")
@@ -177,7 +183,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     print(f"  log records stored   {summary['logs']}")
     print(f"  anomaly events       {summary['anomaly_events']}  (detectors need a few minutes of history first)")
     print(f"  store                {summary['store']}")
-    print(f"  Prometheus endpoint  {summary['prometheus_endpoint']} ({summary['prometheus_series_at_end']} series "
-          "at the last scrape; the endpoint closes with the app)")
+    print(
+        f"  Prometheus endpoint  {summary['prometheus_endpoint']} ({summary['prometheus_series_at_end']} series "
+        "at the last scrape; the endpoint closes with the app)"
+    )
     print(f"  app output           {summary['app_log']}")
     print("Next: ricecoder-otel query spans --store", summary["store"])
