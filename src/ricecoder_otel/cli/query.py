@@ -1,6 +1,10 @@
 """``ricecoder-otel query spans|metrics|logs``: read recent telemetry from the store.
 
-Exit codes: 0 rows printed (or none found), 1 the store cannot be read, 2 bad arguments.
+The store is the one the service writes to: ``--store``, else ``store.location`` from the
+configuration exactly as the service loads it (``RICECODER_CONFIG_FILE``, ``RICECODER_*``
+variables). It is opened read-only, so a store on a full or read-only disk stays readable.
+Exit codes: 0 rows printed (or none found), 1 the store cannot be read, 2 bad arguments or an
+invalid configuration.
 """
 
 from __future__ import annotations
@@ -14,14 +18,17 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ricecoder_otel.cli._util import print_json
+from ricecoder_otel.cli._util import print_json, printable
+from ricecoder_otel.config import ConfigError, load_config
 from ricecoder_otel.config.duration import format_duration, parse_duration
+from ricecoder_otel.config.secrets import redact_dsn
 from ricecoder_otel.store import StoreError, open_store
 from ricecoder_otel.store.base import Store
 from ricecoder_otel.store.records import LogRow, MetricPoint, SpanRecord
 
 EXIT_OK = 0
 EXIT_STORE = 1
+EXIT_USAGE = 2
 NOUNS = {
     "spans": ("span", "spans"),
     "metrics": ("metric point", "metric points"),
@@ -60,9 +67,10 @@ def register(subparsers: Any) -> None:
     common.add_argument("--limit", type=positive_int, default=50, metavar="N", help="at most N rows (default 50)")
     common.add_argument(
         "--store",
-        metavar="PATH_OR_DSN",
-        help="SQLite path or postgresql:// DSN (default: $RICECODER_STORE_PATH, $RICECODER_STORE_DSN, "
-        "or the user's data directory)",
+        metavar="LOCATION",
+        help="SQLite path, postgresql:// URL or keyword DSN (default: store.location as the service resolves "
+        "it: $RICECODER_STORE__LOCATION, $RICECODER_STORE_PATH, $RICECODER_STORE_DSN, the file in "
+        "$RICECODER_CONFIG_FILE, then the user's data directory)",
     )
     common.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
@@ -97,16 +105,32 @@ def _fetch_logs(store: Store, args: argparse.Namespace, since_ns: int | None) ->
     return store.query_logs(since_ns=since_ns, min_severity=args.min_severity, limit=args.limit)
 
 
+def store_location(explicit: str | None) -> str | None:
+    """``--store``, else the configured ``store.location`` (None: the default data directory).
+
+    Loaded with ``load_config`` like the running service, so the file, ``RICECODER_*`` variables
+    and their precedence agree; raises ``ConfigError`` for an invalid configuration.
+    """
+    if explicit:
+        return explicit
+    return load_config().store.location
+
+
 def run(args: argparse.Namespace, now_ns: Callable[[], int] = time.time_ns) -> int:
     since_ns = None if args.since is None else now_ns() - args.since
     try:
-        store = open_store(args.store or None, create=False)  # None: the default location
+        location = store_location(args.store)
+    except ConfigError as error:
+        print(f"ricecoder-otel query: {redact_dsn(str(error))}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        store = open_store(location, read_only=True)  # None: the default location
         try:
             rows = args.fetch(store, args, since_ns)
         finally:
             store.close()
     except StoreError as error:
-        print(f"ricecoder-otel query: {error}", file=sys.stderr)
+        print(f"ricecoder-otel query: {printable(redact_dsn(str(error)))}", file=sys.stderr)
         return EXIT_STORE
     kind = args.query_kind
     if args.json:
@@ -114,11 +138,12 @@ def run(args: argparse.Namespace, now_ns: Callable[[], int] = time.time_ns) -> i
         return EXIT_OK
     window = f" in the last {format_duration_ns(args.since)}" if args.since is not None else ""
     one, many = NOUNS[kind]
+    where = printable(store.display_location)
     if not rows:
-        print(f"no {many}{window} in {store.display_location}")
+        print(f"no {many}{window} in {where}")
         return EXIT_OK
     print(_table(*args.render(rows)))
-    print(f"\n{len(rows)} {one if len(rows) == 1 else many}{window}, newest first, from {store.display_location}")
+    print(f"\n{len(rows)} {one if len(rows) == 1 else many}{window}, newest first, from {where}")
     return EXIT_OK
 
 
@@ -162,14 +187,16 @@ def _log_table(rows: Sequence[LogRow]) -> tuple[list[str], list[list[str]]]:
     header = ["TIME (UTC)", "SEVERITY", "SERVICE", "EVENT", "BODY", "TRACE ID"]
     body = [
         [_time(r.time_ns), r.severity_text or str(r.severity_number or ""), r.service_name, r.event_name,
-         r.body.replace("\n", " "), r.trace_id or ""]
+         r.body, r.trace_id or ""]
         for r in rows
     ]  # fmt: skip
     return header, body
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
-    cells = [[c if len(c) <= _MAX_CELL else c[: _MAX_CELL - 1] + "…" for c in row] for row in [header, *rows]]
+    """Every cell goes through ``printable``: stored strings come from any client."""
+    escaped = [[printable(c) for c in row] for row in [header, *rows]]
+    cells = [[c if len(c) <= _MAX_CELL else c[: _MAX_CELL - 1] + "…" for c in row] for row in escaped]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(lines)
