@@ -1,4 +1,10 @@
-"""``PerformanceTimer``: time a block or a function as a span and a histogram."""
+"""``PerformanceTimer``: time a block or a function as a span and a histogram.
+
+It may be given the ``performance`` section (``PerformanceTimer("checkout", config=config.performance)``):
+with ``enabled: false`` it still measures ``last_duration_s`` but emits nothing. After
+:meth:`PerformanceTimer.shutdown` it keeps timing the code it wraps and emits nothing either, so a
+decorated function never fails because monitoring stopped.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from opentelemetry import metrics as metrics_api
 from opentelemetry import trace as trace_api
+
+if TYPE_CHECKING:
+    from ricecoder_otel.config.model import PerformanceConfig
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,10 +40,12 @@ class PerformanceTimer:
         name: str,
         labels: Mapping[str, str | int | float | bool] | None = None,
         *,
+        config: PerformanceConfig | None = None,
         tracer_provider: trace_api.TracerProvider | None = None,
         meter_provider: metrics_api.MeterProvider | None = None,
     ) -> None:
         self.name = name
+        self._emitting = config is None or config.enabled
         self._attributes = {"operation": name, **(labels or {})}
         tracer = (tracer_provider or trace_api.get_tracer_provider()).get_tracer("ricecoder_otel.performance")
         meter = (meter_provider or metrics_api.get_meter_provider()).get_meter("ricecoder_otel.performance")
@@ -51,23 +62,37 @@ class PerformanceTimer:
             stack = self._local.stack = []
         return stack
 
+    @property
+    def recording(self) -> bool:
+        """False after :meth:`shutdown`, or when the section says ``enabled: false``."""
+        return self._emitting
+
     def start(self) -> PerformanceTimer:
-        span_cm = self._tracer.start_as_current_span(self.name, attributes=self._attributes)
-        span_cm.__enter__()
+        """Start timing (and a span, while recording); pair with :meth:`stop`."""
+        span_cm = None
+        if self._emitting:
+            span_cm = self._tracer.start_as_current_span(self.name, attributes=self._attributes)
+            span_cm.__enter__()
         self._stack().append((time.perf_counter(), span_cm))
         return self
 
     def stop(self, error: BaseException | None = None) -> float:
-        started, span_cm = self._stack().pop()
+        """Stop the innermost timing of this thread and return its seconds (0.0 if none is running)."""
+        stack = self._stack()
+        if not stack:
+            return 0.0
+        started, span_cm = stack.pop()
         elapsed = time.perf_counter() - started
         attributes = dict(self._attributes)
         if error is not None:
             attributes["error.type"] = type(error).__qualname__
-        self._histogram.record(elapsed, attributes)
-        if error is not None:
-            span_cm.__exit__(type(error), error, error.__traceback__)
-        else:
-            span_cm.__exit__(None, None, None)
+        if self._emitting:
+            self._histogram.record(elapsed, attributes)
+        if span_cm is not None:  # a span started before shutdown is still ended
+            if error is not None:
+                span_cm.__exit__(type(error), error, error.__traceback__)
+            else:
+                span_cm.__exit__(None, None, None)
         self.last_duration_s = elapsed
         return elapsed
 
@@ -91,4 +116,5 @@ class PerformanceTimer:
         return True
 
     def shutdown(self) -> None:
-        return None
+        """Stop emitting spans and samples; timed code keeps running and is still measured."""
+        self._emitting = False
