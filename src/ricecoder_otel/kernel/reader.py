@@ -73,6 +73,7 @@ class ControlledReader(MetricReader):
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._paused = True  # until start(): a stopped reader collects nothing, not even on force_flush
         if hasattr(os, "register_at_fork"):
             ref = weakref.ref(self)
             os.register_at_fork(
@@ -93,6 +94,7 @@ class ControlledReader(MetricReader):
         with self._state_lock:
             if self._closed or self.running:
                 return
+            self._paused = False
             self._stop_event = threading.Event()
             self._thread = threading.Thread(
                 target=self._tick, args=(self._stop_event,), name=f"ricecoder-metrics-{self.name}", daemon=True
@@ -106,6 +108,7 @@ class ControlledReader(MetricReader):
             self._stop_event.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout_s)
+        self._paused = True
 
     def _tick(self, stop: threading.Event) -> None:
         while not stop.wait(self.interval_s):
@@ -124,7 +127,7 @@ class ControlledReader(MetricReader):
     def collect(self, timeout_millis: float = 10_000) -> None:  # type: ignore[misc]  # final in the SDK
         """Collect under the fork lock, add the producers' data, export outside the lock."""
         collect = self._collect
-        if collect is None:
+        if collect is None or self._paused:
             return
         with self._collect_lock:
             data: MetricsData | None = collect(self, timeout_millis=timeout_millis)  # type: ignore[call-arg,assignment]

@@ -126,7 +126,9 @@ def test_self_telemetry_follows_the_master_switch(harness: Harness) -> None:
     assert "ricecoder.self.queue.depth" in harness.self_metric_names()
     harness.switch({"enabled": False})
     assert "self_telemetry" not in harness.pipeline.running
-    assert harness.self_metric_names() == set()
+    harness.metrics.clear()
+    harness.pipeline.force_flush()
+    assert harness.metrics.collections == []  # a stopped reader does not collect, even on force_flush
     harness.switch({"enabled": True})
     assert "ricecoder.self.queue.depth" in harness.self_metric_names()
 
