@@ -68,10 +68,24 @@ def register_counted_table(key: str, table: str, time_column: str) -> None:
 
 
 def encode_json(value: Any) -> str | None:
-    """Compact, key-sorted JSON (equal attribute sets give equal text); None stays NULL."""
+    """Compact, key-sorted, strict JSON (equal attribute sets give equal text); None stays NULL.
+
+    NaN and infinities (a float attribute may hold them) are stored as null: PostgreSQL's JSONB
+    rejects them, which would drop the whole batch, and strict readers reject them in SQLite.
+    """
     if value is None:
         return None
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return json.dumps(_finite(value), sort_keys=True, separators=(",", ":"), default=str, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def decode_json(value: Any) -> Any:

@@ -1,7 +1,8 @@
-"""Keyword DSNs and read-only sessions against a real PostgreSQL server."""
+"""Keyword DSNs, read-only sessions and strict JSON columns against a real PostgreSQL server."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 
@@ -13,7 +14,8 @@ from ricecoder_otel.config.secrets import MASK
 from ricecoder_otel.store import StoreReadOnlyError, StoreUnavailableError, open_store
 from ricecoder_otel.store.postgres import PostgresStore
 from tests.harness.postgres import PostgresServer
-from tests.harness.store_rows import NO_RETENTION, log
+from tests.harness.store_rows import NO_RETENTION, log, point
+from tests.integration.store.conftest import StoreFactory
 
 _numbers = itertools.count(1)
 
@@ -80,3 +82,13 @@ def test_a_read_only_session_is_refused_by_the_server_too(postgres_server: Postg
     missing = open_store(f"host=127.0.0.1 port={postgres_server.port} dbname=nope user=postgres", read_only=True)
     with pytest.raises(StoreUnavailableError):
         missing.query_logs()
+
+
+def test_non_finite_attributes_are_stored_as_null_on_every_backend(make_store: StoreFactory) -> None:
+    """PostgreSQL's JSONB rejects NaN: without this the whole batch would be dropped."""
+    nan, inf = float("nan"), float("inf")
+    store = make_store()
+    store.write_metric_points([dataclasses.replace(point(0), attributes={"ratio": nan, "list": [inf, 1.5]})])
+    store.write_logs([dataclasses.replace(log(0), attributes={"load": -inf})])
+    assert store.query_metrics()[0].attributes == {"ratio": None, "list": [None, 1.5]}
+    assert store.query_logs()[0].attributes == {"load": None}

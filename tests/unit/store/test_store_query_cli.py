@@ -147,7 +147,11 @@ def test_json_output_is_strict_when_stored_values_are_not_finite(
                 dataclasses.replace(histogram(1), time_ns=now - SECOND, sum=-inf),
             ]
         )
-        store.write_logs([dataclasses.replace(log(0, at=now), attributes={"load": nan, "nested": [inf]})])
+        store.write_logs([log(0, at=now)])
+    # Stores written before encode_json became strict hold NaN in their JSON text.
+    with sqlite3.connect(path) as conn:
+        conn.execute("""UPDATE logs SET attributes = '{"load":NaN,"nested":[Infinity]}'""")
+    conn.close()
 
     assert main(["query", "metrics", "--json", "--store", str(path)]) == 0
     metrics = _strict_json(capsys.readouterr().out)["metrics"]
