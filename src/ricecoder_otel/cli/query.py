@@ -90,6 +90,7 @@ def register(subparsers: Any) -> None:
     metrics.set_defaults(func=run, fetch=_fetch_metrics, render=_metric_table)
     logs = kinds.add_parser("logs", parents=[common], help="log records and events", description="Log records.")
     logs.add_argument("--min-severity", type=severity_argument, metavar="LEVEL", help="e.g. warn, error or 17")
+    logs.add_argument("--event", metavar="NAME", help="only events called NAME (e.g. ricecoder.alert, ricecoder.anomaly)")
     logs.set_defaults(func=run, fetch=_fetch_logs, render=_log_table)
 
 
@@ -102,7 +103,7 @@ def _fetch_metrics(store: Store, args: argparse.Namespace, since_ns: int | None)
 
 
 def _fetch_logs(store: Store, args: argparse.Namespace, since_ns: int | None) -> Sequence[LogRow]:
-    return store.query_logs(since_ns=since_ns, min_severity=args.min_severity, limit=args.limit)
+    return store.query_logs(since_ns=since_ns, min_severity=args.min_severity, limit=args.limit, event_name=args.event)
 
 
 def store_location(explicit: str | None) -> str | None:

@@ -71,9 +71,13 @@ class Store(ABC):
 
     @abstractmethod
     def query_logs(
-        self, since_ns: int | None = None, min_severity: int | None = None, limit: int = DEFAULT_LIMIT
+        self,
+        since_ns: int | None = None,
+        min_severity: int | None = None,
+        limit: int = DEFAULT_LIMIT,
+        event_name: str | None = None,
     ) -> list[LogRow]:
-        """Log records at or after ``since_ns`` with at least ``min_severity``, newest first."""
+        """Log records at or after ``since_ns`` with at least ``min_severity`` (and ``event_name``), newest first."""
 
     @abstractmethod
     def counts(self, since_ns: int | None = None) -> StoreCounts:

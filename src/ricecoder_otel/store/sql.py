@@ -234,9 +234,13 @@ class SqlStore(Store):
         ]  # fmt: skip
 
     def query_logs(
-        self, since_ns: int | None = None, min_severity: int | None = None, limit: int = DEFAULT_LIMIT
+        self,
+        since_ns: int | None = None,
+        min_severity: int | None = None,
+        limit: int = DEFAULT_LIMIT,
+        event_name: str | None = None,
     ) -> list[LogRow]:
-        filters = [("time_ns >= ?", since_ns), ("severity_number >= ?", min_severity)]
+        filters = [("time_ns >= ?", since_ns), ("severity_number >= ?", min_severity), ("event_name = ?", event_name)]
         return [
             LogRow(
                 time_ns=int(r[0]), severity_number=r[1], severity_text=r[2], body=r[3], event_name=r[4],

@@ -218,3 +218,16 @@ def test_forked_children_use_their_own_connections(store: Store) -> None:
     assert statuses == [0, 0]
     store.write_spans([span(1)])  # the parent's own connection still works
     assert store.counts().spans == 42
+
+
+def test_events_are_queried_by_name_through_the_event_index(store: Store) -> None:
+    store.write_logs([log(i) for i in range(6)])
+    events = store.query_logs(event_name="checkout.completed")
+    assert [r.body for r in events] == ["message 5", "message 3", "message 1"]
+    assert store.query_logs(event_name="ricecoder.alert") == []
+    if store.backend == "sqlite":
+        plan = raw_execute(store, "EXPLAIN QUERY PLAN SELECT * FROM logs WHERE event_name = 'x' ORDER BY time_ns DESC")
+        assert any("logs_event_time" in str(row) for row in plan), plan
+    else:
+        indexes = raw_execute(store, "SELECT indexdef FROM pg_indexes WHERE indexname = 'logs_event_time'")
+        assert indexes and "event_name, time_ns" in indexes[0][0]

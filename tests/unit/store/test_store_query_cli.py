@@ -317,3 +317,11 @@ def test_control_characters_in_stored_fields_are_shown_escaped(
     assert "k\\x1b[31m=v\\u202eabc" in metrics
     assert "line1\\nline2\\x9b1m" in logs and "e\\x00" in logs
     assert len(logs.splitlines()) == 4  # header, one row, blank, footer: the newline did not split the row
+
+
+def test_logs_filter_by_event_name(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "logs", "--store", str(store_path), "--event", "checkout.completed", "--json"]) == 0
+    rows = _strict_json(capsys.readouterr().out)["logs"]
+    assert [row["body"] for row in rows] == ["message 1"]
+    assert main(["query", "logs", "--store", str(store_path), "--event", "ricecoder.alert", "--json"]) == 0
+    assert _strict_json(capsys.readouterr().out)["logs"] == []
