@@ -90,7 +90,7 @@ def register(subparsers: Any) -> None:
     metrics.set_defaults(func=run, fetch=_fetch_metrics, render=_metric_table)
     logs = kinds.add_parser("logs", parents=[common], help="log records and events", description="Log records.")
     logs.add_argument("--min-severity", type=severity_argument, metavar="LEVEL", help="e.g. warn, error or 17")
-    logs.add_argument("--event", metavar="NAME", help="only events called NAME (e.g. ricecoder.alert, ricecoder.anomaly)")
+    logs.add_argument("--event", metavar="NAME", help="only events called NAME (e.g. ricecoder.alert)")
     logs.set_defaults(func=run, fetch=_fetch_logs, render=_log_table)
 
 
