@@ -1,20 +1,30 @@
-"""Export processors that count what they drop.
+"""The export edge: processors that count what they drop, and make what they export encodable.
 
 The SDK's batch processors silently evict the oldest item when their bounded
-queue is full. These subclasses count that eviction in self-telemetry (O(1):
+queue is full. The counting subclasses count that eviction in self-telemetry (O(1):
 one length check) and publish the queue depth, so an overloaded exporter shows
 up as ``ricecoder.self.dropped`` instead of vanishing.
+
+One bad item must not cost its whole batch: :class:`EdgeSafeLogProcessor` bounds and
+de-cycles log bodies and attribute values on emit, and :class:`IsolatingLogExporter` /
+:class:`IsolatingSpanExporter` drop (and count) only the items an exporter still cannot encode.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from typing import Any, TypeVar
 
-from opentelemetry.sdk._logs import ReadWriteLogRecord
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry._logs import LogRecord
+from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
+from ricecoder_otel.kernel.guard import report_once
+from ricecoder_otel.kernel.sanitize import DEFAULT_LIMITS, INT64_MAX, INT64_MIN, SanitizeLimits, is_plain, sanitize
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 
 
@@ -46,20 +56,211 @@ class _DropCounter:
 
 
 class CountingBatchSpanProcessor(BatchSpanProcessor):
+    accepting = True
+    """False while the master switch is off: spans are not queued (the batch thread idles)."""
+
     def __init__(self, exporter: SpanExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
         self._drops = _DropCounter(self, f"spans.{type(exporter).__name__}")
 
     def on_end(self, span: ReadableSpan) -> None:
+        if not self.accepting:
+            return
         self._drops.note_offer()
         super().on_end(span)
 
 
 class CountingBatchLogRecordProcessor(BatchLogRecordProcessor):
+    accepting = True
+    """False while the master switch is off: records are not queued (the batch thread idles)."""
+
     def __init__(self, exporter: LogRecordExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
         self._drops = _DropCounter(self, f"logs.{type(exporter).__name__}")
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        if not self.accepting:
+            return
         self._drops.note_offer()
         super().on_emit(log_record)
+
+
+# edge safety -----------------------------------------------------------------------------
+class EdgeSafeLogProcessor(LogRecordProcessor):
+    """Makes every log record's body and attribute values exportable before any exporter sees it.
+
+    Place it first on the LoggerProvider (before redaction, error tracking and the exporting
+    processors): they all walk bodies, and a cyclic or 5,000-deep body breaks them as it breaks
+    the OTLP encoder. Log records are mutable in ``on_emit``, so the fix is made in place.
+
+    Fast path: a ``str``/scalar body and flat scalar attributes cost one type check each (plus a
+    length check for strings). Anything else goes through :func:`~ricecoder_otel.kernel.sanitize.sanitize`,
+    whose work is bounded by ``limits``. Never raises: an internal error is counted
+    (``edge.logs``) and the record passes unchanged, to be isolated by :class:`IsolatingLogExporter`.
+    """
+
+    def __init__(self, limits: SanitizeLimits = DEFAULT_LIMITS) -> None:
+        self._limits = limits
+        self._max_str = limits.max_str_len
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        record = log_record.log_record
+        max_str = self._max_str
+        try:
+            body = record.body
+            kind = type(body)
+            if kind is str:
+                if len(body) > max_str:  # type: ignore[arg-type]
+                    record.body = sanitize(body, self._limits)  # type: ignore[assignment]
+            elif kind not in _SCALARS and not is_plain(body, max_str):
+                record.body = sanitize(body, self._limits)  # type: ignore[assignment]
+            attributes = record.attributes
+            if not attributes:
+                return
+            dirty: list[str] | None = None
+            for key, value in attributes.items():
+                kind = type(value)
+                if kind is str:
+                    if len(value) <= max_str:  # type: ignore[arg-type]
+                        continue
+                elif kind in _SCALARS or (kind is int and INT64_MIN <= value <= INT64_MAX):  # type: ignore[operator]
+                    continue
+                if dirty is None:
+                    dirty = []
+                dirty.append(key)
+            if dirty is not None:
+                self._fix_attributes(record, attributes, dirty)
+        except Exception as error:
+            SELF_TELEMETRY.count_error("edge.logs")
+            report_once("edge.logs", "could not sanitise a log record: %s", type(error).__name__)
+
+    def _fix_attributes(self, record: LogRecord, attributes: Mapping[str, Any], keys: list[str]) -> None:
+        fixed = {key: sanitize(attributes[key], self._limits) for key in keys}
+        if isinstance(attributes, MutableMapping) and not getattr(attributes, "_immutable", False):
+            for key, value in fixed.items():
+                if value is not attributes[key]:
+                    attributes[key] = value
+        else:
+            record.attributes = {**attributes, **fixed}  # type: ignore[dict-item]
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+_SCALARS = frozenset({bool, float, type(None)})
+
+T = TypeVar("T")
+
+
+def _log_encodable(record: ReadableLogRecord) -> bool:
+    try:
+        encode_logs([record]).SerializeToString()
+        return True
+    except Exception:
+        return False
+
+
+def _span_encodable(span: ReadableSpan) -> bool:
+    try:
+        encode_spans([span]).SerializeToString()
+        return True
+    except Exception:
+        return False
+
+
+def export_isolating(
+    batch: Sequence[T],
+    export: Callable[[Sequence[T]], bool],
+    encodable: Callable[[T], bool],
+    component: str,
+) -> bool:
+    """Export ``batch``; if that fails because of some items, drop those alone and export the rest.
+
+    ``export`` returns success or raises. After a failure each item is checked with
+    ``encodable`` (the OTLP encoder: what cannot become OTLP is unexportable everywhere). Found
+    culprits are dropped and counted (``component``) and the rest exported once more. With no
+    culprit, a returned failure is the transport's (collector down, disk full): returned as is,
+    with no retry storm; a raised one is isolated by exporting the items one by one.
+    Runs on the exporter's worker thread; the extra work happens only after a failure.
+    """
+    try:
+        if export(batch):
+            return True
+        raised = False
+    except Exception:
+        raised = True
+    if not batch:
+        return False
+    good = [item for item in batch if encodable(item)]
+    culprits = len(batch) - len(good)
+    if culprits:
+        SELF_TELEMETRY.count_drop(component, culprits)
+        report_once(component, "dropped %s that cannot be encoded (the rest of its batch was exported)", component)
+        if not good:
+            return False
+        try:
+            return export(good)
+        except Exception:
+            pass  # still raising without an unencodable item: isolate one by one
+    elif not raised:
+        return False
+    ok = True
+    for item in good:
+        try:
+            ok = export((item,)) and ok
+        except Exception:
+            ok = False
+            SELF_TELEMETRY.count_drop(component)
+            report_once(component, "dropped %s its exporter raised on", component)
+    return ok
+
+
+class IsolatingLogExporter(LogRecordExporter):
+    """Wraps a log exporter so one unencodable record costs that record, not its whole batch.
+
+    See :func:`export_isolating`; the dropped records are counted as ``logs.unencodable``.
+    """
+
+    def __init__(self, inner: LogRecordExporter) -> None:
+        self.inner = inner
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        def attempt(records: Sequence[ReadableLogRecord]) -> bool:
+            return self.inner.export(records) is LogRecordExportResult.SUCCESS
+
+        ok = export_isolating(batch, attempt, _log_encodable, "logs.unencodable")
+        return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()  # type: ignore[no-untyped-call]
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+
+class IsolatingSpanExporter(SpanExporter):
+    """The span twin of :class:`IsolatingLogExporter` (drops counted as ``spans.unencodable``).
+
+    Span attribute values are cleaned by the SDK when set, but a span or event *name* of the
+    wrong type (``tracer.start_span(123)``, ``span.add_event(5)``) is not, and makes the OTLP
+    encoder raise for the whole batch.
+    """
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self.inner = inner
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        def attempt(batch: Sequence[ReadableSpan]) -> bool:
+            return self.inner.export(batch) is SpanExportResult.SUCCESS
+
+        ok = export_isolating(spans, attempt, _span_encodable, "spans.unencodable")
+        return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
