@@ -26,7 +26,7 @@ class StuckExporter(SpanExporter):
 
 
 def test_a_full_queue_counts_every_eviction_and_publishes_its_depth() -> None:
-    SELF_TELEMETRY.reset()
+    # tests/conftest.py starts every test with empty self-telemetry.
     exporter = StuckExporter()
     processor = CountingBatchSpanProcessor(exporter, max_queue_size=4, max_export_batch_size=1, schedule_delay_millis=1)
     provider = TracerProvider()
@@ -43,4 +43,3 @@ def test_a_full_queue_counts_every_eviction_and_publishes_its_depth() -> None:
     assert snapshot.queue_depth == {"spans.StuckExporter": 4}
     exporter.release.set()
     provider.shutdown()
-    SELF_TELEMETRY.reset()
