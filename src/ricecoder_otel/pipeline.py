@@ -49,8 +49,9 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from ricecoder_otel._version import __version__
 from ricecoder_otel.config import ConfigError, MonitoringConfig, load_config
+from ricecoder_otel.config.model import metrics_exporters
 from ricecoder_otel.kernel.capability import BuildContext, Capability, InstallContext
-from ricecoder_otel.kernel.defaults import apply_env_defaults
+from ricecoder_otel.kernel.defaults import apply_env_defaults, set_by_user
 from ricecoder_otel.kernel.event_log import EventLogBridge
 from ricecoder_otel.kernel.events import ConfigChanged, EventHub
 from ricecoder_otel.kernel.export import CountingBatchLogRecordProcessor, CountingBatchSpanProcessor
@@ -299,15 +300,10 @@ def _local(exporter_class: type[Any], store: Store | None) -> Any:
 
 def _metric_exporter_names(config: MonitoringConfig) -> list[str]:
     """``OTEL_METRICS_EXPORTER`` set by the user wins; then ``metrics.exporters``; then the default."""
-    from ricecoder_otel.kernel.defaults import env_defaults
-
-    chosen = os.environ.get("OTEL_METRICS_EXPORTER", "")
-    defaulted = chosen == env_defaults({k: v for k, v in os.environ.items() if k != "OTEL_METRICS_EXPORTER"}).get(
-        "OTEL_METRICS_EXPORTER"
-    )
-    configured = getattr(config.metrics, "exporters", None)
-    if configured and (not chosen or defaulted):
-        return [name for name in configured if name != "none"]
+    if not set_by_user("OTEL_METRICS_EXPORTER"):
+        configured = metrics_exporters(config.metrics, {})
+        if configured is not None:
+            return configured
     return list(_get_exporter_names("metrics"))
 
 

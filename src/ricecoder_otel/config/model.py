@@ -173,8 +173,7 @@ class MetricsConfig(_Section):
         default=None,
         description="Metric exporters by entry-point name (`otlp`, `prometheus`, `console`, "
         "`ricecoder_local`, ...), or `[none]`; the default for `OTEL_METRICS_EXPORTER`, which wins "
-        "when set. Unset: the distribution's default.",
-        json_schema_extra=not_built("the pipeline does not read it; use `OTEL_METRICS_EXPORTER`"),
+        "when set by the user. Unset: the distribution's default.",
     )
     system_metrics: bool = Field(default=True, description="Collect CPU, memory, disk, network and process metrics.")
     red_metrics: bool = Field(
@@ -454,6 +453,11 @@ class MonitoringConfig(_Section):
         default_factory=DashboardsConfig, description="Dashboards.", json_schema_extra=not_built()
     )
     store: StoreConfig = Field(default_factory=StoreConfig, description="Embedded store.")
+    shutdown_timeout: PositiveDuration = Field(
+        default=timedelta(seconds=10),
+        description="Most time the pipeline spends flushing at shutdown (keep it under the platform's "
+        "termination grace period); what is not sent by then is counted and reported on stderr.",
+    )
 
     @model_validator(mode="after")
     def _fold_retention_period(self) -> Self:

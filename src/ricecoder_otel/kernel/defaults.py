@@ -12,6 +12,7 @@ protocol the OpenTelemetry specification recommends as the default.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, MutableMapping
 
 LOCAL_EXPORTER = "ricecoder_local"
@@ -70,6 +71,10 @@ def env_defaults(env: Mapping[str, str]) -> dict[str, str]:
     return defaults
 
 
+_APPLIED_TO_PROCESS: dict[str, str] = {}
+"""The defaults set in ``os.environ`` (the distro sets them before the configurator runs)."""
+
+
 def apply_env_defaults(env: MutableMapping[str, str]) -> dict[str, str]:
     """Set every default the user left unset; return what was set."""
     applied = {}
@@ -77,7 +82,15 @@ def apply_env_defaults(env: MutableMapping[str, str]) -> dict[str, str]:
         if not env.get(key):
             env[key] = value
             applied[key] = value
+    if env is os.environ:
+        _APPLIED_TO_PROCESS.update(applied)
     return applied
+
+
+def set_by_user(key: str) -> bool:
+    """True when ``key`` in ``os.environ`` was set by the user, not filled in by our defaults."""
+    value = os.environ.get(key)
+    return bool(value) and _APPLIED_TO_PROCESS.get(key) != value
 
 
 def effective_env(env: Mapping[str, str]) -> dict[str, str]:

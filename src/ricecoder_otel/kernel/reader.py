@@ -67,7 +67,7 @@ class ControlledReader(MetricReader):
         self.timeout_ms = timeout_ms
         self.name = name or type(exporter).__name__
         self._producers = producers
-        self._collect_lock = threading.Lock()
+        self._collect_lock = threading.RLock()  # re-entrant: an observable callback may itself fork
         self._export_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._stop_event = threading.Event()
@@ -171,7 +171,7 @@ class ControlledReader(MetricReader):
 
     def _after_fork_in_child(self) -> None:
         was_running = self._thread is not None
-        self._collect_lock = threading.Lock()
+        self._collect_lock = threading.RLock()
         self._export_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._thread = None

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from ricecoder_otel.kernel import defaults
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 
 
@@ -17,7 +18,9 @@ def clean_env(tmp_path: Path) -> Iterator[Path]:
     store = tmp_path / "telemetry.db"
     os.environ["RICECODER_STORE_PATH"] = str(store)
     SELF_TELEMETRY.reset()
+    defaults._APPLIED_TO_PROCESS.clear()  # a fresh process: nothing filled in by the distro yet
     yield store
     os.environ.clear()
     os.environ.update(saved)
+    defaults._APPLIED_TO_PROCESS.clear()
     SELF_TELEMETRY.reset()
