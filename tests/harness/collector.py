@@ -324,6 +324,31 @@ def audit_ids_in(path: Path) -> list[str]:
     ]
 
 
+def telemetry_value(handle: CollectorHandle, metric: str, **labels: str) -> float:
+    """Sum of the collector's own Prometheus metric ``metric`` (with or without ``_total``)
+    over the series carrying ``labels``; 0 when the collector has not reported it yet."""
+    port = handle.env.get("GATEWAY_TELEMETRY_PORT") or handle.env["AGENT_TELEMETRY_PORT"]
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            text = response.read().decode()
+    except OSError:
+        return 0.0
+    wanted = [f'{key}="{value}"' for key, value in labels.items()]
+    total = 0.0
+    for line in text.splitlines():
+        name, _, rest = line.partition("{")
+        if name.removesuffix("_total") != metric or not all(label in rest for label in wanted):
+            continue
+        total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def traces_decided(sampler: CollectorHandle) -> float:
+    """Traces a tail sampler has made its sampling decision on (kept or not)."""
+    return telemetry_value(sampler, "otelcol_processor_tail_sampling_global_count_traces_sampled")
+
+
 def wait_until(predicate: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():

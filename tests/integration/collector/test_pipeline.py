@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
@@ -21,6 +20,8 @@ from tests.harness.collector import (
     iter_logs,
     iter_spans,
     start_topology,
+    telemetry_value,
+    traces_decided,
     wait_until,
 )
 
@@ -71,7 +72,23 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             return all(sum(placement.get(t, {}).values()) >= SPANS_PER_TRACE for t in must_keep)
 
         wait_until(complete, "every error, slow, anomalous trace with all its spans in a sampler's file", 90)
-        time.sleep(3)  # decisions for the healthy traces are made in the same decision_wait window
+        every_trace = sum(len(ids) for summary in sent for ids in summary["traces"].values())
+        wait_until(
+            lambda: sum(traces_decided(sampler) for sampler in topology.samplers) >= every_trace,
+            f"the samplers' decisions on all {every_trace} traces",
+            90,
+        )
+        kept = sum(
+            telemetry_value(sampler, "otelcol_processor_tail_sampling_global_count_traces_sampled", sampled="true")
+            for sampler in topology.samplers
+        )
+
+        def kept_traces_written() -> bool:
+            placement = _placement(topology)
+            whole = [t for t, per_sampler in placement.items() if sum(per_sampler.values()) >= SPANS_PER_TRACE]
+            return len(whole) >= kept
+
+        wait_until(kept_traces_written, "every kept trace, whole, in a sampler's file", 60)
         yield Run(topology, sent, _placement(topology))
     finally:
         topology.stop()

@@ -8,13 +8,12 @@ test knows which traces the samplers had to keep.
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
 from ricecoder_otel.store import open_store
-from tests.harness.collector import Topology, iter_spans, wait_until
+from tests.harness.collector import Topology, iter_spans, telemetry_value, traces_decided, wait_until
 from tests.harness.shop import drive, start_shop
 
 SAMPLING_PERCENTAGE = 30
@@ -62,7 +61,21 @@ def test_shop_traces_are_sampled_whole_on_one_sampler(
         "every error trace of the shop, whole, in a sampler's file",
         90,
     )
-    time.sleep(3)
+    # The healthy traces are decided in the same window: wait for every decision and every kept trace.
+    wait_until(
+        lambda: sum(traces_decided(sampler) for sampler in topology.samplers) >= len(spans_per_trace),
+        f"the samplers' decisions on all {len(spans_per_trace)} traces",
+        90,
+    )
+    sampled = sum(
+        telemetry_value(sampler, "otelcol_processor_tail_sampling_global_count_traces_sampled", sampled="true")
+        for sampler in topology.samplers
+    )
+    wait_until(
+        lambda: sum(1 for t, found in placement().items() if sum(found.values()) == spans_per_trace[t]) >= sampled,
+        "every kept trace, whole, in a sampler's file",
+        60,
+    )
     kept = placement()
     for trace_id, per_sampler in kept.items():
         assert len(per_sampler) == 1, f"trace {trace_id} split across samplers"
