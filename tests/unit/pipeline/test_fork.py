@@ -6,7 +6,6 @@ import os
 import threading
 from collections.abc import Iterable
 
-import pytest
 from opentelemetry.metrics import CallbackOptions, Observation
 
 from ricecoder_otel.config import MonitoringConfig
@@ -16,7 +15,6 @@ from ricecoder_otel.testing import InMemoryMetricExporter, points_in
 CHILD_OK, CHILD_DEADLOCKED, CHILD_LOST_METRICS = 0, 3, 4
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")
 def test_the_child_of_a_fork_during_collection_exports_normally(clean_env: object) -> None:
     exporter = InMemoryMetricExporter()
     config = MonitoringConfig.model_validate({"metrics": {"export_interval": "1s"}})
