@@ -20,8 +20,8 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "architecture.md"
 
 def test_the_worked_example_is_a_working_capability() -> None:
     example = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)[0]
-    namespace: dict[str, Any] = {}
-    exec(compile(example, str(DOC), "exec"), namespace)
+    namespace: dict[str, Any] = {"__name__": "architecture_example"}
+    exec(compile(example, str(DOC), "exec", dont_inherit=True), namespace)
     logs = InMemoryLogRecordExporter()
     config = MonitoringConfig.model_validate({"performance": {"slow_request_threshold": "10ms"}})
     pipeline = build_pipeline(
