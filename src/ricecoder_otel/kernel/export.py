@@ -61,7 +61,7 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
 
     def __init__(self, exporter: SpanExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
-        self._drops = _DropCounter(self, f"spans.{type(exporter).__name__}")
+        self._drops = _DropCounter(self, f"spans.{type(getattr(exporter, 'inner', exporter)).__name__}")
 
     def on_end(self, span: ReadableSpan) -> None:
         if not self.accepting:
@@ -115,10 +115,17 @@ class EdgeSafeLogProcessor(LogRecordProcessor):
             elif kind not in _SCALARS and not is_plain(body, max_str):
                 record.body = sanitize(body, self._limits)  # type: ignore[assignment]
             attributes = record.attributes
-            if not attributes:
+            if attributes is None:
                 return
+            # BoundedAttributes.copy() (and dict's) is one C-level dict copy: much cheaper than
+            # iterating the MutableMapping, which locks and looks each key up in Python.
+            snapshot: Mapping[str, Any]
+            try:
+                snapshot = attributes.copy()  # type: ignore[attr-defined]
+            except AttributeError:  # a Mapping without copy()
+                snapshot = attributes
             dirty: list[str] | None = None
-            for key, value in attributes.items():
+            for key, value in snapshot.items():
                 kind = type(value)
                 if kind is str:
                     if len(value) <= max_str:  # type: ignore[arg-type]
