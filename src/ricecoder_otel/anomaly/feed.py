@@ -13,6 +13,15 @@ collection interval into one point per watched series:
 
 Series keys include the identifying attributes (``name{k=v,...}``) so each
 route or label set has its own detector.
+
+The feed takes either temporality, metric by metric: delta data is used as is;
+cumulative data (what an OTLP exporter's reader collects by default) is turned
+into per-interval differences here (a count that went down is a restart and
+starts over). So the feed can be handed the collections of a reader the pipeline
+already runs for an exporter, instead of needing a reader of its own: a second
+reader doubles the SDK's work for every synchronous measurement (each reader has
+its own storage) and runs every observable callback (system metrics) twice per
+interval.
 """
 
 from __future__ import annotations
@@ -60,16 +69,25 @@ def series_key(name: str, attributes: Any, keys: Sequence[str] | None = None) ->
     return name if not items else name + "{" + ",".join(f"{k}={v}" for k, v in items) + "}"
 
 
-def _slowest_trace_id(point: HistogramDataPoint) -> str | None:
-    exemplars = [e for e in point.exemplars or () if e.trace_id]
-    if not exemplars:
-        return None
-    slowest = max(exemplars, key=lambda e: e.value)
-    return f"{slowest.trace_id:032x}"
+def _slowest_trace_id(point: HistogramDataPoint, since_ns: int = 0) -> str | None:
+    """The trace of the slowest exemplar recorded after ``since_ns`` (cumulative points keep old ones)."""
+    slowest = None
+    for exemplar in point.exemplars or ():
+        if (
+            exemplar.trace_id
+            and exemplar.time_unix_nano > since_ns
+            and (slowest is None or exemplar.value > slowest.value)
+        ):
+            slowest = exemplar
+    return None if slowest is None else f"{slowest.trace_id:032x}"
+
+
+def _attributes_key(attributes: Any) -> tuple[Any, ...]:
+    return tuple(sorted(dict(attributes or {}).items()))
 
 
 class AnomalyFeedExporter(MetricExporter):
-    """Turns each (delta) collection into monitor points; never fails the reader."""
+    """Turns each collection (delta or cumulative) into monitor points; never fails the reader."""
 
     def __init__(
         self,
@@ -83,6 +101,10 @@ class AnomalyFeedExporter(MetricExporter):
         self._monitor = monitor
         self._clock = clock
         self._last_export: float | None = None
+        # Cumulative input: the previous (count, sum) of each histogram point and value of each
+        # monotonic sum point, keyed by (metric name, attributes); bounded by the cardinality limit.
+        self._previous: dict[tuple[str, tuple[Any, ...]], tuple[float, float]] = {}
+        self._previous_export_ns = 0
         # Called after each interval's points are fed (the pipeline evaluates anomaly alert rules).
         self.after_feed: Callable[[], None] | None = None
         self.update(enabled, watched)
@@ -103,11 +125,40 @@ class AnomalyFeedExporter(MetricExporter):
             report_once("anomaly", "could not feed the detectors: %s", type(error).__name__)
         return MetricExportResult.SUCCESS
 
+    def _histogram_interval(self, name: str, data: HistogramData, point: HistogramDataPoint) -> tuple[float, float]:
+        """(count, sum) of ``point`` in this interval, whatever the temporality."""
+        if data.aggregation_temporality is not AggregationTemporality.CUMULATIVE:
+            return point.count, point.sum
+        key = (name, _attributes_key(point.attributes))
+        previous = self._previous.get(key)
+        self._previous[key] = (point.count, point.sum)
+        if previous is None or point.count < previous[0]:
+            return point.count, point.sum  # first sight since the start, or a restart
+        return point.count - previous[0], point.sum - previous[1]
+
+    def _sum_interval(self, name: str, data: Sum, point: NumberDataPoint) -> float | None:
+        """The increase of a monotonic sum point in this interval.
+
+        A series first seen counts in full: the feed sees every collection from the start, so it
+        was zero at the previous one (as a delta reader would report it). No increase gives None
+        (a delta reader reports no point for a series nothing was recorded on).
+        """
+        value = float(point.value)
+        if data.aggregation_temporality is not AggregationTemporality.CUMULATIVE:
+            return value
+        key = (name, _attributes_key(point.attributes))
+        previous = self._previous.get(key)
+        self._previous[key] = (value, 0.0)
+        if previous is None or value < previous[0]:
+            return value or None  # first sight, or a restart
+        return value - previous[0] or None
+
     def _feed(self, metrics_data: MetricsData) -> None:
         now = self._clock()
         interval = now - self._last_export if self._last_export is not None else None
         self._last_export = now
-        requests: dict[str, tuple[int, str | None]] = {}
+        since_ns = self._previous_export_ns
+        requests: dict[str, tuple[float, str | None]] = {}
         errors: dict[str, float] = {}
         for resource_metrics in metrics_data.resource_metrics:
             for scope_metrics in resource_metrics.scope_metrics:
@@ -115,20 +166,24 @@ class AnomalyFeedExporter(MetricExporter):
                     data = metric.data
                     if metric.name == DURATION_METRIC and isinstance(data, HistogramData):
                         for point in data.data_points:
-                            if point.count:
+                            count, total = self._histogram_interval(DURATION_METRIC, data, point)
+                            if count > 0:
                                 route = series_key(DURATION_METRIC, point.attributes, ("http.route",))
-                                trace_id = _slowest_trace_id(point)
-                                self._monitor.observe(route, point.sum / point.count, now, trace_id)
+                                cumulative = data.aggregation_temporality is AggregationTemporality.CUMULATIVE
+                                trace_id = _slowest_trace_id(point, since_ns if cumulative else 0)
+                                self._monitor.observe(route, total / count, now, trace_id)
                                 seen, _ = requests.get(route, (0, None))
-                                requests[route] = (seen + point.count, trace_id)
+                                requests[route] = (seen + count, trace_id)
                     elif metric.name == ERRORS_METRIC and isinstance(data, Sum):
                         for number in data.data_points:
+                            increase = self._sum_interval(ERRORS_METRIC, data, number)
                             route = series_key(DURATION_METRIC, number.attributes, ("http.route",))
-                            errors[route] = errors.get(route, 0.0) + float(number.value)
+                            errors[route] = errors.get(route, 0.0) + (increase or 0.0)
                     elif metric.name in PROCESS_SERIES and isinstance(data, Gauge | Sum):
                         self._feed_numbers(PROCESS_SERIES[metric.name], data, interval, now, by_attributes=False)
                     elif metric.name in self._watched:
                         self._feed_watched(metric.name, data, interval, now)
+        self._previous_export_ns = int(now * 1e9)
         for route, (count, trace_id) in requests.items():
             rate_key = ERROR_RATE_SERIES + route[len(DURATION_METRIC):]
             self._monitor.observe(rate_key, errors.get(route, 0.0) / count, now, trace_id)
@@ -136,8 +191,9 @@ class AnomalyFeedExporter(MetricExporter):
     def _feed_watched(self, name: str, data: Any, interval: float | None, now: float) -> None:
         if isinstance(data, HistogramData):
             for point in data.data_points:
-                if point.count:
-                    self._monitor.observe(series_key(name, point.attributes), point.sum / point.count, now)
+                count, total = self._histogram_interval(name, data, point)
+                if count > 0:
+                    self._monitor.observe(series_key(name, point.attributes), total / count, now)
         elif isinstance(data, Gauge | Sum):
             self._feed_numbers(name, data, interval, now, by_attributes=True)
 
@@ -150,10 +206,11 @@ class AnomalyFeedExporter(MetricExporter):
             total = sum(float(p.value) for p in points)
             points = [NumberDataPoint({}, 0, 0, total)] if points else []
         for point in points:
-            value = float(point.value)
+            value: float | None = float(point.value)
             if isinstance(data, Sum) and data.is_monotonic:
-                if interval is None or interval <= 0:
-                    continue  # the first delta has no known duration
+                value = self._sum_interval(name, data, point)
+                if value is None or interval is None or interval <= 0:
+                    continue  # the first delta (or cumulative sight) has no known duration
                 value /= interval
             self._monitor.observe(series_key(name, point.attributes), value, now)
 
