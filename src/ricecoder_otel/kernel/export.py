@@ -55,13 +55,24 @@ class _DropCounter:
             SELF_TELEMETRY.count_drop(self.component)
 
 
+def exporter_name(exporter: object) -> str:
+    """The class name of the real exporter behind wrappers that keep it as ``inner``
+    (isolating, transforming), so each exporter keeps its own drop counter and queue gauge."""
+    for _ in range(8):  # wrappers nest a few deep at most; bounded all the same
+        inner = getattr(exporter, "inner", None)
+        if inner is None:
+            break
+        exporter = inner
+    return type(exporter).__name__
+
+
 class CountingBatchSpanProcessor(BatchSpanProcessor):
     accepting = True
     """False while the master switch is off: spans are not queued (the batch thread idles)."""
 
     def __init__(self, exporter: SpanExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
-        self._drops = _DropCounter(self, f"spans.{type(getattr(exporter, 'inner', exporter)).__name__}")
+        self._drops = _DropCounter(self, f"spans.{exporter_name(exporter)}")
 
     def on_end(self, span: ReadableSpan) -> None:
         if not self.accepting:
@@ -76,7 +87,7 @@ class CountingBatchLogRecordProcessor(BatchLogRecordProcessor):
 
     def __init__(self, exporter: LogRecordExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
-        self._drops = _DropCounter(self, f"logs.{type(exporter).__name__}")
+        self._drops = _DropCounter(self, f"logs.{exporter_name(exporter)}")
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         if not self.accepting:

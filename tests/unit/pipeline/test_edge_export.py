@@ -32,7 +32,13 @@ from opentelemetry.sdk._logs.export import (
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from ricecoder_otel.kernel.export import EdgeSafeLogProcessor, IsolatingLogExporter, IsolatingSpanExporter
+from ricecoder_otel.kernel.export import (
+    CountingBatchLogRecordProcessor,
+    CountingBatchSpanProcessor,
+    EdgeSafeLogProcessor,
+    IsolatingLogExporter,
+    IsolatingSpanExporter,
+)
 from ricecoder_otel.kernel.sanitize import CYCLE, DEPTH_LIMIT, TRUNCATED
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.store import Store, open_store
@@ -298,3 +304,13 @@ def test_a_span_with_a_non_string_name_is_dropped_alone(receiver: _Receiver) -> 
     assert sorted(receiver.span_names()) == [f"span {i}" for i in range(5)]
     assert SELF_TELEMETRY.snapshot().dropped == {"spans.unencodable": 1}
     provider.shutdown()
+
+
+def test_wrapped_exporters_keep_their_own_drop_counter_and_queue_gauge(store: Store) -> None:
+    logs = CountingBatchLogRecordProcessor(IsolatingLogExporter(LocalLogExporter(store)))
+    spans = CountingBatchSpanProcessor(IsolatingSpanExporter(OTLPSpanExporter(endpoint="http://127.0.0.1:9/v1/traces")))
+    try:
+        assert set(SELF_TELEMETRY.snapshot().queue_depth) == {"logs.LocalLogExporter", "spans.OTLPSpanExporter"}
+    finally:
+        logs.shutdown()  # type: ignore[no-untyped-call]
+        spans.shutdown()  # type: ignore[no-untyped-call]
