@@ -60,6 +60,7 @@ from ricecoder_otel.kernel.reader import PullGate, controlled_reader_factory, ga
 from ricecoder_otel.kernel.registry import load_capabilities
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.kernel.shutdown import ShutdownReport, shutdown_within
+from ricecoder_otel.kernel.transform import TransformingSpanExporter
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
 
 if TYPE_CHECKING:
@@ -308,13 +309,13 @@ def _metric_exporter_names(config: MonitoringConfig) -> list[str]:
 
 
 def _default_metric_exporters(
-    config: MonitoringConfig, store: Store | None, producers: Sequence[Any]
+    config: MonitoringConfig, store: Store | None, build: BuildContext
 ) -> list[MetricExporter | PullGate]:
     _, classes, _ = _import_exporters([], _metric_exporter_names(config), [])
     exporters: list[MetricExporter | PullGate] = []
     for exporter_class in classes.values():
         if issubclass(exporter_class, MetricReader):
-            exporters.append(gated_pull_reader(exporter_class, producers))
+            exporters.append(gated_pull_reader(exporter_class, build.producers, build.metric_transforms))
         else:
             exporters.append(_local(exporter_class, store))
     return exporters
@@ -363,9 +364,9 @@ def build_pipeline(
         export_interval_ms=export_interval_ms(config),
         limiter=limiter,
     )
-    build.make_reader = controlled_reader_factory(build.producers)
+    build.make_reader = controlled_reader_factory(build.producers, build.metric_transforms)
     if metric_readers is None:
-        build.metric_exporters = _default_metric_exporters(config, store_instance, build.producers)
+        build.metric_exporters = _default_metric_exporters(config, store_instance, build)
     else:
         build.metric_exporters = [r for r in metric_readers if isinstance(r, MetricExporter)]
         build.readers.extend(r for r in metric_readers if isinstance(r, MetricReader))
@@ -393,6 +394,8 @@ def build_pipeline(
         clock=clock,
         self_telemetry=SELF_TELEMETRY,
         store_location=config.store.location,
+        span_transforms=build.span_transforms,
+        metric_transforms=build.metric_transforms,
     )
     for capability in installed:
         capability.install(context)
@@ -406,7 +409,7 @@ def build_pipeline(
             log_exporters = [_local(cls, store_instance) for cls in log_classes.values()]
     export_processors: list[CountingBatchSpanProcessor | CountingBatchLogRecordProcessor] = []
     for span_exporter in span_exporters:
-        span_processor = CountingBatchSpanProcessor(span_exporter)
+        span_processor = CountingBatchSpanProcessor(TransformingSpanExporter(span_exporter, build.span_transforms))
         tracer_provider.add_span_processor(span_processor)
         export_processors.append(span_processor)
     for log_exporter in log_exporters:

@@ -24,10 +24,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from ricecoder_otel.kernel.events import EventHub
 from ricecoder_otel.kernel.selftelemetry import SelfTelemetry
+from ricecoder_otel.kernel.transform import MetricsTransform, SpanTransform
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import LoggerProvider
@@ -68,6 +69,10 @@ class BuildContext:
     producers: list[MetricProducer] = field(default_factory=list)
     make_reader: Callable[[MetricExporter, float], ControlledReader] | None = None
     """Builds a pausable, fork-safe periodic reader that includes every producer's data."""
+    span_transforms: list[SpanTransform] = field(default_factory=list)
+    """Applied to every exported span on the exporter's thread (see kernel.transform); live list."""
+    metric_transforms: list[MetricsTransform] = field(default_factory=list)
+    """Applied to every exported metric collection; live list."""
 
     def periodic_reader(self, exporter: MetricExporter, interval_ms: float | None = None) -> ControlledReader:
         assert self.make_reader is not None, "the pipeline sets make_reader before prepare()"
@@ -89,7 +94,9 @@ class InstallContext:
     clock: Clock
     self_telemetry: SelfTelemetry
     store_location: str | None
-    extras: dict[str, Any] = field(default_factory=dict)
+    span_transforms: list[SpanTransform] = field(default_factory=list)
+    """The same live list as in the BuildContext: a transform added here applies from the next export."""
+    metric_transforms: list[MetricsTransform] = field(default_factory=list)
 
 
 class Capability(ABC):

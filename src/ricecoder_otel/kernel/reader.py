@@ -27,6 +27,7 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricReader, Metri
 from ricecoder_otel.kernel.capability import MetricProducer
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.kernel.transform import MetricsTransform, transform_metrics
 
 DEFAULT_EXPORT_TIMEOUT_MS = 10_000.0
 
@@ -53,6 +54,7 @@ class ControlledReader(MetricReader):
         interval_ms: float,
         *,
         producers: Sequence[MetricProducer] = (),
+        transforms: Sequence[MetricsTransform] = (),
         timeout_ms: float = DEFAULT_EXPORT_TIMEOUT_MS,
         name: str | None = None,
     ) -> None:
@@ -67,6 +69,7 @@ class ControlledReader(MetricReader):
         self.timeout_ms = timeout_ms
         self.name = name or type(exporter).__name__
         self._producers = producers
+        self._transforms = transforms
         self._collect_lock = threading.RLock()  # re-entrant: an observable callback may itself fork
         self._export_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -131,7 +134,7 @@ class ControlledReader(MetricReader):
             return
         with self._collect_lock:
             data: MetricsData | None = collect(self, timeout_millis=timeout_millis)  # type: ignore[call-arg,assignment]
-        data = merge_producers(data, self, self._producers)
+        data = transform_metrics(merge_producers(data, self, self._producers), self._transforms)
         if data is not None:
             self._receive_metrics(data, timeout_millis=timeout_millis)
 
@@ -187,6 +190,7 @@ class PullGate(MetricReader):
 
     gate_open: bool = True
     _producers: Sequence[MetricProducer] = ()
+    _transforms: Sequence[MetricsTransform] = ()
     _produced = False
 
     def collect(self, timeout_millis: float = 10_000) -> None:  # type: ignore[misc]  # final in the SDK
@@ -196,21 +200,26 @@ class PullGate(MetricReader):
         super().collect(timeout_millis)
         if not self._produced:
             # The SDK had nothing of its own to report, so it skipped _receive_metrics.
-            data = merge_producers(None, self, self._producers)
+            data = transform_metrics(merge_producers(None, self, self._producers), self._transforms)
             if data is not None:
                 super()._receive_metrics(data, timeout_millis)  # type: ignore[safe-super]
 
     def _receive_metrics(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> None:
         self._produced = True
-        merged = merge_producers(metrics_data, self, self._producers) or metrics_data
-        super()._receive_metrics(merged, timeout_millis, **kwargs)  # type: ignore[safe-super]
+        merged = transform_metrics(merge_producers(metrics_data, self, self._producers) or metrics_data,
+                                   self._transforms)
+        if merged is not None:
+            super()._receive_metrics(merged, timeout_millis, **kwargs)  # type: ignore[safe-super]
 
 
-def gated_pull_reader(reader_class: type[MetricReader], producers: Sequence[MetricProducer]) -> PullGate:
+def gated_pull_reader(
+    reader_class: type[MetricReader], producers: Sequence[MetricProducer], transforms: Sequence[MetricsTransform] = ()
+) -> PullGate:
     """An instance of ``reader_class`` (a pull reader registered as a metrics exporter) with a gate."""
 
     class Gated(PullGate, reader_class):  # type: ignore[valid-type,misc]
         _producers = producers
+        _transforms = transforms
 
     Gated.__name__ = Gated.__qualname__ = f"Gated{reader_class.__name__}"
     return Gated()
@@ -223,11 +232,11 @@ def _call(ref: weakref.ref[ControlledReader], method: str) -> None:
 
 
 def controlled_reader_factory(
-    producers: Sequence[MetricProducer],
+    producers: Sequence[MetricProducer], transforms: Sequence[MetricsTransform] = ()
 ) -> Callable[[MetricExporter, float], ControlledReader]:
-    """The ``BuildContext.make_reader`` of one pipeline: every reader shares its producers."""
+    """The ``BuildContext.make_reader`` of one pipeline: every reader shares its producers and transforms."""
 
     def make(exporter: MetricExporter, interval_ms: float) -> ControlledReader:
-        return ControlledReader(exporter, interval_ms, producers=producers)
+        return ControlledReader(exporter, interval_ms, producers=producers, transforms=transforms)
 
     return make

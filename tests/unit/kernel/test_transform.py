@@ -1,0 +1,67 @@
+"""Export transforms: what a capability changes on the export path reaches every exporter; a failing
+transform drops the item (fail closed) and counts it."""
+
+from __future__ import annotations
+
+from opentelemetry.sdk.metrics.export import MetricsData
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from ricecoder_otel.config import MonitoringConfig
+from ricecoder_otel.kernel.capability import Capability, InstallContext
+from ricecoder_otel.kernel.registry import load_capabilities
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.pipeline import build_pipeline
+from ricecoder_otel.testing import InMemoryMetricExporter, points_in
+
+
+def _mask(span: ReadableSpan) -> ReadableSpan | None:
+    if span.name == "explode":
+        raise ValueError("cannot process")
+    if span.name == "drop me":
+        return None
+    attributes = {k: ("[masked]" if k == "user.email" else v) for k, v in (span.attributes or {}).items()}
+    return ReadableSpan(name=span.name, context=span.context, attributes=attributes, resource=span.resource,
+                        start_time=span.start_time, end_time=span.end_time, kind=span.kind)
+
+
+def _no_tenant(data: MetricsData) -> MetricsData:
+    for rm in data.resource_metrics:
+        for sm in rm.scope_metrics:
+            for metric in sm.metrics:
+                for point in metric.data.data_points:
+                    object.__setattr__(point, "attributes", {k: v for k, v in point.attributes.items() if k != "tenant"})
+    return data
+
+
+class Masking(Capability):
+    name = "masking"
+
+    def install(self, context: InstallContext) -> None:
+        context.span_transforms.append(_mask)
+        context.metric_transforms.append(_no_tenant)
+
+
+def test_transforms_apply_to_every_exporter_and_failures_drop_the_item() -> None:
+    SELF_TELEMETRY.reset()
+    first, second = InMemorySpanExporter(), InMemorySpanExporter()
+    metrics = InMemoryMetricExporter()
+    pipeline = build_pipeline(MonitoringConfig(), set_global=False, span_exporters=[first, second],
+                              metric_readers=[metrics], log_exporters=[], capabilities=[*load_capabilities(), Masking()], watch_config=False)
+    try:
+        tracer = pipeline.tracer_provider.get_tracer("t")
+        for name in ("signup", "drop me", "explode"):
+            with tracer.start_as_current_span(name, attributes={"user.email": "ana@example.com", "plan": "pro"}):
+                pass
+        pipeline.meter_provider.get_meter("t").create_counter("signups").add(1, {"tenant": "acme", "plan": "pro"})
+        pipeline.force_flush()
+    finally:
+        pipeline.shutdown()
+    for exporter in (first, second):
+        [span] = exporter.get_finished_spans()
+        assert span.name == "signup" and dict(span.attributes or {}) == {"user.email": "[masked]", "plan": "pro"}
+    [(attributes, _)] = points_in(metrics.collections[-1], "signups")
+    assert attributes == {"plan": "pro"}
+    dropped = SELF_TELEMETRY.snapshot().dropped
+    assert dropped["spans.transform"] == 4  # two spans, each on its way to two exporters
+    assert SELF_TELEMETRY.snapshot().errors["export.transform"] == 2
