@@ -30,7 +30,8 @@ def _no_tenant(data: MetricsData) -> MetricsData:
         for sm in rm.scope_metrics:
             for metric in sm.metrics:
                 for point in metric.data.data_points:
-                    object.__setattr__(point, "attributes", {k: v for k, v in point.attributes.items() if k != "tenant"})
+                    kept = {k: v for k, v in point.attributes.items() if k != "tenant"}
+                    object.__setattr__(point, "attributes", kept)
     return data
 
 
@@ -46,8 +47,10 @@ def test_transforms_apply_to_every_exporter_and_failures_drop_the_item() -> None
     SELF_TELEMETRY.reset()
     first, second = InMemorySpanExporter(), InMemorySpanExporter()
     metrics = InMemoryMetricExporter()
-    pipeline = build_pipeline(MonitoringConfig(), set_global=False, span_exporters=[first, second],
-                              metric_readers=[metrics], log_exporters=[], capabilities=[*load_capabilities(), Masking()], watch_config=False)
+    pipeline = build_pipeline(
+        MonitoringConfig(), set_global=False, span_exporters=[first, second], metric_readers=[metrics],
+        log_exporters=[], capabilities=[*load_capabilities(), Masking()], watch_config=False,
+    )
     try:
         tracer = pipeline.tracer_provider.get_tracer("t")
         for name in ("signup", "drop me", "explode"):
