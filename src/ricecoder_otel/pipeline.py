@@ -54,7 +54,13 @@ from ricecoder_otel.kernel.capability import BuildContext, Capability, InstallCo
 from ricecoder_otel.kernel.defaults import apply_env_defaults, set_by_user
 from ricecoder_otel.kernel.event_log import EventLogBridge
 from ricecoder_otel.kernel.events import ConfigChanged, EventHub
-from ricecoder_otel.kernel.export import CountingBatchLogRecordProcessor, CountingBatchSpanProcessor
+from ricecoder_otel.kernel.export import (
+    CountingBatchLogRecordProcessor,
+    CountingBatchSpanProcessor,
+    EdgeSafeLogProcessor,
+    IsolatingLogExporter,
+    IsolatingSpanExporter,
+)
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.reader import PullGate, controlled_reader_factory, gated_pull_reader
 from ricecoder_otel.kernel.registry import load_capabilities
@@ -62,6 +68,7 @@ from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.kernel.shutdown import ShutdownReport, shutdown_within
 from ricecoder_otel.kernel.transform import TransformingSpanExporter
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
+from ricecoder_otel.metrics.limited_provider import CardinalityLimitedMeterProvider
 
 if TYPE_CHECKING:
     from ricecoder_otel.config.watcher import ConfigWatcher
@@ -374,8 +381,9 @@ def build_pipeline(
     for capability in installed:
         capability.prepare(build)
 
-    meter_provider = MeterProvider(
-        resource=resource, metric_readers=build.readers, views=build.views, shutdown_on_exit=False
+    # Every instrument is capped by the configured cardinality limit, the raw OpenTelemetry API's too.
+    meter_provider: MeterProvider = CardinalityLimitedMeterProvider(
+        limiter, resource=resource, metric_readers=build.readers, views=build.views, shutdown_on_exit=False
     )
     tracer_provider = TracerProvider(
         resource=resource,
@@ -384,6 +392,8 @@ def build_pipeline(
         shutdown_on_exit=False,
     )
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+    # First: bodies and attributes become exportable (cycles, depth, size) before anyone walks them.
+    logger_provider.add_log_record_processor(EdgeSafeLogProcessor())
     context = InstallContext(
         config=config,
         resource=resource,
@@ -409,11 +419,12 @@ def build_pipeline(
             log_exporters = [_local(cls, store_instance) for cls in log_classes.values()]
     export_processors: list[CountingBatchSpanProcessor | CountingBatchLogRecordProcessor] = []
     for span_exporter in span_exporters:
-        span_processor = CountingBatchSpanProcessor(TransformingSpanExporter(span_exporter, build.span_transforms))
+        isolated = IsolatingSpanExporter(span_exporter)  # innermost: it sees the transformed spans
+        span_processor = CountingBatchSpanProcessor(TransformingSpanExporter(isolated, build.span_transforms))
         tracer_provider.add_span_processor(span_processor)
         export_processors.append(span_processor)
     for log_exporter in log_exporters:
-        log_processor = CountingBatchLogRecordProcessor(log_exporter)
+        log_processor = CountingBatchLogRecordProcessor(IsolatingLogExporter(log_exporter))
         logger_provider.add_log_record_processor(log_processor)
         export_processors.append(log_processor)
     EventLogBridge(hub, logger_provider)

@@ -35,7 +35,7 @@ class _DropCounter:
     looked up on every call because the SDK replaces it after a fork.
     """
 
-    __slots__ = ("_inner", "_max", "component")
+    __slots__ = ("_inner", "_max", "component", "evicted", "finished", "offered")
 
     def __init__(self, processor: Any, component: str) -> None:
         inner: Any = getattr(processor, "_batch_processor", None)
@@ -43,6 +43,10 @@ class _DropCounter:
         self._inner = inner if readable else None
         self._max = inner._max_queue_size if readable else 0
         self.component = component
+        # Plain counters (a lost update under thread contention only blurs the shutdown report).
+        self.offered = 0
+        self.evicted = 0
+        self.finished = 0  # handed to the exporter, whatever it answered
         SELF_TELEMETRY.register_queue(component, self.depth)
 
     def depth(self) -> int:
@@ -50,9 +54,32 @@ class _DropCounter:
 
     def note_offer(self) -> None:
         """Call before handing an item to the processor: O(1), one length check."""
+        self.offered += 1
         inner = self._inner
         if inner is not None and len(inner._queue) >= self._max:
+            self.evicted += 1
             SELF_TELEMETRY.count_drop(self.component)
+
+    def unfinished(self) -> int:
+        """Items offered whose export has not completed: queued or in flight (the shutdown report)."""
+        return max(self.offered - self.evicted - self.finished, 0)
+
+
+class _Finishing:
+    """Counts each batch whose export call returned, for :meth:`_DropCounter.unfinished`."""
+
+    def __init__(self, inner: Any, drops: _DropCounter) -> None:
+        self.inner = inner
+        self._drops = drops
+
+    def export(self, items: Sequence[Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self.inner.export(items, *args, **kwargs)
+        finally:
+            self._drops.finished += len(items)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 def exporter_name(exporter: object) -> str:
@@ -73,6 +100,7 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
     def __init__(self, exporter: SpanExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
         self._drops = _DropCounter(self, f"spans.{exporter_name(exporter)}")
+        self._batch_processor._exporter = _Finishing(exporter, self._drops)
 
     def on_end(self, span: ReadableSpan) -> None:
         if not self.accepting:
@@ -88,6 +116,7 @@ class CountingBatchLogRecordProcessor(BatchLogRecordProcessor):
     def __init__(self, exporter: LogRecordExporter, **kwargs: Any) -> None:
         super().__init__(exporter, **kwargs)
         self._drops = _DropCounter(self, f"logs.{exporter_name(exporter)}")
+        self._batch_processor._exporter = _Finishing(exporter, self._drops)
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         if not self.accepting:

@@ -78,8 +78,9 @@ def _run_step(name: str, step: Callable[[float], object], budget_s: float) -> No
 
 
 def _queued(processor: Any) -> int:
+    """Items queued or in flight in an export processor (0 when it cannot tell)."""
     drops = getattr(processor, "_drops", None)
     try:
-        return int(drops.depth()) if drops is not None else 0
+        return int(drops.unfinished()) if drops is not None else 0
     except Exception:
         return 0
