@@ -9,9 +9,9 @@ standard OpenTelemetry metric data at each collection.
 
 from __future__ import annotations
 
-import bisect
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -87,15 +87,16 @@ class RedAggregator:
         ``trace_id``/``span_id`` (0: not sampled) may become the bucket's exemplar;
         it is refreshed every eighth request of the series to keep allocations low.
         """
+        get = attributes.get  # one lookup: span attributes are a Python-level mapping
         shape = (
             name,
-            attributes.get("http.route"),
-            attributes.get("http.request.method") or attributes.get("http.method"),
-            attributes.get("http.response.status_code") or attributes.get("http.status_code"),
+            get("http.route"),
+            get("http.request.method") or get("http.method"),
+            get("http.response.status_code") or get("http.status_code"),
             failed,
         )
-        duration_s = max(0, end_ns - start_ns) / 1e9
-        index = bisect.bisect_left(self.bounds, duration_s)
+        duration_s = (end_ns - start_ns) / 1e9 if end_ns > start_ns else 0.0
+        index = bisect_left(self.bounds, duration_s)
         with self._lock:
             resolved = self._shapes.get(shape)
             if resolved is None:

@@ -20,6 +20,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 from ricecoder_otel.kernel.guard import shielded
 from ricecoder_otel.metrics.red_aggregator import RedAggregator
 
+_EMPTY: dict[str, object] = {}
+
 
 class RedMetricsProcessor(SpanProcessor):
     """Feeds finished server spans to the RED aggregator."""
@@ -31,15 +33,19 @@ class RedMetricsProcessor(SpanProcessor):
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None
 
-    @shielded("red_metrics", None)
     def on_end(self, span: ReadableSpan) -> None:
-        if not self.enabled or span.kind is not SpanKind.SERVER:
-            return
+        # Most spans of a request are not server spans (database, HTTP clients, internal):
+        # they leave here, before the shielded (timed, error-counting) call.
+        if span.kind is SpanKind.SERVER and self.enabled:
+            self._record(span)
+
+    @shielded("red_metrics", None)
+    def _record(self, span: ReadableSpan) -> None:
         context = span.context
         sampled = context is not None and context.trace_flags.sampled
         self.aggregator.record(
             span.name,
-            span.attributes or {},
+            span.attributes or _EMPTY,
             span.start_time or 0,
             span.end_time or 0,
             span.status.status_code is StatusCode.ERROR,
