@@ -48,13 +48,14 @@ def test_pending_then_firing_after_the_hold_then_resolved() -> None:
     clock.now += 30
     [fired] = engine.evaluate("anomaly", {ROUTE: 0.97})
     assert (fired.state, fired.series, fired.severity, fired.active_since) == ("firing", ROUTE, "critical", 1000.0)
-    assert fired.labels == {"team": "shop"} and fired.annotations["summary"] == "latency is unusual"
+    assert fired.labels == {"alertname": "latency-anomaly", "series": ROUTE, "severity": "critical", "team": "shop"}
+    assert fired.annotations["summary"] == "latency is unusual" and len(fired.fingerprint) == 16
     clock.now += 15
     assert engine.evaluate("anomaly", {ROUTE: 0.99}) == []  # one notification per firing, not per evaluation
     assert engine.firing() == [("latency-anomaly", ROUTE)]
     clock.now += 15
     [resolved] = engine.evaluate("anomaly", {ROUTE: 0.1})
-    assert resolved.state == "resolved" and resolved.value == 0.1
+    assert resolved.state == "resolved" and resolved.value == 0.99  # the last value while it held (Prometheus)
     assert engine.firing() == []
 
 
