@@ -251,86 +251,28 @@ class MetricsConfig(_Section):
 Operator = Literal[">", ">=", "<", "<=", "==", "!="]
 
 
-class BurnWindow(_Section):
-    """One long/short window pair of a multi-window burn-rate rule (SRE workbook, chapter 5)."""
-
-    long: PositiveDuration = Field(description="Long window: the budget actually spent.")
-    short: PositiveDuration = Field(description="Short window (usually 1/12 of the long one): it is still burning.")
-    factor: Number = Field(gt=0, description="Burn rate both windows must exceed (14.4 spends 2% of 30 days in 1h).")
-
-
-SRE_BURN_WINDOWS: tuple[tuple[timedelta, timedelta, float], ...] = (
-    (timedelta(hours=1), timedelta(minutes=5), 14.4),
-    (timedelta(hours=6), timedelta(minutes=30), 6.0),
-    (timedelta(days=3), timedelta(hours=6), 1.0),
-)
-"""The SRE workbook's default pairs (Table 5-8): page at 14.4x and 6x, ticket at 1x."""
-
-RuleKind = Literal["threshold", "error_ratio", "absence", "rate", "burn_rate", "anomaly", "composite"]
-Aggregation = Literal["last", "avg", "min", "max", "sum", "count", "rate", "increase", "quantile"]
-_NEEDS_THRESHOLD = ("threshold", "error_ratio", "rate", "anomaly")
-
-
 class AlertRule(_Section):
     """One alerting rule: a condition on a metric that must hold for a while to fire."""
 
-    name: str = Field(min_length=1, description="Unique rule name, used in notifications (`alertname`).")
-    kind: RuleKind = Field(
+    name: str = Field(min_length=1, description="Unique rule name, used in notifications.")
+    kind: Literal["threshold", "anomaly", "rate"] = Field(
         default="threshold",
-        description="`threshold` compares an aggregate of the metric over `window`; `error_ratio` the share of "
-        "`metric` (errors) in `total_metric`; `absence` fires when the metric gets no new data for `window`; "
-        "`rate` compares the per-second change over `window`; `burn_rate` is an SLO multi-window multi-burn-rate "
-        "rule; `anomaly` compares the anomaly score (0..1); `composite` combines other rules' conditions.",
+        description="`threshold` compares the metric's value, `rate` its per-second rate of "
+        "change over `window`, `anomaly` its anomaly score (0..1).",
+        json_schema_extra=partly_built("only `anomaly` rules are evaluated", built_values=("anomaly",)),
     )
-    metric: str = Field(default="", description="Metric name the rule evaluates (OpenTelemetry name).")
-    match: dict[str, str] = Field(
-        default_factory=dict, description="Only series whose attributes have these values (`http.route: /orders`)."
-    )
-    aggregation: Aggregation | None = Field(
-        default=None,
-        description="How the window is summarised: `last`, `avg`, `min`, `max`, `sum`, `count` (gauges over time; "
-        "histograms: mean, observations, total), `rate`/`increase` (counters, histogram counts), `quantile` "
-        "(histograms). Unset: `last` for gauges, `rate` for counters and histograms.",
-    )
-    quantile: Number | None = Field(
-        default=None, ge=0, le=1, description="The quantile of `aggregation: quantile` (0.95 is p95)."
-    )
-    group_by: list[str] | None = Field(
-        default=None,
-        description="Attributes that identify one alert instance; series of a group are combined. Unset: each "
-        "series is its own instance (`error_ratio`, `burn_rate`, `absence`, `composite`: the whole metric).",
-    )
+    metric: str = Field(min_length=1, description="Metric name the rule evaluates.")
     operator: Operator = Field(default=">", description="Comparison between the observed value and `threshold`.")
-    threshold: Number | None = Field(default=None, description="Value the observation is compared with.")
+    threshold: Number = Field(description="Value the observation is compared with.")
     for_: Duration = Field(
         default=timedelta(0),
         alias="for",
         description="How long the condition must hold before the alert fires (pending before that).",
     )
-    keep_firing_for: Duration = Field(
-        default=timedelta(0), description="How long a firing alert keeps firing after its condition stopped holding."
-    )
     window: PositiveDuration = Field(
-        default=timedelta(minutes=5), description="Look-back window of the aggregation, ratio, rate or absence."
-    )
-    total_metric: str = Field(
-        default="", description="`error_ratio`, `burn_rate`: the metric counting all events (a histogram's count)."
-    )
-    objective: Number | None = Field(
-        default=None, gt=0, lt=1, description="`burn_rate`: the SLO target, e.g. 0.999 (error budget 0.1%)."
-    )
-    burn_windows: list[BurnWindow] = Field(
-        default_factory=lambda: [BurnWindow(long=lg, short=sh, factor=f) for lg, sh, f in SRE_BURN_WINDOWS],
-        min_length=1,
-        description="`burn_rate`: window pairs; fires when both windows of any pair burn faster than its factor. "
-        "Default: 14.4x 1h/5m, 6x 6h/30m, 1x 3d/6h.",
-    )
-    min_events: Number = Field(
-        default=0, ge=0, description="`burn_rate`: fewer events than this in a pair's long window never fire it."
-    )
-    rules: list[str] = Field(default_factory=list, description="`composite`: names of the rules it combines.")
-    combine: Literal["and", "or", "unless"] = Field(
-        default="and", description="`composite`: all (`and`), any (`or`), or the first but none of the others."
+        default=timedelta(minutes=5),
+        description="Look-back window for `rate` rules.",
+        json_schema_extra=not_built("`rate` rules are not evaluated"),
     )
     severity: Literal["info", "warning", "critical"] = Field(
         default="warning", description="Severity carried by the alert, used for routing."
@@ -339,44 +281,192 @@ class AlertRule(_Section):
         default_factory=dict, description="Extra labels attached to the alert (routing, grouping)."
     )
     annotations: dict[str, str] = Field(
-        default_factory=dict,
-        description="Human text in Prometheus template syntax (`{{ $labels.route }}`, `{{ $value | humanize }}`).",
+        default_factory=dict, description="Human text for notifications (summary, description, runbook)."
     )
     enabled: bool = Field(default=True, description="Evaluate this rule.")
 
-    @model_validator(mode="after")
-    def _fields_of_kind(self) -> Self:
-        if self.kind == "composite":
-            if len(self.rules) < 2:
-                raise PydanticCustomError("composite", "a composite rule needs at least two `rules`")
-        elif not self.metric:
-            raise PydanticCustomError("metric", "`metric` is required for kind {kind}", {"kind": self.kind})
-        if self.kind in _NEEDS_THRESHOLD and self.threshold is None:
-            raise PydanticCustomError("threshold", "`threshold` is required for kind {kind}", {"kind": self.kind})
-        if self.kind in ("error_ratio", "burn_rate") and not self.total_metric:
-            raise PydanticCustomError("total_metric", "`total_metric` is required for kind {kind}", {"kind": self.kind})
-        if self.kind == "burn_rate" and self.objective is None:
-            raise PydanticCustomError("objective", "`objective` is required for kind burn_rate")
-        if self.aggregation == "quantile" and self.quantile is None:
-            raise PydanticCustomError("quantile", "`quantile` is required with aggregation quantile")
-        return self
+
+def _matcher(text: str) -> str:
+    from ricecoder_otel.alerting.notify.matchers import MatcherError, parse_matcher
+
+    try:
+        parse_matcher(text)
+    except MatcherError as exc:
+        raise PydanticCustomError("matcher", "{reason}", {"reason": str(exc)}) from None
+    return text
 
 
-class FlapDetection(_Section):
-    """Nagios-style flap detection: weighted percent of state changes over recent evaluations."""
+MatcherText = Annotated[str, AfterValidator(_matcher)]
+"""An Alertmanager matcher: ``name="value"``, ``name!="value"``, ``name=~"regex"``, ``name!~"regex"``."""
 
-    enabled: bool = Field(default=True, description="Mark alerts whose condition changes too often as flapping.")
-    history: Integer = Field(default=21, ge=3, le=1000, description="Evaluations looked at (Nagios keeps 21).")
-    high: Number = Field(
-        default=0.5, gt=0, le=1, description="Share of state changes (weighted, recent ones more) that starts flapping."
+ChannelName = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class _Channel(_Section):
+    name: ChannelName = Field(description="Name used by routes, escalation levels and `alerts test NAME`.")
+    send_resolved: bool = Field(default=True, description="Also notify when the alerts of a group resolve.")
+    timeout: PositiveDuration = Field(default=timedelta(seconds=10), description="Most time one delivery may take.")
+
+
+class ConsoleChannel(_Channel):
+    """One line per notification on the process' stderr (or stdout)."""
+
+    type: Literal["console"] = Field(description="`console`.")
+    stream: Literal["stderr", "stdout"] = Field(default="stderr", description="Where the lines go.")
+
+
+class FileChannel(_Channel):
+    """Each notification appended as one JSON line (the Alertmanager v4 body)."""
+
+    type: Literal["file"] = Field(description="`file`.")
+    path: str = Field(min_length=1, description="File to append to (created 0600 if missing).")
+
+
+class EmailChannel(_Channel):
+    """SMTP with STARTTLS and authentication; a text and an HTML part."""
+
+    type: Literal["email"] = Field(description="`email`.")
+    smarthost: str = Field(pattern=r"^[^:\s]+:\d+$", description="SMTP server as `host:port` (usually port 587).")
+    from_: str = Field(alias="from", min_length=3, description="Sender address.")
+    to: list[str] = Field(min_length=1, description="Recipient addresses.")
+    username: str | None = Field(default=None, description="SMTP user for AUTH; unset: no authentication.")
+    password: Secret | None = Field(default=None, description="SMTP password (secret).")
+    require_tls: bool = Field(default=True, description="Refuse to send unless the server offers STARTTLS.")
+    hello: str = Field(default="localhost", description="Name sent in EHLO.")
+    ca_file: str | None = Field(
+        default=None, description="CA bundle that signs the server's certificate; unset: the system's CAs."
     )
-    low: Number = Field(default=0.25, ge=0, lt=1, description="Share below which a flapping alert has settled.")
+    send_resolved: bool = Field(default=False, description="Also mail when a group resolves.")
 
-    @model_validator(mode="after")
-    def _low_below_high(self) -> Self:
-        if self.low >= self.high:
-            raise PydanticCustomError("flap_thresholds", "`low` must be below `high`")
-        return self
+
+class SlackChannel(_Channel):
+    """A Slack incoming webhook: blocks with fallback text, at most one message per second."""
+
+    type: Literal["slack"] = Field(description="`slack`.")
+    url: Secret = Field(description="The incoming-webhook URL (secret: it is the credential).")
+
+
+class WebhookChannel(_Channel):
+    """POST of the Alertmanager v4 body, signed with Standard Webhooks headers."""
+
+    type: Literal["webhook"] = Field(description="`webhook`.")
+    url: Secret = Field(description="Receiver URL (secret: URLs often carry tokens).")
+    signing_secret: Secret | None = Field(
+        default=None,
+        description="Standard Webhooks key (`whsec_` + base64); sets `webhook-signature`. Unset: unsigned.",
+    )
+    github_signature: bool = Field(
+        default=False, description="Also send GitHub's `X-Hub-Signature-256` made with `signing_secret`."
+    )
+    max_alerts: Integer = Field(default=0, ge=0, description="Most alerts per body (0: all); the rest are counted.")
+
+
+class PagerDutyChannel(_Channel):
+    """PagerDuty Events API v2: trigger, acknowledge and resolve by dedup key."""
+
+    type: Literal["pagerduty"] = Field(description="`pagerduty`.")
+    routing_key: Secret = Field(description="The integration (routing) key (secret).")
+    url: str = Field(default="https://events.pagerduty.com/v2/enqueue", description="Events API endpoint.")
+    source: str = Field(default="ricecoder-otel", description="`payload.source`: the affected system.")
+    client_url: str | None = Field(default=None, description="`client_url` shown in PagerDuty.")
+
+
+class OpsGenieChannel(_Channel):
+    """OpsGenie Alert API v2 (legacy: Atlassian ends OpsGenie on 2027-04-05)."""
+
+    type: Literal["opsgenie"] = Field(description="`opsgenie`.")
+    api_key: Secret = Field(description="API integration key, sent as `Authorization: GenieKey ...` (secret).")
+    region: Literal["us", "eu"] = Field(default="us", description="`eu` uses api.eu.opsgenie.com.")
+    api_url: str | None = Field(default=None, description="Override the API base URL (tests, proxies).")
+    priority: Literal["P1", "P2", "P3", "P4", "P5"] | None = Field(
+        default=None, description="Priority; unset: P1 for critical, P3 otherwise."
+    )
+    responders: list[dict[str, str]] = Field(
+        default_factory=list, description="Responders, e.g. `[{name: checkout-team, type: team}]`."
+    )
+
+
+class AlertmanagerChannel(_Channel):
+    """Pushes every alert to an Alertmanager (`POST /api/v2/alerts`), which groups and routes them."""
+
+    type: Literal["alertmanager"] = Field(description="`alertmanager`.")
+    url: str = Field(min_length=1, description="Alertmanager base URL, e.g. `http://alertmanager:9093`.")
+    resend_interval: PositiveDuration = Field(
+        default=timedelta(minutes=1), description="Firing alerts are re-sent this often (like Prometheus)."
+    )
+
+
+ChannelConfig = Annotated[
+    ConsoleChannel | FileChannel | EmailChannel | SlackChannel | WebhookChannel | PagerDutyChannel
+    | OpsGenieChannel | AlertmanagerChannel,
+    Field(discriminator="type"),
+]
+
+
+def _channel_list(value: Any) -> Any:
+    """The seed wrote channels as a mapping ``name: {type, ...}``; a list of named channels works too."""
+    if isinstance(value, Mapping):
+        return [{"name": name, **settings} if isinstance(settings, Mapping) else settings
+                for name, settings in value.items()]  # fmt: skip
+    return value
+
+
+class RouteConfig(_Section):
+    """A node of the routing tree (Alertmanager semantics; unset fields inherit from the parent)."""
+
+    receiver: ChannelName | None = Field(
+        default=None, description="Channel that gets this route's notifications; at the root, unset means every channel."
+    )
+    matchers: list[MatcherText] = Field(default_factory=list, description="All must match for the route to apply.")
+    group_by: list[str] | None = Field(
+        default=None, description="Labels that split alerts into groups; `['...']` groups by every label."
+    )
+    group_wait: Duration | None = Field(default=None, description="Wait before a new group's first notification (30s).")
+    group_interval: Duration | None = Field(
+        default=None, description="Wait before notifying about changes to a group (5m)."
+    )
+    repeat_interval: Duration | None = Field(
+        default=None, description="Wait before repeating an unchanged notification (4h)."
+    )
+    continue_: bool = Field(default=False, alias="continue", description="Keep matching the next sibling routes.")
+    routes: list[RouteConfig] = Field(default_factory=list, description="Child routes, tried in order.")
+
+
+class InhibitRule(_Section):
+    """Mute target alerts while a source alert with the same `equal` labels fires."""
+
+    source_matchers: list[MatcherText] = Field(min_length=1, description="Matchers of the inhibiting alert.")
+    target_matchers: list[MatcherText] = Field(min_length=1, description="Matchers of the muted alerts.")
+    equal: list[str] = Field(default_factory=list, description="Labels that must have equal values in both.")
+
+
+class EscalationLevel(_Section):
+    """One level of an escalation policy."""
+
+    delay: Duration = Field(default=timedelta(0), description="Time after the previous level (or the trigger).")
+    channels: list[ChannelName] = Field(min_length=1, description="Channels notified at this level.")
+
+
+class IncidentsConfig(_Section):
+    """Incidents opened by firing alert groups."""
+
+    enabled: bool = Field(default=True, description="Open incidents for alert groups that are notified.")
+    escalation: list[EscalationLevel] = Field(
+        default_factory=list, description="Levels notified in turn while nobody acknowledges."
+    )
+    repeat: Integer = Field(default=0, ge=0, description="How many more times the levels are run through.")
+    ack_timeout: PositiveDuration | None = Field(
+        default=None, description="An acknowledged incident re-triggers after this long unless resolved."
+    )
+    auto_resolve: bool = Field(default=True, description="Resolve the incident when all its alerts resolve.")
+
+
+class DeliveryConfig(_Section):
+    """Retries of the notification outbox."""
+
+    max_attempts: Integer = Field(default=8, ge=1, le=100, description="Attempts before a dead letter.")
+    initial_backoff: PositiveDuration = Field(default=timedelta(seconds=1), description="First retry delay.")
+    max_backoff: PositiveDuration = Field(default=timedelta(minutes=5), description="Longest retry delay.")
 
 
 class AlertingConfig(_Section):
@@ -384,12 +474,20 @@ class AlertingConfig(_Section):
 
     enabled: bool = Field(default=True, description="Evaluate alert rules.")
     evaluation_interval: Interval = Field(
-        default=timedelta(seconds=1),
-        description="How often the rules are evaluated (on their own thread, from exact in-process aggregates); "
-        "`anomaly` rules are evaluated when new scores arrive.",
+        default=timedelta(seconds=15),
+        description="How often the rules are evaluated.",
+        json_schema_extra=not_built("`anomaly` rules are evaluated at each metric export"),
     )
     rules: list[AlertRule] = Field(default_factory=list, description="The alert rules.")
-    flapping: FlapDetection = Field(default_factory=FlapDetection, description="Flap detection of alert instances.")
+    channels: Annotated[list[ChannelConfig], BeforeValidator(_channel_list)] = Field(
+        default_factory=list,
+        description="Notification channels, a list or a mapping of name to settings; `type` is one of console, "
+        "file, email, slack, webhook, pagerduty, opsgenie, alertmanager.",
+    )
+    route: RouteConfig = Field(default_factory=RouteConfig, description="The routing tree (Alertmanager semantics).")
+    inhibit_rules: list[InhibitRule] = Field(default_factory=list, description="Inhibition rules.")
+    incidents: IncidentsConfig = Field(default_factory=IncidentsConfig, description="Incidents and escalation.")
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, description="Outbox retries.")
 
     @field_validator("rules")
     @classmethod
@@ -399,16 +497,32 @@ class AlertingConfig(_Section):
             if rule.name in seen:
                 raise PydanticCustomError("duplicate_rule", "duplicate rule name '{name}'", {"name": rule.name})
             seen.add(rule.name)
-        plain = {rule.name for rule in rules if rule.kind != "composite"}
-        for rule in rules:
-            missing = [name for name in rule.rules if name not in plain]
-            if rule.kind == "composite" and missing:
-                raise PydanticCustomError(
-                    "composite_operand",
-                    "composite rule '{name}' combines unknown or composite rules: {missing}",
-                    {"name": rule.name, "missing": ", ".join(missing)},
-                )
         return rules
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> Self:
+        """Routes and escalation levels may only name configured channels, each name once."""
+        names = [channel.name for channel in self.channels]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise PydanticCustomError("duplicate_channel", "duplicate channel name '{name}'", {"name": repeated[0]})
+        used = [*_route_receivers(self.route, "route")]
+        used += [(name, f"incidents.escalation[{i}].channels") for i, level in enumerate(self.incidents.escalation)
+                 for name in level.channels]  # fmt: skip
+        for name, where in used:
+            if name not in names:
+                raise PydanticCustomError(
+                    "unknown_channel", "{where}: unknown channel '{name}'; configured: {names}",
+                    {"where": where, "name": name, "names": ", ".join(names) or "none"},
+                )  # fmt: skip
+        return self
+
+
+def _route_receivers(route: RouteConfig, where: str) -> list[tuple[str, str]]:
+    found = [(route.receiver, f"{where}.receiver")] if route.receiver is not None else []
+    for i, child in enumerate(route.routes):
+        found += _route_receivers(child, f"{where}.routes[{i}]")
+    return found
 
 
 class ErrorTrackingConfig(_Section):

@@ -168,14 +168,6 @@ class AlertTransition(Event):
     active_since: float = 0.0
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
-    fingerprint: str = ""
-    """Stable id of the label set: equal on every replica (downstream deduplication)."""
-    starts_at: float = 0.0
-    """When the alert started firing (Alertmanager's ``startsAt``)."""
-    ends_at: float | None = None
-    """When it resolved (``endsAt``); None while firing."""
-    flapping: bool = False
-    """The rule's condition changes too often for this alert: notifiers may hold it until it settles."""
 
     def body(self) -> str:
         return (
@@ -193,10 +185,6 @@ class AlertTransition(Event):
             "ricecoder.alert.threshold": self.threshold,
             "ricecoder.alert.active_since": self.active_since,
         }
-        if self.fingerprint:
-            attrs["ricecoder.alert.fingerprint"] = self.fingerprint
-        if self.flapping:
-            attrs["ricecoder.alert.flapping"] = True
         attrs.update({f"ricecoder.alert.label.{k}": v for k, v in self.labels.items()})
         attrs.update({f"ricecoder.alert.annotation.{k}": v for k, v in self.annotations.items()})
         return attrs
@@ -371,3 +359,33 @@ class EventHub:
         self._idle = threading.Condition(self._lock)
         self._delivering = False
         self._worker = None
+
+
+@dataclass(frozen=True)
+class IncidentChanged(Event):
+    """An incident was triggered, notified, escalated, acknowledged, re-triggered or resolved."""
+
+    event_name: ClassVar[str] = "ricecoder.incident"
+
+    incident_id: str = ""
+    change: str = ""
+    state: str = ""
+    title: str = ""
+    severity: str = ""
+    escalation_level: int = 0
+
+    def body(self) -> str:
+        return f"incident {self.incident_id} {self.change}: {self.title}"
+
+    def attributes(self) -> Mapping[str, AttributeValue]:
+        return {
+            "ricecoder.incident.id": self.incident_id,
+            "ricecoder.incident.change": self.change,
+            "ricecoder.incident.state": self.state,
+            "ricecoder.incident.title": self.title,
+            "ricecoder.incident.severity": self.severity,
+            "ricecoder.incident.escalation_level": self.escalation_level,
+        }
+
+    def level(self) -> str:
+        return "WARN" if self.state == "triggered" else "INFO"

@@ -15,6 +15,7 @@ CAPABILITIES: tuple[str, ...] = (
     "ricecoder_otel.metrics.capability:MetricsCapability",
     "ricecoder_otel.anomaly.capability:AnomalyCapability",
     "ricecoder_otel.alerting.capability:AlertingCapability",
+    "ricecoder_otel.alerting.notify.capability:NotificationCapability",
     "ricecoder_otel.kernel.self_metrics:SelfTelemetryCapability",
 )
 

@@ -1,0 +1,1 @@
+"""Incidents opened by notified alert groups: escalation, acknowledgement, timeline, postmortems."""

@@ -1,0 +1,1 @@
+"""Notifications: routing, grouping, silences, inhibition, channels and the durable outbox."""
