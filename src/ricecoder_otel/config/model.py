@@ -251,28 +251,86 @@ class MetricsConfig(_Section):
 Operator = Literal[">", ">=", "<", "<=", "==", "!="]
 
 
+class BurnWindow(_Section):
+    """One long/short window pair of a multi-window burn-rate rule (SRE workbook, chapter 5)."""
+
+    long: PositiveDuration = Field(description="Long window: the budget actually spent.")
+    short: PositiveDuration = Field(description="Short window (usually 1/12 of the long one): it is still burning.")
+    factor: Number = Field(gt=0, description="Burn rate both windows must exceed (14.4 spends 2% of 30 days in 1h).")
+
+
+SRE_BURN_WINDOWS: tuple[tuple[timedelta, timedelta, float], ...] = (
+    (timedelta(hours=1), timedelta(minutes=5), 14.4),
+    (timedelta(hours=6), timedelta(minutes=30), 6.0),
+    (timedelta(days=3), timedelta(hours=6), 1.0),
+)
+"""The SRE workbook's default pairs (Table 5-8): page at 14.4x and 6x, ticket at 1x."""
+
+RuleKind = Literal["threshold", "error_ratio", "absence", "rate", "burn_rate", "anomaly", "composite"]
+Aggregation = Literal["last", "avg", "min", "max", "sum", "count", "rate", "increase", "quantile"]
+_NEEDS_THRESHOLD = ("threshold", "error_ratio", "rate", "anomaly")
+
+
 class AlertRule(_Section):
     """One alerting rule: a condition on a metric that must hold for a while to fire."""
 
-    name: str = Field(min_length=1, description="Unique rule name, used in notifications.")
-    kind: Literal["threshold", "anomaly", "rate"] = Field(
+    name: str = Field(min_length=1, description="Unique rule name, used in notifications (`alertname`).")
+    kind: RuleKind = Field(
         default="threshold",
-        description="`threshold` compares the metric's value, `rate` its per-second rate of "
-        "change over `window`, `anomaly` its anomaly score (0..1).",
-        json_schema_extra=partly_built("only `anomaly` rules are evaluated", built_values=("anomaly",)),
+        description="`threshold` compares an aggregate of the metric over `window`; `error_ratio` the share of "
+        "`metric` (errors) in `total_metric`; `absence` fires when the metric gets no new data for `window`; "
+        "`rate` compares the per-second change over `window`; `burn_rate` is an SLO multi-window multi-burn-rate "
+        "rule; `anomaly` compares the anomaly score (0..1); `composite` combines other rules' conditions.",
     )
-    metric: str = Field(min_length=1, description="Metric name the rule evaluates.")
+    metric: str = Field(default="", description="Metric name the rule evaluates (OpenTelemetry name).")
+    match: dict[str, str] = Field(
+        default_factory=dict, description="Only series whose attributes have these values (`http.route: /orders`)."
+    )
+    aggregation: Aggregation | None = Field(
+        default=None,
+        description="How the window is summarised: `last`, `avg`, `min`, `max`, `sum`, `count` (gauges over time; "
+        "histograms: mean, observations, total), `rate`/`increase` (counters, histogram counts), `quantile` "
+        "(histograms). Unset: `last` for gauges, `rate` for counters and histograms.",
+    )
+    quantile: Number | None = Field(
+        default=None, ge=0, le=1, description="The quantile of `aggregation: quantile` (0.95 is p95)."
+    )
+    group_by: list[str] | None = Field(
+        default=None,
+        description="Attributes that identify one alert instance; series of a group are combined. Unset: each "
+        "series is its own instance (`error_ratio`, `burn_rate`, `absence`, `composite`: the whole metric).",
+    )
     operator: Operator = Field(default=">", description="Comparison between the observed value and `threshold`.")
-    threshold: Number = Field(description="Value the observation is compared with.")
+    threshold: Number | None = Field(default=None, description="Value the observation is compared with.")
     for_: Duration = Field(
         default=timedelta(0),
         alias="for",
         description="How long the condition must hold before the alert fires (pending before that).",
     )
+    keep_firing_for: Duration = Field(
+        default=timedelta(0), description="How long a firing alert keeps firing after its condition stopped holding."
+    )
     window: PositiveDuration = Field(
-        default=timedelta(minutes=5),
-        description="Look-back window for `rate` rules.",
-        json_schema_extra=not_built("`rate` rules are not evaluated"),
+        default=timedelta(minutes=5), description="Look-back window of the aggregation, ratio, rate or absence."
+    )
+    total_metric: str = Field(
+        default="", description="`error_ratio`, `burn_rate`: the metric counting all events (a histogram's count)."
+    )
+    objective: Number | None = Field(
+        default=None, gt=0, lt=1, description="`burn_rate`: the SLO target, e.g. 0.999 (error budget 0.1%)."
+    )
+    burn_windows: list[BurnWindow] = Field(
+        default_factory=lambda: [BurnWindow(long=lg, short=sh, factor=f) for lg, sh, f in SRE_BURN_WINDOWS],
+        min_length=1,
+        description="`burn_rate`: window pairs; fires when both windows of any pair burn faster than its factor. "
+        "Default: 14.4x 1h/5m, 6x 6h/30m, 1x 3d/6h.",
+    )
+    min_events: Number = Field(
+        default=0, ge=0, description="`burn_rate`: fewer events than this in a pair's long window never fire it."
+    )
+    rules: list[str] = Field(default_factory=list, description="`composite`: names of the rules it combines.")
+    combine: Literal["and", "or", "unless"] = Field(
+        default="and", description="`composite`: all (`and`), any (`or`), or the first but none of the others."
     )
     severity: Literal["info", "warning", "critical"] = Field(
         default="warning", description="Severity carried by the alert, used for routing."
@@ -281,9 +339,44 @@ class AlertRule(_Section):
         default_factory=dict, description="Extra labels attached to the alert (routing, grouping)."
     )
     annotations: dict[str, str] = Field(
-        default_factory=dict, description="Human text for notifications (summary, description, runbook)."
+        default_factory=dict,
+        description="Human text in Prometheus template syntax (`{{ $labels.route }}`, `{{ $value | humanize }}`).",
     )
     enabled: bool = Field(default=True, description="Evaluate this rule.")
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Self:
+        if self.kind == "composite":
+            if len(self.rules) < 2:
+                raise PydanticCustomError("composite", "a composite rule needs at least two `rules`")
+        elif not self.metric:
+            raise PydanticCustomError("metric", "`metric` is required for kind {kind}", {"kind": self.kind})
+        if self.kind in _NEEDS_THRESHOLD and self.threshold is None:
+            raise PydanticCustomError("threshold", "`threshold` is required for kind {kind}", {"kind": self.kind})
+        if self.kind in ("error_ratio", "burn_rate") and not self.total_metric:
+            raise PydanticCustomError("total_metric", "`total_metric` is required for kind {kind}", {"kind": self.kind})
+        if self.kind == "burn_rate" and self.objective is None:
+            raise PydanticCustomError("objective", "`objective` is required for kind burn_rate")
+        if self.aggregation == "quantile" and self.quantile is None:
+            raise PydanticCustomError("quantile", "`quantile` is required with aggregation quantile")
+        return self
+
+
+class FlapDetection(_Section):
+    """Nagios-style flap detection: weighted percent of state changes over recent evaluations."""
+
+    enabled: bool = Field(default=True, description="Mark alerts whose condition changes too often as flapping.")
+    history: Integer = Field(default=21, ge=3, le=1000, description="Evaluations looked at (Nagios keeps 21).")
+    high: Number = Field(
+        default=0.5, gt=0, le=1, description="Share of state changes (weighted, recent ones more) that starts flapping."
+    )
+    low: Number = Field(default=0.25, ge=0, lt=1, description="Share below which a flapping alert has settled.")
+
+    @model_validator(mode="after")
+    def _low_below_high(self) -> Self:
+        if self.low >= self.high:
+            raise PydanticCustomError("flap_thresholds", "`low` must be below `high`")
+        return self
 
 
 def _matcher(text: str) -> str:
@@ -474,9 +567,9 @@ class AlertingConfig(_Section):
 
     enabled: bool = Field(default=True, description="Evaluate alert rules.")
     evaluation_interval: Interval = Field(
-        default=timedelta(seconds=15),
-        description="How often the rules are evaluated.",
-        json_schema_extra=not_built("`anomaly` rules are evaluated at each metric export"),
+        default=timedelta(seconds=1),
+        description="How often the rules are evaluated (on their own thread, from exact in-process aggregates); "
+        "`anomaly` rules are evaluated when new scores arrive.",
     )
     rules: list[AlertRule] = Field(default_factory=list, description="The alert rules.")
     channels: Annotated[list[ChannelConfig], BeforeValidator(_channel_list)] = Field(
@@ -488,6 +581,7 @@ class AlertingConfig(_Section):
     inhibit_rules: list[InhibitRule] = Field(default_factory=list, description="Inhibition rules.")
     incidents: IncidentsConfig = Field(default_factory=IncidentsConfig, description="Incidents and escalation.")
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig, description="Outbox retries.")
+    flapping: FlapDetection = Field(default_factory=FlapDetection, description="Flap detection of alert instances.")
 
     @field_validator("rules")
     @classmethod
@@ -497,6 +591,15 @@ class AlertingConfig(_Section):
             if rule.name in seen:
                 raise PydanticCustomError("duplicate_rule", "duplicate rule name '{name}'", {"name": rule.name})
             seen.add(rule.name)
+        plain = {rule.name for rule in rules if rule.kind != "composite"}
+        for rule in rules:
+            missing = [name for name in rule.rules if name not in plain]
+            if rule.kind == "composite" and missing:
+                raise PydanticCustomError(
+                    "composite_operand",
+                    "composite rule '{name}' combines unknown or composite rules: {missing}",
+                    {"name": rule.name, "missing": ", ".join(missing)},
+                )
         return rules
 
     @model_validator(mode="after")

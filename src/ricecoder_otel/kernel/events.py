@@ -168,6 +168,14 @@ class AlertTransition(Event):
     active_since: float = 0.0
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    fingerprint: str = ""
+    """Stable id of the label set: equal on every replica (downstream deduplication)."""
+    starts_at: float = 0.0
+    """When the alert started firing (Alertmanager's ``startsAt``)."""
+    ends_at: float | None = None
+    """When it resolved (``endsAt``); None while firing."""
+    flapping: bool = False
+    """The rule's condition changes too often for this alert: notifiers may hold it until it settles."""
 
     def body(self) -> str:
         return (
@@ -185,6 +193,10 @@ class AlertTransition(Event):
             "ricecoder.alert.threshold": self.threshold,
             "ricecoder.alert.active_since": self.active_since,
         }
+        if self.fingerprint:
+            attrs["ricecoder.alert.fingerprint"] = self.fingerprint
+        if self.flapping:
+            attrs["ricecoder.alert.flapping"] = True
         attrs.update({f"ricecoder.alert.label.{k}": v for k, v in self.labels.items()})
         attrs.update({f"ricecoder.alert.annotation.{k}": v for k, v in self.annotations.items()})
         return attrs
