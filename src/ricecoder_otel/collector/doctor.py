@@ -1,9 +1,17 @@
-"""Send a probe span, metric and log through the configured OTLP exporters and explain the outcome.
+"""Check that this environment's telemetry reaches where the service would send it, and explain why not.
 
-For each signal: the hops up to the request (connect, TLS, protocol; see ``probe``), then the
-export itself through the same OpenTelemetry SDK exporter class and ``OTEL_EXPORTER_OTLP_*``
-variables the service uses. A failed hop carries the fix. The export's own error text is
-captured from the exporter's log records, so refusals (auth, limits) are reported verbatim.
+The settings are the service's own: ``kernel.defaults.effective_env`` applies the distro's
+defaults to the environment, so doctor sees the exporters and protocol the service uses
+(``http/protobuf`` on 4318 unless set; the per-signal variables win). Per signal and exporter:
+
+* ``ricecoder_local``: the embedded store (see ``embedded``): writable, recent row counts.
+* ``otlp`` (and ``otlp_proto_grpc``/``otlp_proto_http``): the hops up to the request (connect,
+  TLS, protocol; see ``probe``), then one probe sent through the same OpenTelemetry SDK exporter
+  class and ``OTEL_EXPORTER_OTLP_*`` variables the service uses. The export's own error text is
+  captured from the exporter's log records, so refusals (auth, limits) are reported verbatim.
+* anything else is named, and an exporter no installed package provides is a failure.
+
+A failed hop carries the fix.
 """
 
 from __future__ import annotations
@@ -14,53 +22,128 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from importlib.metadata import entry_points
 from typing import Any
 
-from ricecoder_otel.collector.probe import GRPC, HTTP, SIGNALS, EndpointError, Finding, Target, diagnose, target_for
+from ricecoder_otel.collector.embedded import StoreReport, check_store
+from ricecoder_otel.collector.probe import GRPC, HTTP, EndpointError, Finding, Target, diagnose, target_for
 from ricecoder_otel.config.secrets import redact_dsn
+from ricecoder_otel.kernel.defaults import LOCAL_EXPORTER, SIGNALS, effective_env, exporter_names
 
 PROBE_NAME = "ricecoder.doctor.probe"
 EXPORT_TIMEOUT_S = 5.0
+# The SDK's OTLP exporter names; the last two fix the protocol whatever the variables say.
+OTLP_NAMES: Mapping[str, str | None] = {"otlp": None, "otlp_proto_grpc": GRPC, "otlp_proto_http": HTTP}
+_NOT_PROBED = {
+    "console": "printed on the service's stdout; nothing to probe",
+    "prometheus": "served by the service itself for Prometheus to scrape "
+    "(OTEL_EXPORTER_PROMETHEUS_HOST/PORT); doctor does not start the service, so it is not probed",
+}
 
 
 @dataclass
 class SignalReport:
-    """The hops one signal went through, the last one the export when all before it passed."""
+    """What one signal goes through: for OTLP the hops, the last one the export when all before it passed."""
 
     signal: str
     endpoint: str | None
     protocol: str | None
     hops: list[Finding] = field(default_factory=list)
+    exporters: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return bool(self.hops) and all(h.ok for h in self.hops) and self.hops[-1].hop == "export"
+        return bool(self.hops) and all(h.ok for h in self.hops)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "exporters": self.exporters,
             "endpoint": self.endpoint,
             "protocol": self.protocol,
             "hops": [asdict(h) for h in self.hops],
         }
 
 
-def run(env: Mapping[str, str] | None = None) -> list[SignalReport]:
-    """Probe every signal; one report per signal, in traces, metrics, logs order."""
-    env = os.environ if env is None else env
+@dataclass
+class DoctorReport:
+    """Every signal, the embedded store when any signal writes to it, and how telemetry leaves."""
+
+    signals: list[SignalReport]
+    store: StoreReport | None
+
+    @property
+    def mode(self) -> str:
+        """``embedded``, ``otlp``, ``mixed`` (some of each) or ``other`` (neither, e.g. console only)."""
+        names = {name for report in self.signals for name in report.exporters}
+        local, otlp = LOCAL_EXPORTER in names, bool(names & OTLP_NAMES.keys())
+        return "mixed" if local and otlp else "embedded" if local else "otlp" if otlp else "other"
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.signals) and (self.store is None or self.store.ok)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "mode": self.mode,
+            "store": None if self.store is None else self.store.as_dict(),
+            "signals": {report.signal: report.as_dict() for report in self.signals},
+        }
+
+
+def run(env: Mapping[str, str] | None = None) -> DoctorReport:
+    """Check every signal as the service would export it; one report per signal, in SIGNALS order."""
+    raw = os.environ if env is None else env
+    resolved = effective_env(raw)
     probe_id = uuid.uuid4().hex
+    store = check_store(raw) if any(LOCAL_EXPORTER in exporter_names(s, raw) for s in SIGNALS) else None
     reports = []
     for signal in SIGNALS:
-        try:
-            target = target_for(signal, env)
-        except EndpointError as exc:
-            reports.append(SignalReport(signal, None, None, [Finding("config", False, str(exc), "fix the variable")]))
-            continue
-        report = SignalReport(signal, redact_dsn(target.endpoint), target.protocol, diagnose(target))
-        if all(h.ok for h in report.hops):
-            report.hops.append(_export(target, probe_id))
+        names = exporter_names(signal, raw)
+        report = SignalReport(signal, None, None, exporters=names)
+        if not names:
+            disabled = f"OTEL_{signal.upper()}_EXPORTER=none: {signal} are not exported"
+            report.hops.append(Finding("exporter", True, disabled))
+        for name in names:
+            if name == LOCAL_EXPORTER:
+                assert store is not None
+                report.hops.append(Finding("store", store.ok, store.detail, store.fix))
+            elif name in OTLP_NAMES:
+                _check_otlp(report, resolved, OTLP_NAMES[name], probe_id)
+            else:
+                report.hops.append(_other_exporter(signal, name))
         reports.append(report)
-    return reports
+    return DoctorReport(reports, store)
+
+
+def _check_otlp(report: SignalReport, env: dict[str, str], forced: str | None, probe_id: str) -> None:
+    if forced is not None:
+        env = {**env, f"OTEL_EXPORTER_OTLP_{report.signal.upper()}_PROTOCOL": forced}
+    try:
+        target = target_for(report.signal, env)
+    except EndpointError as exc:
+        report.hops.append(Finding("config", False, str(exc), "fix the variable"))
+        return
+    report.endpoint, report.protocol = redact_dsn(target.endpoint), target.protocol
+    hops = diagnose(target)
+    if all(h.ok for h in hops):
+        hops.append(_export(target, probe_id))
+    report.hops.extend(hops)
+
+
+def _other_exporter(signal: str, name: str) -> Finding:
+    if name in _NOT_PROBED:
+        return Finding("exporter", True, f"{name}: {_NOT_PROBED[name]}")
+    if entry_points(group=f"opentelemetry_{signal}_exporter", name=name):
+        return Finding("exporter", True, f"{name}: installed; doctor has no probe for it")
+    return Finding(
+        "exporter",
+        False,
+        f"no installed package provides the {signal} exporter {name!r}: the service fails at start-up",
+        f"fix OTEL_{signal.upper()}_EXPORTER, or install the package registering {name!r} "
+        f"in the opentelemetry_{signal}_exporter entry point group",
+    )
 
 
 def _export(target: Target, probe_id: str) -> Finding:

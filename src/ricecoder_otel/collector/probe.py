@@ -1,23 +1,28 @@
 """Find out what is listening on an OTLP endpoint before sending it anything.
 
 ``doctor`` uses these checks to explain a failed export: nothing listening, gRPC spoken where
-OTLP/HTTP was configured (or the reverse), TLS on one side only. Each check is a plain socket
-exchange with a short timeout; none sends telemetry.
+OTLP/HTTP was configured (or the reverse), TLS on one side only; ``doctor --path`` adds a
+collector's health_check extension. Each check is a plain socket exchange or one GET with a
+short timeout; none sends telemetry.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import ssl
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ricecoder_otel.kernel.defaults import OTLP_PORTS
+
 GRPC = "grpc"
 HTTP = "http/protobuf"
 HTTP_JSON = "http/json"
-SIGNALS = ("traces", "metrics", "logs")
 _H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
 
 
@@ -42,19 +47,23 @@ class EndpointError(ValueError):
 
 
 def target_for(signal: str, env: Mapping[str, str] | None = None) -> Target:
-    """The endpoint, protocol and TLS setting the OpenTelemetry SDK would use for ``signal``."""
+    """The endpoint, protocol and TLS setting the OpenTelemetry SDK would use for ``signal``.
+
+    ``env`` is read as given: pass ``kernel.defaults.effective_env(env)`` to see what a service
+    under ricecoder-otel uses (its distro sets the protocol; the bare SDK falls back to gRPC).
+    """
     env = os.environ if env is None else env
     upper = signal.upper()
     protocol = env.get(f"OTEL_EXPORTER_OTLP_{upper}_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL") or GRPC
     if protocol not in (GRPC, HTTP, HTTP_JSON):
         raise EndpointError(f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r}: expected grpc, http/protobuf or http/json")
-    default = "http://localhost:4317" if protocol == GRPC else "http://localhost:4318"
+    default = f"http://localhost:{OTLP_PORTS[protocol]}"
     endpoint = env.get(f"OTEL_EXPORTER_OTLP_{upper}_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or default
     parts = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
     if not parts.hostname:
         raise EndpointError(f"OTLP endpoint {endpoint!r} has no host (expected e.g. http://localhost:4317)")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else (4317 if protocol == GRPC else 4318))
+        port = parts.port or (443 if parts.scheme == "https" else OTLP_PORTS[protocol])
     except ValueError as exc:
         raise EndpointError(f"OTLP endpoint {endpoint!r}: {exc}") from None
     if parts.scheme in ("http", "https"):
@@ -213,3 +222,37 @@ def diagnose(target: Target) -> list[Finding]:
             break
         findings.append(check(target))
     return findings
+
+
+def check_health(hop: str, url: str, timeout_s: float = 2.0) -> Finding:
+    """GET a collector's health_check extension: 200 means the collector is up and ready."""
+    where = urlsplit(url).netloc or url
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+            body = resp.read(4096)
+            status = _health_status(body) or f"HTTP {resp.status}"
+            return Finding("health", True, f"health_check at {where}: {status}")
+    except urllib.error.HTTPError as exc:
+        status = _health_status(exc.read(4096)) or exc.reason
+        return Finding(
+            "health",
+            False,
+            f"health_check at {where} answered HTTP {exc.code} ({status}): the {hop} is not ready",
+            f"read the {hop}'s log: it is starting, shutting down or a component failed",
+        )
+    except (urllib.error.URLError, OSError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, ConnectionRefusedError):
+            detail = f"nothing is listening on {where} (connection refused): the {hop} is not running there"
+        else:
+            detail = f"cannot reach the {hop}'s health_check at {where}: {getattr(reason, 'strerror', None) or reason}"
+        return Finding("health", False, detail, f"start the {hop}, or give its health_check URL (see --help)")
+
+
+def _health_status(body: bytes) -> str | None:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    status = document.get("status") if isinstance(document, dict) else None
+    return status if isinstance(status, str) else None

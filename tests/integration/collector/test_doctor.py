@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import socket
 import ssl
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,8 +26,7 @@ from tests.harness.collector import (
     shipped,
     start_collector,
 )
-
-REPO = Path(__file__).resolve().parents[3]
+from tests.integration.collector.doctor_run import run_doctor
 
 
 @pytest.fixture(scope="module")
@@ -44,20 +41,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollectorHandl
 
 
 def doctor(**otel_env: str) -> tuple[int, dict[str, Any]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    env.update(otel_env)
-    env["PYTHONPATH"] = str(REPO / "src")
-    result = subprocess.run(
-        [sys.executable, "-m", "ricecoder_otel.cli", "doctor", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.stdout, result.stderr
-    report: dict[str, Any] = json.loads(result.stdout)
-    return result.returncode, report
+    return run_doctor(env=otel_env)
 
 
 def failed_hop(report: dict[str, Any], signal: str) -> dict[str, Any]:
@@ -231,3 +215,31 @@ def test_doctor_reports_refused_credentials_without_printing_them(auth_server: i
         assert "401" in hop["detail"]
         assert "OTEL_EXPORTER_OTLP_HEADERS" in hop["fix"]
     assert "s3cr3t" not in json.dumps(report)
+
+
+def test_doctor_probes_what_the_service_uses_when_the_protocol_is_unset(gateway: CollectorHandle) -> None:
+    """The distro defaults to http/protobuf: doctor must probe that, not the bare SDK's gRPC."""
+    code, report = doctor(OTEL_EXPORTER_OTLP_ENDPOINT=f"http://{gateway.env['GATEWAY_OTLP_HTTP_ENDPOINT']}")
+    assert code == 0, report
+    assert report["mode"] == "otlp" and report["store"] is None
+    for signal in ("traces", "metrics", "logs"):
+        assert report["signals"][signal]["protocol"] == "http/protobuf"
+        assert report["signals"][signal]["exporters"] == ["otlp"]
+
+
+def test_doctor_honours_the_per_signal_endpoint_and_protocol(gateway: CollectorHandle, tmp_path: Path) -> None:
+    grpc, http = gateway.env["GATEWAY_OTLP_GRPC_ENDPOINT"], gateway.env["GATEWAY_OTLP_HTTP_ENDPOINT"]
+    code, report = run_doctor(
+        env={
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://{grpc}",
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc",
+            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": f"http://{http}/v1/logs",
+        },
+        home=tmp_path,
+    )
+    assert code == 0, report
+    assert report["mode"] == "mixed"  # metrics have no endpoint: they stay in the embedded store
+    traces, logs, metrics = (report["signals"][s] for s in ("traces", "logs", "metrics"))
+    assert (traces["protocol"], traces["endpoint"]) == ("grpc", f"http://{grpc}")
+    assert (logs["protocol"], logs["hops"][-1]["hop"]) == ("http/protobuf", "export")
+    assert metrics["exporters"] == ["ricecoder_local"] and report["store"]["ok"] is True
