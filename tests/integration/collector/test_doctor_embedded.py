@@ -70,3 +70,15 @@ def test_console_and_none_are_named_not_probed(tmp_path: Path) -> None:
     assert report["mode"] == "embedded"  # metrics still go to the store
     assert "stdout" in report["signals"]["traces"]["hops"][0]["detail"]
     assert "not exported" in report["signals"]["logs"]["hops"][0]["detail"]
+
+
+def test_an_invalid_config_file_is_reported_and_the_default_store_checked_as_the_service_would(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "ricecoder.yaml"
+    config.write_text(f"store:\n  location: {tmp_path / 'configured.db'}\nmetrics:\n  cardinality_limit: lots\n")
+    code, report = run_doctor(env={"RICECODER_CONFIG_FILE": str(config)}, home=tmp_path)
+    assert code == 0, report  # the service runs on defaults, so its telemetry lands in the default store
+    store = report["store"]
+    assert store["location"] == str(tmp_path / "ricecoder-otel" / "telemetry.db")
+    assert "metrics.cardinality_limit" in store["config_problem"]
