@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
-from ricecoder_otel.collector.embedded import StoreReport, check_store
+from ricecoder_otel.collector.embedded import StoreReport, check_store, service_config
 from ricecoder_otel.collector.probe import GRPC, HTTP, EndpointError, Finding, Target, diagnose, target_for
 from ricecoder_otel.config.secrets import redact_dsn
 from ricecoder_otel.kernel.defaults import LOCAL_EXPORTER, SIGNALS, effective_env, exporter_names
@@ -97,10 +97,11 @@ def run(env: Mapping[str, str] | None = None) -> DoctorReport:
     raw = os.environ if env is None else env
     resolved = effective_env(raw)
     probe_id = uuid.uuid4().hex
-    store = check_store(raw) if any(LOCAL_EXPORTER in exporter_names(s, raw) for s in SIGNALS) else None
+    chosen = _exporters(raw)
+    store = check_store(raw) if any(LOCAL_EXPORTER in names for names in chosen.values()) else None
     reports = []
     for signal in SIGNALS:
-        names = exporter_names(signal, raw)
+        names = chosen[signal]
         report = SignalReport(signal, None, None, exporters=names)
         if not names:
             disabled = f"OTEL_{signal.upper()}_EXPORTER=none: {signal} are not exported"
@@ -115,6 +116,20 @@ def run(env: Mapping[str, str] | None = None) -> DoctorReport:
                 report.hops.append(_other_exporter(signal, name))
         reports.append(report)
     return DoctorReport(reports, store)
+
+
+def _exporters(env: Mapping[str, str]) -> dict[str, list[str]]:
+    """Each signal's exporters as the pipeline picks them: for metrics, ``metrics.exporters`` from the
+    config applies unless the user set ``OTEL_METRICS_EXPORTER``."""
+    from ricecoder_otel.config.model import metrics_exporters
+
+    chosen = {signal: exporter_names(signal, env) for signal in SIGNALS}
+    config, _ = service_config(env)
+    if config is not None:
+        configured = metrics_exporters(config.metrics, env)
+        if configured is not None:
+            chosen["metrics"] = configured
+    return chosen
 
 
 def _check_otlp(report: SignalReport, env: dict[str, str], forced: str | None, probe_id: str) -> None:

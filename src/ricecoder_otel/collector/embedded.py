@@ -13,7 +13,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ricecoder_otel.config.model import MonitoringConfig
 
 RECENT_S = 3600  # row counts cover the last hour: index range scans, and they show current activity
 
@@ -47,20 +50,25 @@ class StoreReport:
         }
 
 
-def store_location(env: Mapping[str, str]) -> tuple[str, str | None]:
-    """The location the pipeline would open, and the config problem that made it fall back, if any."""
+def service_config(env: Mapping[str, str]) -> tuple[MonitoringConfig | None, str | None]:
+    """The config the service would load, or None and the problem (the service then runs on defaults)."""
     from ricecoder_otel.config.errors import ConfigError
     from ricecoder_otel.config.loader import load_config
+
+    try:
+        return load_config(env=env), None
+    except ConfigError as exc:  # the pipeline logs this and runs on defaults; so do we
+        return None, str(exc)
+    except OSError as exc:
+        return None, f"cannot read the config file: {exc}"
+
+
+def store_location(env: Mapping[str, str]) -> tuple[str, str | None]:
+    """The location the pipeline would open, and the config problem that made it fall back, if any."""
     from ricecoder_otel.store import default_store_location
 
-    problem = None
-    location = None
-    try:
-        location = load_config(env=env).store.location
-    except ConfigError as exc:  # the pipeline logs this and runs on defaults; so do we
-        problem = str(exc)
-    except OSError as exc:
-        problem = f"cannot read the config file: {exc}"
+    config, problem = service_config(env)
+    location = None if config is None else config.store.location
     return location or default_store_location(), problem
 
 

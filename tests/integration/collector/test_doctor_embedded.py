@@ -82,3 +82,16 @@ def test_an_invalid_config_file_is_reported_and_the_default_store_checked_as_the
     store = report["store"]
     assert store["location"] == str(tmp_path / "ricecoder-otel" / "telemetry.db")
     assert "metrics.cardinality_limit" in store["config_problem"]
+
+
+def test_metrics_exporters_from_the_config_file_apply_unless_the_variable_is_set(tmp_path: Path) -> None:
+    config = tmp_path / "ricecoder.yaml"
+    config.write_text("metrics:\n  exporters: [console]\n")
+    code, report = run_doctor(env={"RICECODER_CONFIG_FILE": str(config)}, home=tmp_path)
+    assert code == 0, report
+    assert report["signals"]["metrics"]["exporters"] == ["console"]
+    assert report["signals"]["traces"]["exporters"] == ["ricecoder_local"]
+    _, report = run_doctor(
+        env={"RICECODER_CONFIG_FILE": str(config), "OTEL_METRICS_EXPORTER": "ricecoder_local"}, home=tmp_path
+    )
+    assert report["signals"]["metrics"]["exporters"] == ["ricecoder_local"]
