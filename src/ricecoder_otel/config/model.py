@@ -29,6 +29,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     SecretStr,
+    ValidationError,
     field_serializer,
     field_validator,
     model_validator,
@@ -522,7 +523,27 @@ class RouteConfig(_Section):
         default=None, description="Wait before repeating an unchanged notification (4h)."
     )
     continue_: bool = Field(default=False, alias="continue", description="Keep matching the next sibling routes.")
-    routes: list[RouteConfig] = Field(default_factory=list, description="Child routes, tried in order.")
+    routes: list[Any] = Field(
+        default_factory=list, description="Child routes (each shaped like this one), tried in order."
+    )
+
+    @field_validator("routes")
+    @classmethod
+    def _child_routes(cls, value: list[Any]) -> list[RouteConfig]:
+        """Children are validated here: a self-referencing field type would send schema walkers in circles."""
+        children: list[RouteConfig] = []
+        for i, child in enumerate(value):
+            if isinstance(child, RouteConfig):
+                children.append(child)
+                continue
+            try:
+                children.append(RouteConfig.model_validate(child))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in (i, *first["loc"]))
+                raise PydanticCustomError("route", "{where}: {message}",
+                                          {"where": where.lstrip("."), "message": first["msg"]}) from None  # fmt: skip
+        return children
 
 
 class InhibitRule(_Section):
