@@ -55,8 +55,11 @@ BUILTIN_REDACTION_PATTERNS: tuple[str, ...] = (
     "jwt",
     "ip_address",
     "phone",
+    "iban",
+    "url_credentials",
+    "sensitive_key",
 )
-"""Names of the redaction patterns that ship with the distribution."""
+"""Names of the redaction detectors that ship with the distribution (``sensitive_key`` works on key names)."""
 
 Secret = Annotated[SecretStr, PlainSerializer(lambda _: MASK, return_type=str, when_used="json")]
 """A secret string: hidden in reprs and masked when the configuration is shown."""
@@ -714,18 +717,80 @@ class AnalyticsConfig(_Section):
     enabled: bool = Field(default=True, description="Record usage analytics.")
 
 
+def _linear_regex(pattern: str) -> str:
+    from ricecoder_otel.compliance.redaction.patterns import PatternError, check_pattern
+
+    try:
+        check_pattern(pattern)
+    except PatternError as exc:
+        raise PydanticCustomError("regex", "{reason}", {"reason": str(exc)}) from None
+    return pattern
+
+
+RedactionRegex = Annotated[str, AfterValidator(_linear_regex)]
+"""A regular expression that compiles and cannot backtrack catastrophically (position named if not)."""
+RedactionAction = Literal["mask", "hash", "drop_attribute", "drop_record"]
+
+
+def _default_safe_keys() -> list[str]:
+    from ricecoder_otel.compliance.redaction.detectors import DEFAULT_SAFE_KEYS
+
+    return list(DEFAULT_SAFE_KEYS)
+
+
 class RedactionConfig(_Section):
     """Redaction applied to every signal before it leaves the process."""
 
     enabled: bool = Field(default=True, description="Redact sensitive values in spans, logs, metrics and events.")
     builtin: list[BuiltinPatternName] = Field(
         default_factory=lambda: list(BUILTIN_REDACTION_PATTERNS),
-        description="Built-in patterns to apply: " + ", ".join(BUILTIN_REDACTION_PATTERNS) + ".",
+        description="Built-in detectors to apply: " + ", ".join(BUILTIN_REDACTION_PATTERNS) + ".",
     )
-    patterns: dict[str, Regex] = Field(
+    patterns: dict[str, RedactionRegex] = Field(
         default_factory=dict,
-        description="Extra patterns, name -> regular expression; a name equal to a built-in replaces it.",
+        description="Extra patterns, name -> regular expression; a name equal to a built-in replaces it. "
+        "A named group `v` marks the part to redact (else the whole match).",
     )
+    actions: dict[str, RedactionAction] = Field(
+        default_factory=dict,
+        description="Action per detector name (built-in, pattern, `sensitive_key`, `oversize`): `mask`, `hash` "
+        "(keyed HMAC-SHA-256), `drop_attribute` or `drop_record`; others get `default_action`.",
+    )
+    default_action: RedactionAction = Field(default="mask", description="Action of detectors not in `actions`.")
+    sensitive_keys: list[RedactionRegex] = Field(
+        default_factory=list,
+        description="Extra key-name patterns (case-insensitive) whose whole value is redacted as `sensitive_key`.",
+    )
+    safe_keys: list[str] = Field(
+        default_factory=_default_safe_keys,
+        description="Attribute keys never scanned or redacted; `prefix*` matches every key starting with `prefix`.",
+    )
+    hash_key: Secret | None = Field(
+        default=None,
+        description="Key of the `hash` action. Unset, a random key per process is used: hashes then join only "
+        "within one process, not across restarts or replicas.",
+    )
+    callback: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="`module:function` called with each match; returns the replacement, or None to apply the action.",
+    )
+    max_scan_chars: Integer = Field(
+        default=65_536, gt=0, description="Characters scanned per value; a longer value's tail is cut and marked."
+    )
+    scan_json: bool = Field(default=True, description="Parse JSON inside string values and scrub it by key and value.")
+
+    @model_validator(mode="after")
+    def _actions_name_detectors(self) -> Self:
+        known = {*BUILTIN_REDACTION_PATTERNS, *self.patterns, "oversize"}
+        unknown = sorted(set(self.actions) - known)
+        if unknown:
+            raise PydanticCustomError(
+                "redaction_action",
+                "`actions` names unknown detector(s) {names}; known: {known}",
+                {"names": ", ".join(unknown), "known": ", ".join(sorted(known))},
+            )
+        return self
 
 
 class ComplianceConfig(_Section):
@@ -733,9 +798,13 @@ class ComplianceConfig(_Section):
 
     enabled: bool = Field(default=True, description="Apply compliance controls.")
     redaction: RedactionConfig = Field(default_factory=RedactionConfig, description="Redaction policy.")
-    audit_enabled: bool = Field(default=True, description="Record the audit trail (including config changes).")
+    audit_enabled: bool = Field(
+        default=True, description="Record the audit trail (including config changes).", json_schema_extra=not_built()
+    )
     retention: PositiveDuration = Field(
-        default=timedelta(days=30), description="How long audit records and personal data are kept."
+        default=timedelta(days=30),
+        description="How long audit records and personal data are kept.",
+        json_schema_extra=not_built(),
     )
 
 
@@ -787,9 +856,7 @@ class MonitoringConfig(_Section):
     analytics: AnalyticsConfig = Field(
         default_factory=AnalyticsConfig, description="Usage analytics.", json_schema_extra=not_built()
     )
-    compliance: ComplianceConfig = Field(
-        default_factory=ComplianceConfig, description="Compliance.", json_schema_extra=not_built()
-    )
+    compliance: ComplianceConfig = Field(default_factory=ComplianceConfig, description="Compliance.")
     dashboards: DashboardsConfig = Field(
         default_factory=DashboardsConfig, description="Dashboards.", json_schema_extra=not_built()
     )

@@ -13,6 +13,7 @@ from ricecoder_otel.kernel.capability import Capability
 
 CAPABILITIES: tuple[str, ...] = (
     "ricecoder_otel.metrics.capability:MetricsCapability",
+    "ricecoder_otel.compliance.redaction.capability:RedactionCapability",
     "ricecoder_otel.anomaly.capability:AnomalyCapability",
     "ricecoder_otel.alerting.capability:AlertingCapability",
     "ricecoder_otel.alerting.notify.capability:NotificationCapability",

@@ -18,13 +18,15 @@ from ricecoder_otel.config.status import (
 def test_what_is_not_built_today() -> None:
     found = {u.path: u.status.status for u in unbuilt_settings(MonitoringConfig)}
     assert found == {
-        "error_tracking": NOT_BUILT,
         "performance.enabled": PARTLY_BUILT,
         "performance.slow_request_threshold": NOT_BUILT,
         "performance.cpu_threshold_percent": NOT_BUILT,
         "performance.memory_threshold_percent": NOT_BUILT,
         "analytics": NOT_BUILT,
-        "compliance": NOT_BUILT,
+        "compliance.standards": NOT_BUILT,
+        "compliance.reporting_interval": NOT_BUILT,
+        "compliance.audit_log_retention": NOT_BUILT,
+        "compliance.retention": NOT_BUILT,
         "dashboards": NOT_BUILT,
     }
 

@@ -47,8 +47,10 @@ def test_transforms_apply_to_every_exporter_and_failures_drop_the_item() -> None
     SELF_TELEMETRY.reset()
     first, second = InMemorySpanExporter(), InMemorySpanExporter()
     metrics = InMemoryMetricExporter()
+    # The redaction capability is off here: this test watches a transform of its own.
+    config = MonitoringConfig.model_validate({"compliance": {"redaction": {"enabled": False}}})
     pipeline = build_pipeline(
-        MonitoringConfig(), set_global=False, span_exporters=[first, second], metric_readers=[metrics],
+        config, set_global=False, span_exporters=[first, second], metric_readers=[metrics],
         log_exporters=[], capabilities=[*load_capabilities(), Masking()], watch_config=False,
     )
     try:

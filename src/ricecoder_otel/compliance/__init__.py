@@ -1,0 +1,1 @@
+"""Compliance: redaction before export (``compliance.redaction``)."""

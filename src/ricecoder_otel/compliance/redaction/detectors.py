@@ -1,0 +1,320 @@
+"""The built-in detectors: value patterns with validators, and sensitive key names.
+
+Every pattern is written for linear-time scanning with Python's backtracking ``re``: no
+unbounded repeat contains another repeat, repeats are bounded, and each detector has a cheap
+prefilter (a character it cannot match without), so most values cost one ``in`` test per
+detector. Patterns with a capturing group redact only the first group that matched (the value
+of ``password=...``, the ``user:pass`` of a URL); the rest of the match stays readable.
+
+``COLLECTOR`` holds the RE2 form of each detector for the collector agent's ``redaction``
+processor (no look-around, no validators): the shipped agent.yaml is checked against it.
+Plain Python, no OpenTelemetry imports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ricecoder_otel.compliance.redaction import validators as v
+
+Validator = Callable[[str, str], bool]
+"""``(candidate, up to 24 characters before it) -> keep?``"""
+
+
+@dataclass(frozen=True)
+class Detector:
+    """One named kind of sensitive value."""
+
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+    validate: Validator | None = None
+    prefilter: Callable[[str], bool] | None = None
+    """False means the value cannot contain a match (skips the regexes)."""
+    normalize: Callable[[str], str] = field(default=lambda text: text)
+    """What a keyed hash is computed over, so the same value hashes alike however it is written."""
+    shrink: bool = False
+    """On a failed validation, retry without trailing space-separated chunks (IBANs before a word)."""
+
+
+def _any(*needles: str) -> Callable[[str], bool]:
+    def check(text: str) -> bool:
+        return any(needle in text for needle in needles)
+
+    return check
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
+
+
+def _one(check: Callable[[str], bool]) -> Validator:
+    return lambda candidate, _before: check(candidate)
+
+
+_FILE_EXTENSIONS = frozenset(
+    ("png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif", "js", "mjs", "css", "map",
+     "json", "txt", "html", "htm", "xml", "pdf", "zip", "gz", "tar", "woff", "woff2", "ttf", "eot", "mp4", "mp3",
+     "wav", "webm", "py", "rb", "go", "rs", "java")
+)
+
+
+def _email_ok(candidate: str, _before: str) -> bool:
+    local, _, domain = candidate.rpartition("@")
+    return domain.rsplit(".", 1)[-1].lower() not in _FILE_EXTENSIONS and not local.startswith(".")
+
+
+def _ip_ok(candidate: str, before: str) -> bool:
+    if ":" in candidate:
+        return v.ipv6_ok(candidate, before)
+    if re.search(r"[A-Za-z]/$", before):  # a product token: Chrome/120.0.0.1
+        return False
+    return v.ipv4_ok(candidate, before)
+
+
+def _phone_ok(minimum: int) -> Validator:
+    return lambda candidate, _before: minimum <= len(v.digits_of(candidate)) <= 15 and v.phone_ok(candidate)
+
+
+_PLACEHOLDERS = frozenset({"true", "false", "null", "none", "nil", "undefined", "***", "****", "redacted", "xxx"})
+
+
+def _secret_value_ok(candidate: str, _before: str) -> bool:
+    stripped = candidate.strip("\"'")
+    return stripped.lower() not in _PLACEHOLDERS and not stripped.startswith(("[REDACTED", "[HASHED", "${", "{{"))
+
+
+def _query_secret_ok(candidate: str, before: str) -> bool:
+    return len(candidate) >= 4 and _secret_value_ok(candidate, before)
+
+
+def _bearer_ok(candidate: str, before: str) -> bool:
+    return v.token_ok(candidate)
+
+
+def _auth_ok(candidate: str, before: str) -> bool:
+    if re.search(r"(?i)basic\s*$", before):
+        return v.basic_credentials_ok(candidate)
+    return v.token_ok(candidate)
+
+
+def _api_key_ok(candidate: str, _before: str) -> bool:
+    if candidate.startswith("sk-") and "-----" not in candidate:
+        return _has_digit(candidate)
+    return True
+
+
+def _lower(text: str) -> str:
+    return text.lower()
+
+
+def _alnum_upper(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z]", "", text).upper()
+
+
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_SECRET_WORDS = (
+    r"passw(?:or)?d|passphrase|pwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key"
+    r"|access[_-]?token|auth[_-]?token|refresh[_-]?token|id[_-]?token|token|session[_-]?id|sessionid"
+    r"|account[_-]?key|shared[_-]?access[_-]?key|private[_-]?key|credentials?"
+)
+_QUERY_SECRETS = (
+    r"access_token|refresh_token|id_token|token|api_key|apikey|key|secret|client_secret|password|passwd|pwd"
+    r"|auth|authorization|sig|signature|code|session|sessionid|session_id|jsessionid|sid|private_token"
+    r"|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential"
+)
+
+
+def _c(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+BUILTIN: dict[str, Detector] = {
+    detector.name: detector
+    for detector in (
+        Detector(
+            "email",
+            (_c(r"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[\w-]{1,63}\.){1,8}[^\W\d_]{2,24}(?![\w-]|\.\w)"),),
+            _email_ok,
+            _any("@"),
+            _lower,
+        ),
+        Detector(
+            "credit_card",
+            (_c(r"(?<![\w.,-])\d(?:[ -]?\d){11,18}(?![\w-]|[.,]\d)"),),
+            _one(v.card_ok),
+            _has_digit,
+            v.digits_of,
+        ),
+        Detector(
+            "ssn",
+            (
+                _c(r"(?<![\w.-])\d{3}([- ])\d{2}\1\d{4}(?![\w-]|\.\d)"),
+                _c(r"(?i)\b(?:ssn|social security(?: number| no\.?| #)?)\W{0,4}(?P<v>\d{9})(?!\w)"),
+            ),
+            _one(v.ssn_ok),
+            _has_digit,
+            v.digits_of,
+        ),
+        Detector(
+            "iban",
+            (_c(r"(?<![\w-])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![\w-])"),),
+            _one(v.iban_ok),
+            _has_digit,
+            _alnum_upper,
+            shrink=True,
+        ),
+        Detector(
+            "phone",
+            (
+                _c(r"(?<![\w+])\+[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?![\w-])"),
+                _c(r"(?<![\w(])\(\d{1,5}\)[ .-]?\d{2,5}(?:[ .-]?\d{2,5}){0,3}(?![\w-])"),
+                _c(r"(?<![\w.:/-])[2-9]\d{2}([-. ])\d{3}\1\d{4}(?![\w-]|[.:]\d)"),
+                _c(r"(?<![\w.:/+-])0\d{1,4}(?:[ -]\d{2,8}){1,4}(?![\w-]|[.:]\d)"),
+                _c(r"(?<![\w.:/+-])1[3-9]\d([ -])\d{4}\1\d{4}(?![\w-]|[.:]\d)"),
+                _c(
+                    r"(?i)\b(?:tel|phone|mobile|mob|cell|fax|telefon|telefono|teléfono|téléphone|tél|handy|"
+                    r"whatsapp|sms)\b[.:#\s]{0,4}(?P<v>\+?\d[\d ().-]{5,20}\d)"
+                ),
+            ),
+            _phone_ok(8),
+            _has_digit,
+            v.digits_of,
+        ),
+        Detector(
+            "ip_address",
+            (
+                _c(rf"(?<![\w.-]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w-]|\.\d)"),
+                _c(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?"
+                   r"(?:%[\w.]{1,16})?(?![\w:])"),
+            ),
+            _ip_ok,
+            _any(".", ":"),
+            _lower,
+        ),
+        Detector(
+            "jwt",
+            (_c(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,4096}\.[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]{0,4096}"),),
+            _one(v.jwt_ok),
+            _any("eyJ"),
+        ),
+        Detector(
+            "bearer_token",
+            (_c(r"(?i)\b(?:bearer|basic|token|digest)\s+(?P<v>[A-Za-z0-9._~+/-]{6,4096}=*)"),),
+            _auth_ok,
+            _any("earer", "EARER", "asic", "ASIC", "oken", "OKEN", "igest", "IGEST"),
+        ),
+        Detector(
+            "api_key",
+            (
+                _c(r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z0-9]{16}\b"),
+                _c(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),
+                _c(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
+                _c(r"\bxox[abposre]-[A-Za-z0-9-]{10,250}"),
+                _c(r"\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{10,247}\b"),
+                _c(r"\bAIza[0-9A-Za-z_-]{35}(?![\w-])"),
+                _c(r"(?<![\w-])sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,250}(?![\w-])"),
+                _c(r"\bglpat-[A-Za-z0-9_-]{20,64}"),
+                _c(r"\bnpm_[A-Za-z0-9]{36}\b"),
+                _c(r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![\w-])"),
+                _c(r"-----BEGIN (?:[A-Z0-9]{1,10} ){0,2}PRIVATE KEY-----(?:[\s\S]{0,8192}?-----END "
+                   r"(?:[A-Z0-9]{1,10} ){0,2}PRIVATE KEY-----)?"),
+            ),
+            _api_key_ok,
+            _any("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA", "gh",
+                 "xox", "k_live_", "k_test_", "AIza", "sk-", "glpat-", "npm_", "SG.", "PRIVATE KEY"),
+        ),
+        Detector(
+            "password",
+            (
+                _c(rf"""(?i)(?<![\w-])["']?(?:{_SECRET_WORDS})["']?\s{{0,3}}[=:]\s{{0,3}}"""
+                   r"""(?:"(?P<v1>[^"\s]{1,256})"|'(?P<v2>[^'\s]{1,256})'|(?P<v3>[^\s"',;&}\]\)]{1,256}))"""),
+            ),
+            _secret_value_ok,
+            _any("=", ":"),
+        ),
+        Detector(
+            "url_credentials",
+            (
+                _c(r"(?i)\b[a-z][a-z0-9+.-]{1,20}://(?P<v>[^\s/?#@:]{1,128}:[^\s/?#@]{1,256})@"),
+                _c(rf"(?i)[?&;](?:{_QUERY_SECRETS})=(?P<v>[^&#\s\"'<>]{{1,2048}})"),
+                _c(r"https://hooks\.slack\.com/services/(?P<v>[A-Za-z0-9/]{20,200})"),
+            ),
+            _query_secret_ok,
+            _any("://", "=", "hooks.slack"),
+        ),
+    )
+}
+"""Built-in value detectors by name (``sensitive_key`` works on keys and is separate)."""
+
+SENSITIVE_KEY = "sensitive_key"
+"""The detector name for values redacted because of their key."""
+
+OVERSIZE = "oversize"
+"""The detector name for the cut, unscanned tail of a value longer than ``max_scan_chars``."""
+
+BUILTIN_NAMES: tuple[str, ...] = (*BUILTIN, SENSITIVE_KEY)
+
+SENSITIVE_KEY_PATTERN = re.compile(
+    r"(?i)(?:passw(?:or)?d|passphrase|(?<![a-z])pwd|secret|"
+    r"auth(?!or(?:s|ship|ity|ities|ized_by|ed)?(?:\b|_|$)|or_?ids?(?:\b|_|$))|"
+    r"credential|private[._ -]?key|privatekey|api[._ -]?key|apikey|access[._ -]?key|"
+    r"session(?!\.id$|\.previous_id$|[._-]?(?:count|duration|length)$)|cookie|csrf|xsrf|(?<![a-z])jwt|"
+    r"(?<![a-z])ssn(?![a-z])|social[._ -]?security|credit[._ -]?card|card[._ -]?number|(?<![a-z])cvv|(?<![a-z])cvc|"
+    r"(?<![a-z])iban(?![a-z])|token(?!s(?:\b|_|$)|[._-]?(?:count|usage|type|limit)$|izer|ization)|"
+    r"(?<![a-z])signature|x[._-]forwarded[._-]for|x[._-]real[._-]ip|remote[._-]addr|ip[._-]?address|"
+    r"phpsessid|connect\.sid|passport)"
+)
+"""Key names whose whole value is sensitive: Sentry's and Logfire's default denylists and more,
+without their false positives (``authors``, ``author_id``, ``gen_ai.usage.input_tokens``)."""
+
+DEFAULT_SAFE_KEYS: tuple[str, ...] = (
+    "trace_id", "span_id", "parent_id", "trace.id", "span.id", "trace_flags", "otel.*", "ricecoder.redacted.*",
+    "ricecoder.audit.id", "ricecoder.audit.seq", "ricecoder.audit.hash", "ricecoder.audit.prev_hash",
+    "service.*", "telemetry.*", "http.route", "http.method", "http.request.method", "http.status_code",
+    "http.response.status_code", "url.scheme", "url.template", "server.port", "network.protocol.*",
+    "event.name", "exception.type", "code.*", "db.system", "db.system.name", "db.operation.name",
+    "rpc.system", "rpc.service", "rpc.method", "messaging.system", "messaging.operation*", "session.id",
+    "session.previous_id", "gen_ai.usage.*", "process.pid", "thread.id", "thread.name", "deployment.environment*",
+)  # fmt: skip
+"""Keys never touched (neither scanned nor redacted); ``prefix*`` matches every key starting so.
+
+Not ``ricecoder.*`` as a whole: capabilities copy user data into their own attributes (an error
+group's ``ricecoder.error.context.span.name`` holds the span name), so those are scanned too."""
+
+# The collector agent's `redaction` processor speaks RE2: no look-around, no backreferences and
+# no validators, so these forms are broader than the detectors above (they may mask a
+# near-miss the in-process policy keeps). ``None``: the detector cannot be expressed without
+# its validator without masking far too much (version strings, timestamps); the in-process
+# policy is the only line for it.
+COLLECTOR: dict[str, str | None] = {
+    "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+    "credit_card": r"\b(?:4\d{3}|5[1-5]\d{2}|2[2-7]\d{2}|3[47]\d{2}|6(?:011|5\d{2}))(?:[ -]?\d{4}){2}[ -]?\d{3,7}\b",
+    "ssn": r"\b\d{3}-\d{2}-\d{4}\b",
+    "iban": r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b",
+    "phone": r"\+[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){2,6}",
+    "ip_address": None,
+    "jwt": r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
+    "bearer_token": r"(?i)\b(?:bearer|basic|digest)\s+[A-Za-z0-9._~+/-]{8,}=*",
+    "api_key": r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bgh[pousr]_[A-Za-z0-9]{36,}|\bgithub_pat_[A-Za-z0-9_]{22,}"
+    r"|\bxox[abposre]-[A-Za-z0-9-]{10,}|\b[spr]k_(?:live|test)_[A-Za-z0-9]{10,}|\bAIza[0-9A-Za-z_-]{35}"
+    r"|\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}|\bglpat-[A-Za-z0-9_-]{20,}|\bnpm_[A-Za-z0-9]{36}"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    "password": rf"(?i)\b(?:{_SECRET_WORDS})[\"']?\s*[=:]\s*[\"']?[^\s\"',;&]+",
+    "url_credentials": r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/?#@:]+:[^\s/?#@]+@"
+    rf"|[?&;](?:{_QUERY_SECRETS})=[^&#\s]+|https://hooks\.slack\.com/services/[A-Za-z0-9/]+",
+}
+"""RE2 value patterns for the collector, per detector (order: the order of ``BUILTIN``)."""
+
+COLLECTOR_KEY_PATTERN = (
+    r"(?i)(password|passwd|passphrase|pwd|secret|authorization|auth[._-]?token|credential|private[._ -]?key"
+    r"|api[._ -]?key|apikey|access[._ -]?key|access[._-]?token|refresh[._-]?token|session[._-]?id|sessionid"
+    r"|cookie|csrf|xsrf|jwt|ssn|social[._ -]?security|credit[._ -]?card|card[._ -]?number|cvv|cvc"
+    r"|x[._-]forwarded[._-]for|x[._-]real[._-]ip|remote[._-]addr|phpsessid|passport)"
+)
+"""The RE2 key pattern for the collector: the explicit words of ``SENSITIVE_KEY_PATTERN`` (RE2 has no
+look-ahead, so the bare ``auth``/``token``/``session`` stems are listed as their sensitive forms)."""

@@ -1,0 +1,255 @@
+"""The SDK adapter: the redaction policy on spans, metric points and log records.
+
+* Spans are read-only once ended, so :class:`SpanRedactor` is an export transform (it runs on
+  each exporter's background thread, see ``kernel.transform``) and returns a redacted copy:
+  name, attributes, events (``exception.message`` and ``exception.stacktrace`` included),
+  links' attributes and the status description; the resource stays.
+* :class:`MetricsRedactor` redacts point attributes and exemplars in each collection. Points
+  whose attributes become equal after redaction are merged (sums add, histograms with the same
+  bounds add, gauges keep the last), so a backend never sees duplicate series.
+* :class:`RedactingLogProcessor` redacts a log record's body and attributes in ``on_emit``
+  (records are mutable there), before the exporting processors. A processor cannot remove a
+  record from the others, so ``drop_record`` empties it instead.
+
+A redacted span or log record carries ``ricecoder.redacted.count`` (values redacted) and
+``ricecoder.redacted.detectors`` (which detectors, sorted), never the values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk.metrics.export import (
+    Gauge,
+    Histogram,
+    HistogramDataPoint,
+    MetricsData,
+    NumberDataPoint,
+    Sum,
+)
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import Link, Status
+
+from ricecoder_otel.compliance.redaction.engine import Redactor, Tally
+from ricecoder_otel.kernel.guard import report_once
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+
+COUNT_ATTRIBUTE = "ricecoder.redacted.count"
+DETECTORS_ATTRIBUTE = "ricecoder.redacted.detectors"
+DROPPED_BODY = "[REDACTED:record]"
+
+Source = Callable[[], Redactor | None]
+"""Returns the live redactor, or None while redaction is switched off."""
+Counter = Callable[[Tally, str], None]
+"""Records a record's tally in the redaction metrics (signal name as the second argument)."""
+
+
+def _summary(tally: Tally) -> dict[str, Any]:
+    return {COUNT_ATTRIBUTE: tally.total, DETECTORS_ATTRIBUTE: sorted(tally.counts)}
+
+
+class SpanRedactor:
+    """Export transform: a redacted copy of the span, the same span if clean, None to drop it."""
+
+    def __init__(self, source: Source, count: Counter) -> None:
+        self._source = source
+        self._count = count
+
+    def __call__(self, span: ReadableSpan) -> ReadableSpan | None:
+        redactor = self._source()
+        if redactor is None:
+            return span
+        tally = Tally()
+        name = redactor.redact_whole(span.name, tally)
+        attributes = redactor.redact_attributes(span.attributes or {}, tally)
+        events = self._events(redactor, span, tally)
+        links = self._links(redactor, span, tally)
+        status = span.status
+        if status.description:
+            description = redactor.redact_whole(status.description, tally)
+            if description is not status.description:
+                status = Status(status.status_code, description)
+        if not tally.counts:
+            return span
+        self._count(tally, "spans")
+        if tally.drop_record:
+            return None
+        merged = dict(span.attributes or {}) if attributes is None else attributes
+        merged.update(_summary(tally))
+        return ReadableSpan(
+            name=name if isinstance(name, str) else str(name),
+            context=span.context,
+            parent=span.parent,
+            resource=span.resource,
+            attributes=merged,
+            events=events if events is not None else span.events,
+            links=links if links is not None else span.links,
+            kind=span.kind,
+            status=status,
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )
+
+    @staticmethod
+    def _events(redactor: Redactor, span: ReadableSpan, tally: Tally) -> list[Event] | None:
+        changed = False
+        events: list[Event] = []
+        for event in span.events:
+            name = redactor.redact_whole(event.name, tally)
+            attributes = redactor.redact_attributes(event.attributes or {}, tally)
+            if name is event.name and attributes is None:
+                events.append(event)
+                continue
+            changed = True
+            events.append(Event(str(name), attributes if attributes is not None else event.attributes,
+                                timestamp=event.timestamp))
+        return events if changed else None
+
+    @staticmethod
+    def _links(redactor: Redactor, span: ReadableSpan, tally: Tally) -> list[Link] | None:
+        changed = False
+        links: list[Link] = []
+        for link in span.links:
+            attributes = redactor.redact_attributes(link.attributes or {}, tally)
+            if attributes is None:
+                links.append(link)
+            else:
+                changed = True
+                links.append(Link(link.context, attributes))
+        return links if changed else None
+
+
+class MetricsRedactor:
+    """Export transform on a metric collection: point attributes and exemplars, in place."""
+
+    def __init__(self, source: Source, count: Counter) -> None:
+        self._source = source
+        self._count = count
+
+    def __call__(self, data: MetricsData) -> MetricsData:
+        redactor = self._source()
+        if redactor is None:
+            return data
+        for resource_metrics in data.resource_metrics:
+            for scope_metrics in resource_metrics.scope_metrics:
+                for metric in scope_metrics.metrics:
+                    self._metric(redactor, metric.data)
+        return data
+
+    def _metric(self, redactor: Redactor, body: Any) -> None:
+        points = getattr(body, "data_points", None)
+        if not points:
+            return
+        kept: list[Any] = []
+        changed = False
+        for point in points:
+            tally = Tally()
+            attributes = redactor.redact_attributes(point.attributes or {}, tally)
+            exemplars = self._exemplars(redactor, point, tally)
+            if not tally.counts:
+                kept.append(point)
+                continue
+            changed = True
+            self._count(tally, "metrics")
+            if tally.drop_record:
+                continue
+            if attributes is not None:
+                object.__setattr__(point, "attributes", attributes)
+            if exemplars is not None:
+                object.__setattr__(point, "exemplars", exemplars)
+            kept.append(point)
+        if changed:
+            object.__setattr__(body, "data_points", _merge(body, kept))
+
+    @staticmethod
+    def _exemplars(redactor: Redactor, point: Any, tally: Tally) -> list[Any] | None:
+        exemplars = getattr(point, "exemplars", None) or ()
+        out: list[Any] = []
+        changed = False
+        for exemplar in exemplars:
+            filtered = redactor.redact_attributes(exemplar.filtered_attributes or {}, tally)
+            if filtered is None:
+                out.append(exemplar)
+            else:
+                changed = True
+                out.append(dataclasses.replace(exemplar, filtered_attributes=filtered))
+        return out if changed else None
+
+
+def _key(attributes: Mapping[str, Any] | None) -> frozenset[tuple[str, str]]:
+    return frozenset((k, repr(v)) for k, v in (attributes or {}).items())
+
+
+def _merge(body: Any, points: list[Any]) -> list[Any]:
+    """Points with equal attributes (after redaction) merged into one, so no series is duplicated."""
+    by_key: dict[frozenset[tuple[str, str]], Any] = {}
+    for point in points:
+        key = _key(point.attributes)
+        first = by_key.get(key)
+        if first is None:
+            by_key[key] = point
+        elif isinstance(body, Sum) and isinstance(point, NumberDataPoint):
+            by_key[key] = dataclasses.replace(first, value=first.value + point.value)
+        elif isinstance(body, Gauge):
+            by_key[key] = point
+        elif (isinstance(body, Histogram) and isinstance(point, HistogramDataPoint)
+              and list(point.explicit_bounds) == list(first.explicit_bounds)):
+            by_key[key] = dataclasses.replace(
+                first,
+                count=first.count + point.count,
+                sum=first.sum + point.sum,
+                bucket_counts=[a + b for a, b in zip(first.bucket_counts, point.bucket_counts, strict=True)],
+                min=min(first.min, point.min),
+                max=max(first.max, point.max),
+            )
+        else:  # points that cannot be merged (exponential histograms, other bounds): keep the first
+            SELF_TELEMETRY.count_drop("metrics.redaction_merge")
+    return list(by_key.values())
+
+
+class RedactingLogProcessor(LogRecordProcessor):
+    """Redacts body and attributes of each log record in place, before any exporter sees it.
+
+    Bounded work (the policy's scan limits; the edge processor before it bounds size and
+    depth). Never raises: if redaction fails, the record is emptied (fail closed) and counted.
+    """
+
+    def __init__(self, source: Source, count: Counter) -> None:
+        self._source = source
+        self._count = count
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        redactor = self._source()
+        if redactor is None:
+            return
+        record = log_record.log_record
+        try:
+            tally = Tally()
+            body = redactor.redact_whole(record.body, tally)
+            attributes = redactor.redact_attributes(record.attributes or {}, tally)
+            if not tally.counts:
+                return
+            self._count(tally, "logs")
+            if tally.drop_record:
+                record.body = DROPPED_BODY
+                record.attributes = _summary(tally)
+                return
+            record.body = body
+            merged = dict(record.attributes or {}) if attributes is None else attributes
+            merged.update(_summary(tally))
+            record.attributes = merged
+        except Exception as error:
+            SELF_TELEMETRY.count_error("redaction.logs")
+            report_once("redaction", "could not redact a log record (%s); it is emptied", type(error).__name__)
+            record.body = DROPPED_BODY
+            record.attributes = {COUNT_ATTRIBUTE: 0, DETECTORS_ATTRIBUTE: ["error"]}
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
