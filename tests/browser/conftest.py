@@ -6,6 +6,7 @@ the page, so a test can assert "no console errors" and "no network" exactly.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,20 @@ class Watched:
 
     def problems(self) -> list[str]:
         return self.errors + [m for m in self.console if m.startswith(("error", "warning"))]
+
+
+def poll(page: Page, expression: str, deadline_s: float) -> float:
+    """Evaluate ``expression`` until it is truthy; the seconds it took. Fails at the deadline.
+
+    (``page.wait_for_function`` evaluates strings with eval, which the pages' CSP forbids.)
+    """
+    started = time.monotonic()
+    while True:
+        if page.evaluate(expression):
+            return time.monotonic() - started
+        if time.monotonic() - started > deadline_s:
+            raise AssertionError(f"not true within {deadline_s} s: {expression}")
+        page.wait_for_timeout(10)
 
 
 @pytest.fixture(scope="session")
