@@ -79,6 +79,8 @@ class NotificationService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._restored = False
+        self.passes = 0
+        """Completed dispatch passes (tests wait for one after a restart)."""
         self._silence_cache: tuple[float, list[Silence]] = (float("-inf"), [])
         self._pushed: dict[str, dict[str, float]] = {ch.name: {} for ch in self.pushers}
 
@@ -138,9 +140,13 @@ class NotificationService:
             self._restored = False
             raise
         if self.incidents is not None:
-            self.incidents.tick(now, self._channel_types())
+            escalations = self.incidents.tick(now, self._channel_types())
+            if escalations:
+                self.tables.commit_flush(escalations, now=now)
+                messages += escalations
         if messages:
             self.delivery.wake()
+        self.passes += 1
 
     def _channel_types(self) -> dict[str, str]:
         return {name: ch.type for name, ch in self.channels.items()}
