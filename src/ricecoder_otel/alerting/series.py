@@ -171,8 +171,7 @@ class SeriesStore:
                 continue
             self.kinds[metric] = data.kind
             series_map = self.metrics.setdefault(metric, {})
-            for labels, given in data.series.items():
-                value: Value = given if isinstance(given, Hist) else float(given)
+            for labels, value in data.series.items():
                 series = series_map.get(labels)
                 if series is None:
                     series = series_map[labels] = Series(data.kind, labels, self._rings(windows))
