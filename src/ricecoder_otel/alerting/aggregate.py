@@ -56,8 +56,8 @@ def increase(series: Series, window: float, now: float) -> Value | None:
 
 def gauge_over_time(series: Series, aggregation: str, window: float, now: float) -> float | None:
     """``<aggregation>_over_time`` of a gauge's samples in ``[now - window, now]``; ``last`` is the latest."""
-    if aggregation == "last":
-        return series.latest if isinstance(series.latest, float) else None
+    if aggregation == "last":  # only a series reported in this collection has a current value
+        return series.latest if isinstance(series.latest, float) and series.seen_at >= now else None
     lo, hi, total, n = math.inf, -math.inf, 0.0, 0
     for slot in series.ring(window).since(now - window):
         lo, hi, total, n = min(lo, slot.lo), max(hi, slot.hi), total + slot.total, n + slot.n
@@ -108,8 +108,8 @@ def combine(kind: MetricKind, aggregation: str, parts: Iterable[Value]) -> Value
 def finish(kind: MetricKind, aggregation: str, combined: Value, window: float, q: float | None) -> float | None:
     """The instance's value from its combined partial."""
     if isinstance(combined, Hist):
-        if aggregation == "quantile" and q is not None:
-            value = histogram_quantile(q, combined.bounds, combined.counts)
+        if aggregation == "quantile" and q is not None:  # on per-second rates, as PromQL does (same rounding)
+            value = histogram_quantile(q, combined.bounds, tuple(c / window for c in combined.counts))
         elif aggregation == "avg":
             value = combined.sum / combined.count if combined.count else math.nan
         elif aggregation == "sum":

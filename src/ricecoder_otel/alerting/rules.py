@@ -189,7 +189,7 @@ class RuleEngine:
                     key = (("series", instance.labels["series"]),)
                     if instance.labels["series"] not in values and key not in holding:
                         holding[key] = instance.value
-                self._step_rule(run, holding, now, events, anomaly=True)
+                self._step_rule(run, holding, now, events)
         return events
 
     def firing(self) -> list[tuple[str, str]]:
@@ -335,8 +335,7 @@ class RuleEngine:
 
     # -- state and events -------------------------------------------------------------------
 
-    def _step_rule(self, run: _RuleRun, holding: Holding, now: float, events: list[AlertEvent],
-                   anomaly: bool = False) -> None:  # fmt: skip
+    def _step_rule(self, run: _RuleRun, holding: Holding, now: float, events: list[AlertEvent]) -> None:
         rule = run.rule
         keyed: dict[str, tuple[dict[str, str], float]] = {}
         for group, value in holding.items():
@@ -353,25 +352,26 @@ class RuleEngine:
             flapping = bool(history and history.flapping)
             if flapping:
                 self._published[flap_key] = True
-            events.append(self._event(rule, change.instance, change.state, change.key, now, flapping, anomaly))
-        for key, flapping in flap_changes.items():
+            events.append(self._event(rule, change.instance, change.state, change.key, now, flapping))
+        for key, (flapping, history) in flap_changes.items():
             if not flapping and self._published.pop((rule.name, key), False):
                 instance = run.state.instances.get(key)
                 firing = instance is not None and instance.state == "firing"
                 state: Literal["firing", "resolved"] = "firing" if firing else "resolved"
-                shown = instance or Instance(dict(keyed.get(key, ({}, 0.0))[0]), now)
-                if shown.labels:
-                    events.append(self._event(rule, shown, state, key, now, False, anomaly))
+                shown = instance or Instance(history.labels, now, value=history.value)
+                events.append(self._event(rule, shown, state, key, now, False))
 
     def _record_flaps(self, rule: AlertRule, keyed: dict[str, tuple[dict[str, str], float]],
-                      run: _RuleRun) -> dict[str, bool]:  # fmt: skip
-        changed: dict[str, bool] = {}
+                      run: _RuleRun) -> dict[str, tuple[bool, FlapHistory]]:  # fmt: skip
+        changed: dict[str, tuple[bool, FlapHistory]] = {}
         keys = set(keyed) | set(run.state.instances) | {k for (r, k) in self._flaps if r == rule.name}
         for key in keys:
             history = self._flaps.setdefault((rule.name, key), FlapHistory(self._flap.history))
+            if key in keyed:
+                history.labels, history.value = keyed[key]
             flag = history.record(key in keyed, self._flap.high, self._flap.low)
             if flag is not None:
-                changed[key] = flag
+                changed[key] = (flag, history)
             if history.quiet and key not in run.state.instances:
                 del self._flaps[(rule.name, key)]
         return changed
@@ -382,7 +382,7 @@ class RuleEngine:
         return labels
 
     def _event(self, rule: AlertRule, instance: Instance, state: Literal["firing", "resolved"], key: str,
-               now: float, flapping: bool, anomaly: bool) -> AlertEvent:  # fmt: skip
+               now: float, flapping: bool) -> AlertEvent:  # fmt: skip
         series = _series_of(rule, instance)
         return AlertTransition(
             at=now,
@@ -394,14 +394,15 @@ class RuleEngine:
             severity=rule.severity,
             active_since=instance.active_at,
             labels=dict(instance.labels),
-            annotations=self._annotations(rule, instance),
+            annotations=self.annotations(rule, instance),
             fingerprint=key,
             starts_at=instance.fired_at or instance.active_at,
             ends_at=now if state == "resolved" else None,
             flapping=flapping,
         )
 
-    def _annotations(self, rule: AlertRule, instance: Instance) -> dict[str, str]:
+    def annotations(self, rule: AlertRule, instance: Instance) -> dict[str, str]:
+        """The rule's annotations rendered for ``instance`` (its labels and latest value)."""
         labels = {prometheus_label(k): v for k, v in instance.labels.items()}
         labels.update(instance.labels)
         rendered: dict[str, str] = {}

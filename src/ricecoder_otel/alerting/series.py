@@ -6,7 +6,8 @@ that went down) is folded in, so stored values only grow and ``increase`` needs 
 
 Memory bound: a series keeps one ring per distinct window its rules use, of ``SLOTS + 2`` slots;
 a slot covers ``window / SLOTS`` seconds, so windows are exact up to 1/SLOTS of their length,
-and exact when evaluations are at least ``window / SLOTS`` apart (a 1m window at 1 s). A gauge slot keeps last/min/max/sum/count of its samples; counters and histograms
+and exact when evaluations are at least ``window / SLOTS`` apart (a 1m window at 1 s). A gauge
+slot keeps last/min/max/sum/count of its samples; counters and histograms
 keep their last (reset-adjusted) value. Series with no new sample for longer than their longest
 window are dropped. Plain Python, no OpenTelemetry imports.
 """
@@ -171,7 +172,8 @@ class SeriesStore:
                 continue
             self.kinds[metric] = data.kind
             series_map = self.metrics.setdefault(metric, {})
-            for labels, value in data.series.items():
+            for labels, given in data.series.items():
+                value: Value = given if isinstance(given, Hist) else float(given)
                 series = series_map.get(labels)
                 if series is None:
                     series = series_map[labels] = Series(data.kind, labels, self._rings(windows))

@@ -53,6 +53,8 @@ class FlapHistory:
     size: int
     results: deque[bool] = field(default_factory=deque)
     flapping: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    value: float = 0.0
 
     def record(self, holds: bool, high: float, low: float) -> bool | None:
         """Add one result; return the new flapping flag when it changed, else None."""
