@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "collector",
     "doctor",
     "anomaly",
+    "errors",
     "rules",
 )
 

@@ -655,9 +655,17 @@ def _route_receivers(route: RouteConfig, where: str) -> list[tuple[str, str]]:
 class ErrorTrackingConfig(_Section):
     """Exception grouping, error rates and the optional Sentry bridge."""
 
-    enabled: bool = Field(default=True, description="Track exceptions and error logs.")
+    enabled: bool = Field(
+        default=True,
+        description="Group exceptions recorded on spans, ERROR logs with an exception, uncaught exceptions and "
+        "`track_error` calls; export them and keep their groups in the store.",
+    )
+    dsn: Secret | None = Field(
+        default=None,
+        description="Sentry DSN; when set, errors are also sent to Sentry (needs the `sentry` extra; secret).",
+    )
     sentry_dsn: Secret | None = Field(
-        default=None, description="Sentry DSN; when set, errors are also sent to Sentry (secret)."
+        default=None, description="Earlier name of `dsn`; sets `dsn` when that is not given (secret)."
     )
     sample_rate: Number = Field(
         default=1.0, ge=0.0, le=1.0, description="Share of error events sent to Sentry, between 0 and 1."
@@ -665,10 +673,28 @@ class ErrorTrackingConfig(_Section):
     environment: str | None = Field(
         default=None, description="Deployment environment reported with errors (e.g. `production`)."
     )
+    release: str | None = Field(
+        default=None, description="Release reported with errors and kept per group (e.g. `shop@1.4.2`)."
+    )
     ignore_exceptions: list[str] = Field(
         default_factory=list,
         description="Exception class names (or fully qualified names) that are not tracked.",
     )
+
+    @model_validator(mode="after")
+    def _fold_sentry_dsn(self) -> Self:
+        """``sentry_dsn`` sets ``dsn``; both then read the same."""
+        alias = self.sentry_dsn
+        if alias is not None:
+            if self.dsn is not None and alias.get_secret_value() != self.dsn.get_secret_value():
+                raise PydanticCustomError(
+                    ALIAS_CONFLICT,
+                    "differs from error_tracking.dsn; they are the same setting, give one",
+                    {"key": "sentry_dsn"},
+                )
+            object.__setattr__(self, "dsn", alias)  # still being built: nobody holds it yet
+        object.__setattr__(self, "sentry_dsn", self.dsn)
+        return self
 
 
 class PerformanceConfig(_Section):
@@ -848,9 +874,7 @@ class MonitoringConfig(_Section):
     )
     metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Metrics.")
     alerting: AlertingConfig = Field(default_factory=AlertingConfig, description="Alerting.")
-    error_tracking: ErrorTrackingConfig = Field(
-        default_factory=ErrorTrackingConfig, description="Error tracking.", json_schema_extra=not_built()
-    )
+    error_tracking: ErrorTrackingConfig = Field(default_factory=ErrorTrackingConfig, description="Error tracking.")
     performance: PerformanceConfig = Field(default_factory=PerformanceConfig, description="Performance monitoring.")
     anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig, description="Anomaly detection.")
     analytics: AnalyticsConfig = Field(

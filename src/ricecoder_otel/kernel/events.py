@@ -401,3 +401,78 @@ class IncidentChanged(Event):
 
     def level(self) -> str:
         return "WARN" if self.state == "triggered" else "INFO"
+
+
+@dataclass(frozen=True)
+class ErrorGroupEvent(Event):
+    """An error group opened (``new``), came back after being resolved (``regression``), or spiked (``spike``)."""
+
+    event_name: ClassVar[str] = "ricecoder.error.group"
+
+    kind: Literal["new", "regression", "spike"] = "new"
+    group_id: str = ""
+    error_type: str = ""
+    title: str = ""
+    culprit: str = ""
+    count: int = 0
+    window_count: int = 0
+    """Errors of the group in the current spike window (``spike``)."""
+    first_seen: float = 0.0
+    release: str | None = None
+    environment: str | None = None
+    trace_id: str | None = None
+
+    def body(self) -> str:
+        return f"error group {self.kind}: {self.title} [{self.group_id}] ({self.count} so far)"
+
+    def attributes(self) -> Mapping[str, AttributeValue]:
+        attrs: dict[str, AttributeValue] = {
+            "ricecoder.error.group.kind": self.kind,
+            "ricecoder.error.group_id": self.group_id,
+            "error.type": self.error_type,
+            "ricecoder.error.title": self.title,
+            "ricecoder.error.culprit": self.culprit,
+            "ricecoder.error.count": self.count,
+            "ricecoder.error.window_count": self.window_count,
+            "ricecoder.error.first_seen": _iso(self.first_seen),
+        }
+        if self.release:
+            attrs["service.version"] = self.release
+        if self.environment:
+            attrs["deployment.environment.name"] = self.environment
+        if self.trace_id:
+            attrs["ricecoder.error.exemplar.trace_id"] = self.trace_id
+        return attrs
+
+    def level(self) -> str:
+        return "WARN" if self.kind in ("regression", "spike") else "INFO"
+
+
+@dataclass(frozen=True)
+class IncidentChanged(Event):
+    """An incident was triggered, notified, escalated, acknowledged, re-triggered or resolved."""
+
+    event_name: ClassVar[str] = "ricecoder.incident"
+
+    incident_id: str = ""
+    change: str = ""
+    state: str = ""
+    title: str = ""
+    severity: str = ""
+    escalation_level: int = 0
+
+    def body(self) -> str:
+        return f"incident {self.incident_id} {self.change}: {self.title}"
+
+    def attributes(self) -> Mapping[str, AttributeValue]:
+        return {
+            "ricecoder.incident.id": self.incident_id,
+            "ricecoder.incident.change": self.change,
+            "ricecoder.incident.state": self.state,
+            "ricecoder.incident.title": self.title,
+            "ricecoder.incident.severity": self.severity,
+            "ricecoder.incident.escalation_level": self.escalation_level,
+        }
+
+    def level(self) -> str:
+        return "WARN" if self.state == "triggered" else "INFO"

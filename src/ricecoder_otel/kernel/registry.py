@@ -16,6 +16,7 @@ CAPABILITIES: tuple[str, ...] = (
     "ricecoder_otel.compliance.redaction.capability:RedactionCapability",
     "ricecoder_otel.anomaly.capability:AnomalyCapability",
     "ricecoder_otel.alerting.capability:AlertingCapability",
+    "ricecoder_otel.errors.capability:ErrorsCapability",
     "ricecoder_otel.alerting.notify.capability:NotificationCapability",
     "ricecoder_otel.kernel.self_metrics:SelfTelemetryCapability",
 )

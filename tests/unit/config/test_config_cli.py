@@ -179,7 +179,7 @@ def test_show_lists_what_nothing_reads_yet(
     header = "\n".join(line for line in out.splitlines() if line.startswith("#"))
     listed = header.replace("\n#  ", "")
     assert "# not built yet (accepted, no effect): alerting.evaluation_interval," in listed
-    for name in ("error_tracking", "analytics", "compliance", "dashboards", "performance.slow_request_threshold"):
+    for name in ("analytics", "compliance", "dashboards", "performance.slow_request_threshold"):
         assert name in listed
     for built in ("metrics.cardinality_limit", "store", "anomaly", "service_name"):
         assert f" {built}," not in listed and not listed.endswith(f" {built}")

@@ -1,0 +1,242 @@
+"""Where errors come from: spans, log records, and exceptions nobody caught.
+
+- :class:`ErrorSpanProcessor`: every ``exception`` event on a finished span, and a span with
+  error status but no exception event (``error.type`` or the status description names it).
+- :class:`ErrorLogProcessor`: log records at ERROR or above that carry an exception
+  (``exception.type``, as ``logger.exception(...)`` and ``exc_info=True`` produce).
+- :class:`UncaughtHooks`: ``sys.excepthook``, ``threading.excepthook`` and, per event loop, the
+  asyncio exception handler; each calls whatever was installed before, and :meth:`UncaughtHooks.restore`
+  puts the previous ones back.
+
+Every hook only copies references into a :class:`~ricecoder_otel.errors.intake.RawError` and
+queues it: O(1) per error, shielded, nothing formatted on the application's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
+
+from ricecoder_otel.errors.intake import RawError
+from ricecoder_otel.errors.otel import SCOPE
+from ricecoder_otel.kernel.guard import shielded
+
+Submit = Callable[[RawError], bool]
+_ERROR_SEVERITY = 17  # SeverityNumber.ERROR
+_USER_KEYS = ("user.id", "enduser.id")
+
+
+def _ids(trace_id: int, span_id: int) -> tuple[str | None, str | None]:
+    if not trace_id or not span_id:
+        return None, None
+    return format_trace_id(trace_id), format_span_id(span_id)
+
+
+def current_ids() -> tuple[str | None, str | None]:
+    """Trace and span id of the span current on this thread, if any."""
+    context = trace.get_current_span().get_span_context()
+    return _ids(context.trace_id, context.span_id)
+
+
+class ErrorSpanProcessor(SpanProcessor):
+    """Turns recorded exceptions and error statuses of finished spans into raw errors."""
+
+    def __init__(self, submit: Submit) -> None:
+        self.submit = submit
+        self.on = False
+
+    @shielded("errors.spans", None)
+    def on_end(self, span: ReadableSpan) -> None:
+        if not self.on:
+            return
+        failed = span.status.status_code is StatusCode.ERROR
+        if not failed and not span.events:
+            return
+        context = span.get_span_context()
+        if context is None:
+            return
+        trace_id, span_id = _ids(context.trace_id, context.span_id)
+        attributes = span.attributes or {}
+        user = next((attributes[k] for k in _USER_KEYS if k in attributes), None)
+        session = attributes.get("session.id")
+        found = False
+        for event in span.events:
+            if event.name != "exception":
+                continue
+            found = True
+            values = event.attributes or {}
+            self.submit(
+                RawError(
+                    source="span",
+                    timestamp=event.timestamp / 1e9,
+                    error_type=str(values.get("exception.type") or "Exception"),
+                    message=str(values.get("exception.message") or ""),
+                    stack_trace=str(values.get("exception.stacktrace") or ""),
+                    trace_id=trace_id,
+                    span_id=span_id,
+                    user_id=user,
+                    session_id=session,
+                    context={"span.name": span.name},
+                )
+            )
+        if failed and not found:
+            self.submit(
+                RawError(
+                    source="span.status",
+                    timestamp=(span.end_time or time.time_ns()) / 1e9,
+                    error_type=str(attributes.get("error.type") or "SpanError"),
+                    message=span.status.description or f"{span.name} failed",
+                    trace_id=trace_id,
+                    span_id=span_id,
+                    user_id=user,
+                    session_id=session,
+                    context={"span.name": span.name},
+                )
+            )
+
+
+class ErrorLogProcessor(LogRecordProcessor):
+    """Turns ERROR-or-above log records that carry an exception into raw errors."""
+
+    def __init__(self, submit: Submit) -> None:
+        self.submit = submit
+        self.on = False
+
+    @shielded("errors.logs", None)
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        record = log_record.log_record
+        if not self.on or (record.severity_number is None or record.severity_number.value < _ERROR_SEVERITY):
+            return
+        attributes = record.attributes or {}
+        error_type = attributes.get("exception.type")
+        if error_type is None:
+            return
+        scope = log_record.instrumentation_scope
+        if scope is not None and scope.name == SCOPE:  # our own exception records
+            return
+        trace_id, span_id = _ids(record.trace_id or 0, record.span_id or 0)
+        self.submit(
+            RawError(
+                source="log",
+                timestamp=(record.timestamp or record.observed_timestamp or time.time_ns()) / 1e9,
+                error_type=str(error_type),
+                message=str(attributes.get("exception.message") or ""),
+                stack_trace=str(attributes.get("exception.stacktrace") or ""),
+                severity="critical" if record.severity_number.value >= 21 else "error",
+                trace_id=trace_id,
+                span_id=span_id,
+                user_id=attributes.get("user.id") or attributes.get("enduser.id"),
+                session_id=attributes.get("session.id"),
+                context={"log.body": record.body} if isinstance(record.body, str) else None,
+            )
+        )
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        pass
+
+
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], Any]
+ThreadHook = Callable[[threading.ExceptHookArgs], Any]
+LoopHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
+
+
+def _skipped(exception: BaseException | None) -> bool:
+    """Ctrl-C and ``sys.exit`` are how programs end, not errors."""
+    return exception is None or isinstance(exception, KeyboardInterrupt | SystemExit)
+
+
+class UncaughtHooks:
+    """Installs the process-wide hooks for uncaught exceptions, chained to the previous ones."""
+
+    def __init__(self, submit: Submit, clock: Callable[[], float] = time.time) -> None:
+        self.submit = submit
+        self.clock = clock
+        self._previous_sys: ExceptHook | None = None
+        self._previous_thread: ThreadHook | None = None
+        self._loops: list[tuple[asyncio.AbstractEventLoop, LoopHandler | None]] = []
+
+    def install(self) -> None:
+        """Install ``sys.excepthook`` and ``threading.excepthook`` (and on the running loop, if any)."""
+        if self._previous_sys is None:
+            self._previous_sys = sys.excepthook
+            sys.excepthook = self._sys_hook
+        if self._previous_thread is None:
+            self._previous_thread = threading.excepthook
+            threading.excepthook = self._thread_hook
+        with contextlib.suppress(RuntimeError):  # no loop running here: call install_asyncio(loop) from one
+            self.install_asyncio(asyncio.get_running_loop())
+
+    def install_asyncio(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Route ``loop``'s unhandled exceptions here, then to its previous handler (or the default)."""
+        if any(known is loop for known, _ in self._loops):
+            return
+        previous = loop.get_exception_handler()
+        self._loops.append((loop, previous))
+
+        def handler(current: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            self._capture_asyncio(context)
+            if previous is not None:
+                previous(current, context)
+            else:
+                current.default_exception_handler(context)
+
+        loop.set_exception_handler(handler)
+
+    def restore(self) -> None:
+        """Put back the hooks that were installed before (only where ours is still in place)."""
+        if self._previous_sys is not None:
+            if sys.excepthook == self._sys_hook:
+                sys.excepthook = self._previous_sys
+            self._previous_sys = None
+        if self._previous_thread is not None:
+            if threading.excepthook == self._thread_hook:
+                threading.excepthook = self._previous_thread
+            self._previous_thread = None
+        for loop, previous in self._loops:
+            if not loop.is_closed():
+                loop.set_exception_handler(previous)
+        self._loops.clear()
+
+    def _sys_hook(self, error_type: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        self._capture(value, "excepthook", "critical")
+        previous = self._previous_sys or sys.__excepthook__
+        previous(error_type, value, tb)
+
+    def _thread_hook(self, args: threading.ExceptHookArgs) -> None:
+        name = args.thread.name if args.thread is not None else ""
+        self._capture(args.exc_value, "threading", "error", {"thread.name": name})
+        previous = self._previous_thread or threading.__excepthook__
+        previous(args)
+
+    def _capture_asyncio(self, context: dict[str, Any]) -> None:
+        exception = context.get("exception")
+        if isinstance(exception, BaseException):
+            self._capture(exception, "asyncio", "error", {"asyncio.message": str(context.get("message", ""))})
+
+    @shielded("errors.hooks", None)
+    def _capture(
+        self, exception: BaseException | None, source: str, severity: str, context: dict[str, object] | None = None
+    ) -> None:
+        if exception is None or _skipped(exception):
+            return
+        trace_id, span_id = current_ids()
+        self.submit(
+            RawError(
+                source=source, timestamp=self.clock(), exception=exception, severity=severity,
+                trace_id=trace_id, span_id=span_id, context=context,
+            )
+        )  # fmt: skip
