@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anomaly",
     "errors",
     "rules",
+    "audit",
 )
 
 

@@ -819,14 +819,56 @@ class RedactionConfig(_Section):
         return self
 
 
+class AuditConfig(_Section):
+    """The tamper-evident audit trail: where the journal lives and how it is signed."""
+
+    path: str | None = Field(
+        default=None,
+        description="Directory of the audit journal; unset means `ricecoder-otel/audit` in the user's data "
+        "directory (`$XDG_DATA_HOME`, else `~/.local/share`).",
+    )
+    checkpoint_records: Integer = Field(
+        default=1000, gt=0, le=1_000_000, description="Sign a checkpoint after this many records."
+    )
+    checkpoint_interval: PositiveDuration = Field(
+        default=timedelta(minutes=1),
+        description="Sign a checkpoint at most this long after the first unsigned record.",
+    )
+    checkpoint_key: Secret | None = Field(
+        default=None,
+        description="HMAC-SHA-256 key of the checkpoints and the head (at least 16 bytes). Unset, a random "
+        "key is kept in `checkpoint.key` beside the journal: that catches accidents, not someone who can "
+        "write the directory; hold the key elsewhere for that.",
+    )
+    pseudonymise_actors: bool = Field(
+        default=False, description="Record actors as keyed hashes (`hmac:...`) instead of their names."
+    )
+    pseudonym_key: Secret | None = Field(
+        default=None, description="Key of the actor pseudonyms; unset, one is derived from the checkpoint key."
+    )
+
+
 class ComplianceConfig(_Section):
     """Redaction, audit trail and retention."""
 
     enabled: bool = Field(default=True, description="Apply compliance controls.")
+    standards: list[str] = Field(
+        default_factory=lambda: ["SOC2", "GDPR"],
+        description="Standards to check and report on (SOC2, GDPR, HIPAA).",
+        json_schema_extra=not_built(),
+    )
+    reporting_interval: PositiveDuration = Field(
+        default=timedelta(days=1), description="How often compliance reports are generated.",
+        json_schema_extra=not_built(),
+    )
+    audit_log_retention: PositiveDuration = Field(
+        default=timedelta(days=2555), description="How long audit records are kept.", json_schema_extra=not_built()
+    )
     redaction: RedactionConfig = Field(default_factory=RedactionConfig, description="Redaction policy.")
     audit_enabled: bool = Field(
-        default=True, description="Record the audit trail (including config changes).", json_schema_extra=not_built()
+        default=True, description="Record the audit trail (`audit()`, configuration changes), durable before export."
     )
+    audit: AuditConfig = Field(default_factory=AuditConfig, description="Audit journal and checkpoints.")
     retention: PositiveDuration = Field(
         default=timedelta(days=30),
         description="How long audit records and personal data are kept.",

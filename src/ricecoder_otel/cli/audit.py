@@ -1,0 +1,203 @@
+"""``ricecoder-otel audit verify|export``: check the audit journal, hand records to auditors.
+
+``verify`` exits 0 when every record, the chain, the checkpoints and the head check out, 1 when
+something was altered (it names the first bad sequence number), 2 when there is no journal, the
+key is wrong or the configuration is invalid. ``export`` verifies first and writes nothing from
+a journal that does not verify.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from ricecoder_otel.cli._util import print_json, progress
+from ricecoder_otel.compliance.audit.capability import journal_directory, secret_bytes
+from ricecoder_otel.compliance.audit.engine import AuditError, iso_time
+from ricecoder_otel.compliance.audit.export import exported_records
+from ricecoder_otel.compliance.audit.journal import load_key
+from ricecoder_otel.compliance.audit.verify import VerifyResult, verify_journal
+from ricecoder_otel.config import ConfigError, load_config
+from ricecoder_otel.config.duration import parse_duration
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+CSV_COLUMNS = (
+    "seq",
+    "ts",
+    "actor",
+    "action",
+    "resource",
+    "outcome",
+    "trace_id",
+    "span_id",
+    "details",
+    "prev",
+    "hash",
+    "checkpoint",
+    "leaf_index",
+    "tree_size",
+    "merkle_root",
+    "proof",
+)
+
+
+def register(subparsers: Any) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--dir", type=Path, metavar="DIR", help="journal directory (default: compliance.audit.path as configured)"
+    )
+    parser = subparsers.add_parser("audit", help="audit trail: verify, export", description=__doc__)
+    actions = parser.add_subparsers(dest="audit_command", metavar="ACTION")
+    actions.required = True
+    verify = actions.add_parser("verify", parents=[common], help="check every record, checkpoint and the head")
+    verify.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
+    verify.set_defaults(func=run_verify)
+    export = actions.add_parser("export", parents=[common], help="records with inclusion proofs, for auditors")
+    export.add_argument(
+        "--since",
+        default="",
+        metavar="WHEN",
+        help="a duration back from now (30d) or an ISO 8601 time; default: everything",
+    )
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--output", type=Path, metavar="FILE", help="write here instead of stdout")
+    export.set_defaults(func=run_export)
+
+
+def _journal_and_key(args: argparse.Namespace) -> tuple[Path, bytes] | int:
+    try:
+        config = load_config().compliance.audit
+    except ConfigError as error:
+        print(f"ricecoder-otel audit: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    directory = args.dir if args.dir is not None else journal_directory(config)
+    try:
+        return directory, load_key(directory, secret_bytes(config.checkpoint_key), create=False)
+    except AuditError as error:
+        print(f"ricecoder-otel audit: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _verify(directory: Path, key: bytes) -> VerifyResult | int:
+    try:
+        return verify_journal(directory, key, progress=lambda seq: progress(f"verified {seq:,} records"))
+    except AuditError as error:
+        print(f"ricecoder-otel audit: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    found = _journal_and_key(args)
+    if isinstance(found, int):
+        return found
+    result = _verify(*found)
+    if isinstance(result, int):
+        return result
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(_summary(result))
+    return EXIT_OK if result.ok else EXIT_PROBLEM
+
+
+def _summary(result: VerifyResult) -> str:
+    rate = result.records / result.seconds if result.seconds > 0 else 0.0
+    lines = [
+        f"journal      {result.journal}",
+        f"records      {result.records} (last sequence number {result.last_seq})",
+        f"checkpoints  {result.checkpoints} ({result.unsigned} records after the last one)",
+        f"head         {'-' if result.head_seq is None else result.head_seq}",
+        f"time         {result.seconds:.3f}s ({rate:,.0f} records/s)",
+    ]
+    lines.extend(f"note         {note}" for note in result.notes)
+    if result.ok:
+        lines.append("result       OK: the chain, the checkpoints and the head verify")
+    else:
+        bad = "-" if result.first_bad_seq is None else result.first_bad_seq
+        lines.append(f"result       TAMPERED at sequence number {bad}: {result.problem}")
+    return "\n".join(lines)
+
+
+def _since(text: str, now: float) -> str | None:
+    if not text:
+        return ""
+    try:
+        return iso_time(now - parse_duration(text).total_seconds())
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return iso_time((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
+def run_export(args: argparse.Namespace) -> int:
+    since = _since(args.since, time.time())
+    if since is None:
+        print(
+            f"ricecoder-otel audit export: --since {args.since!r}: expected a duration like 30d or an ISO 8601 time",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    found = _journal_and_key(args)
+    if isinstance(found, int):
+        return found
+    result = _verify(*found)
+    if isinstance(result, int):
+        return result
+    if not result.ok:
+        print(
+            f"ricecoder-otel audit export: the journal does not verify (sequence number "
+            f"{result.first_bad_seq}: {result.problem}); nothing exported",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEM
+    out: TextIO = args.output.open("w", newline="") if args.output else sys.stdout
+    try:
+        count = _write(out, args.format, exported_records(found[0], since))
+    finally:
+        if args.output:
+            out.close()
+    progress(f"exported {count} records")
+    return EXIT_OK
+
+
+def _write(out: TextIO, fmt: str, items: Any) -> int:
+    count = 0
+    writer = csv.writer(out) if fmt == "csv" else None
+    if writer is not None:
+        writer.writerow(CSV_COLUMNS)
+    for item in items:
+        count += 1
+        if writer is None:
+            out.write(json.dumps(item, sort_keys=True, ensure_ascii=False) + "\n")
+            continue
+        record, proof = item["record"], item["proof"] or {}
+        writer.writerow(
+            [
+                record["seq"],
+                record["ts"],
+                record["actor"],
+                record["action"],
+                record["resource"],
+                record["outcome"],
+                record["trace_id"],
+                record["span_id"],
+                json.dumps(record["details"], sort_keys=True),
+                record["prev"],
+                record["hash"],
+                proof.get("checkpoint", ""),
+                proof.get("leaf_index", ""),
+                proof.get("tree_size", ""),
+                proof.get("merkle_root", ""),
+                " ".join(proof.get("path", [])),
+            ]
+        )
+    return count

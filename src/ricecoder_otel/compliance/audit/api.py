@@ -1,0 +1,148 @@
+"""``audit(action, resource, outcome, actor=..., **details)``: record one audited operation.
+
+The record is durable in the local journal (fsynced) before the call returns, then exported
+as a ``ricecoder.audit`` log record. The current span's trace and span ids are attached, so a
+finding links straight to its trace. Actors are pseudonymised with a keyed hash when
+``compliance.audit.pseudonymise_actors`` is on.
+
+The running pipeline's audit capability registers its trail here (the one module global: an
+application calls ``audit()`` without holding a pipeline). With the audit trail off, ``audit()``
+records nothing and returns None; when the journal cannot record, it raises
+:class:`~ricecoder_otel.compliance.audit.engine.AuditError`, so an operation that must not go
+unaudited can refuse to proceed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from opentelemetry import trace
+
+from ricecoder_otel.compliance.audit.engine import AuditRecord, record_fields
+from ricecoder_otel.compliance.audit.journal import AuditJournal
+
+Clock = Callable[[], float]
+Emit = Callable[[AuditRecord], None]
+
+
+class AuditTrail:
+    """A journal plus what happens around an append: pseudonyms, trace context, export.
+
+    The journal opens on the first record (``open_journal`` is called once), so a process that
+    audits nothing touches no disk.
+    """
+
+    def __init__(
+        self,
+        open_journal: Callable[[], AuditJournal],
+        *,
+        clock: Clock,
+        emit: Emit | None = None,
+        pseudonymise: bool = False,
+        pseudonym_key: bytes | None = None,
+    ) -> None:
+        self._open_journal = open_journal
+        self._journal: AuditJournal | None = None
+        self._open_lock = threading.Lock()
+        self.clock = clock
+        self.emit = emit
+        self.pseudonymise = pseudonymise
+        self.pseudonym_key = pseudonym_key
+
+    @property
+    def journal(self) -> AuditJournal:
+        """The journal, opened now if this is the first use (raises AuditError when it cannot be)."""
+        if self._journal is None:
+            with self._open_lock:
+                if self._journal is None:
+                    self._journal = self._open_journal()
+        return self._journal
+
+    @property
+    def opened(self) -> AuditJournal | None:
+        """The journal if it has been opened, without opening it."""
+        return self._journal
+
+    def record(
+        self,
+        action: str,
+        resource: str,
+        outcome: str = "success",
+        *,
+        actor: str | None = None,
+        trace_id: str | None = None,
+        span_id: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> AuditRecord:
+        """Append one record (durable on return) and hand it to the exporter."""
+        if trace_id is None and span_id is None:
+            trace_id, span_id = current_trace_ids()
+        journal = self.journal
+        who = actor if actor is not None else "system"
+        if self.pseudonymise and actor is not None:
+            who = journal.signer.pseudonym(actor, self.pseudonym_key)
+        fields = record_fields(
+            ts=self.clock(),
+            actor=who,
+            action=action,
+            resource=resource,
+            outcome=outcome,
+            trace_id=trace_id or "",
+            span_id=span_id or "",
+            details=details,
+        )
+        record = journal.append(fields)
+        if self.emit is not None:
+            self.emit(record)
+        return record
+
+    def close(self) -> None:
+        with self._open_lock:
+            if self._journal is not None:
+                self._journal.close()
+
+
+def current_trace_ids() -> tuple[str, str]:
+    """The current span's ids as hex, or empty strings outside a span."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return "", ""
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+_active: AuditTrail | None = None
+_active_lock = threading.Lock()
+
+
+def set_active(trail: AuditTrail | None) -> None:
+    """Make ``trail`` the one ``audit()`` writes to (None: the audit trail is off)."""
+    global _active
+    with _active_lock:
+        _active = trail
+
+
+def deactivate(trail: AuditTrail | None) -> None:
+    """Turn ``audit()`` off if ``trail`` is the active one (another pipeline's trail stays)."""
+    global _active
+    with _active_lock:
+        if _active is trail:
+            _active = None
+
+
+def active() -> AuditTrail | None:
+    return _active
+
+
+def audit(
+    action: str, resource: str, outcome: str = "success", *, actor: str | None = None, **details: Any
+) -> AuditRecord | None:
+    """Record ``actor`` doing ``action`` on ``resource`` with ``outcome``; durable on return.
+
+    Returns the record (sequence number, hashes), or None when the audit trail is off.
+    """
+    trail = _active
+    if trail is None:
+        return None
+    return trail.record(action, resource, outcome, actor=actor, details=details)

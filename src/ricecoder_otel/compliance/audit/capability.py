@@ -1,0 +1,179 @@
+"""The audit trail as a capability: ``audit()`` goes to its journal, and so do configuration changes.
+
+On when ``compliance.enabled`` and ``compliance.audit_enabled`` are both true. The journal opens
+on the first record (a process that audits nothing touches no disk). Automatic records come
+from the event hub: every accepted or rejected configuration change (:class:`ConfigChanged`)
+and every incident acknowledgement (``ricecoder.incident`` events whose change is
+``acknowledged``, matched by name so the audit trail does not depend on the alerting code). A
+background thread signs checkpoints at ``compliance.audit.checkpoint_interval`` even when no
+new record arrives to trigger one.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ricecoder_otel.compliance.audit.api import AuditTrail, deactivate, set_active
+from ricecoder_otel.compliance.audit.engine import AuditError, CheckpointPolicy
+from ricecoder_otel.compliance.audit.journal import AuditJournal
+from ricecoder_otel.compliance.audit.otel import AuditLogEmitter
+from ricecoder_otel.kernel.capability import Capability, InstallContext
+from ricecoder_otel.kernel.events import ConfigChanged, Event, Subscription
+from ricecoder_otel.kernel.guard import report_once
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+
+if TYPE_CHECKING:
+    from ricecoder_otel.config import MonitoringConfig
+    from ricecoder_otel.config.model import AuditConfig
+    from ricecoder_otel.kernel.capability import Clock
+
+_ACKNOWLEDGED = ("ricecoder.incident", "acknowledged")
+
+
+def journal_directory(config: AuditConfig) -> Path:
+    """``compliance.audit.path``, else ``ricecoder-otel/audit`` in the user's data directory."""
+    if config.path:
+        return Path(config.path).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME", "").strip() or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "ricecoder-otel" / "audit"
+
+
+def secret_bytes(value: Any) -> bytes | None:
+    return None if value is None else str(value.get_secret_value()).encode()
+
+
+def open_journal(config: AuditConfig, clock: Clock) -> AuditJournal:
+    """The journal ``config`` describes (created if absent)."""
+    policy = CheckpointPolicy(config.checkpoint_records, config.checkpoint_interval.total_seconds())
+    return AuditJournal(journal_directory(config), key=secret_bytes(config.checkpoint_key), clock=clock, policy=policy)
+
+
+def make_trail(config: AuditConfig, clock: Clock, emitter: AuditLogEmitter) -> AuditTrail:
+    """The trail for ``config``; its journal opens on the first record."""
+    return AuditTrail(
+        lambda: open_journal(config, clock),
+        clock=clock,
+        emit=emitter.emit,
+        pseudonymise=config.pseudonymise_actors,
+        pseudonym_key=secret_bytes(config.pseudonym_key),
+    )
+
+
+class AuditCapability(Capability):
+    name = "audit"
+    section = "compliance"
+
+    def __init__(self) -> None:
+        self.trail: AuditTrail | None = None
+        self._emitter: AuditLogEmitter | None = None
+        self._clock: Clock | None = None
+        self._subscriptions: list[Subscription[Any]] = []
+        self._on = False
+        self._thread: threading.Thread | None = None
+        self._halt = threading.Event()
+
+    def enabled_in(self, config: MonitoringConfig) -> bool:
+        return super().enabled_in(config) and config.compliance.audit_enabled
+
+    def install(self, context: InstallContext) -> None:
+        self._clock = context.clock
+        self._emitter = AuditLogEmitter(context.logger_provider)
+        self.trail = make_trail(context.config.compliance.audit, context.clock, self._emitter)
+        self._subscriptions = [
+            context.hub.subscribe(ConfigChanged, self._on_config_changed, name="audit.config"),
+            context.hub.subscribe(Event, self._on_event, name="audit.events"),
+        ]
+
+    # -- automatic records --------------------------------------------------------------------
+
+    def _on_config_changed(self, event: ConfigChanged) -> None:
+        # The change that switched the audit trail off is itself recorded.
+        if not self._on and not any(p.startswith(("compliance", "enabled")) for p in event.changed_paths):
+            return
+        self._record(
+            "config.change",
+            event.source or "configuration",
+            "success" if event.accepted else "rejected",
+            {"changed_paths": list(event.changed_paths), "problems": list(event.problems)},
+        )
+
+    def _on_event(self, event: Event) -> None:
+        if self._on and (event.event_name, getattr(event, "change", None)) == _ACKNOWLEDGED:
+            attributes = dict(event.attributes())
+            self._record(
+                "incident.acknowledge",
+                str(attributes.get("ricecoder.incident.id", "")) or "incident",
+                "success",
+                attributes,
+            )
+
+    def _record(self, action: str, resource: str, outcome: str, details: dict[str, Any]) -> None:
+        trail = self.trail
+        if trail is None:
+            return
+        try:
+            trail.record(action, resource, outcome, trace_id="", span_id="", details=details)
+        except AuditError as error:
+            SELF_TELEMETRY.count_drop("audit")
+            report_once("audit", "audit record for %s not written: %s", action, error)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._on = True
+        set_active(self.trail)
+        self._halt.clear()
+        self._thread = threading.Thread(target=self._sign_loop, name="ricecoder-audit-checkpoints", daemon=True)
+        self._thread.start()
+
+    def _sign_loop(self) -> None:
+        while not self._halt.wait(1.0):
+            self._sign(force=False)
+
+    def _sign(self, *, force: bool) -> None:
+        journal = self.trail.opened if self.trail is not None else None
+        if journal is None:
+            return
+        try:
+            journal.checkpoint_if_due(force=force)
+        except (OSError, AuditError) as error:
+            SELF_TELEMETRY.count_error("audit.checkpoint")
+            report_once("audit", "audit checkpoint not written: %s", error)
+
+    def stop(self) -> None:
+        self._on = False
+        deactivate(self.trail)
+        self._halt.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self._sign(force=True)
+
+    def apply(self, old: MonitoringConfig, new: MonitoringConfig) -> None:
+        if old.compliance.audit == new.compliance.audit or self._emitter is None or self._clock is None:
+            return
+        previous = self.trail
+        self.trail = make_trail(new.compliance.audit, self._clock, self._emitter)
+        if self._on:
+            set_active(self.trail)
+        if previous is not None:
+            deactivate(previous)
+            previous.close()
+
+    def after_fork(self) -> None:
+        journal = self.trail.opened if self.trail is not None else None
+        if journal is not None:
+            journal.after_fork()
+        if self._on:
+            self._halt.clear()
+            self._thread = threading.Thread(target=self._sign_loop, name="ricecoder-audit-checkpoints", daemon=True)
+            self._thread.start()
+
+    def shutdown(self) -> None:
+        for subscription in self._subscriptions:
+            subscription.cancel()
+        if self.trail is not None:
+            self.trail.close()

@@ -1,0 +1,335 @@
+"""The audit chain, pure: canonical records, their hashes, Merkle trees and signed checkpoints.
+
+A record is one line of JSON. Its hash is SHA-256 over its canonical encoding, which is the
+line without the trailing ``"hash"`` member: ``{"seq":N,"prev":"<64 hex>",`` followed by the
+other members in sorted key order, compact separators, UTF-8. Because ``seq`` and ``prev``
+always open the line and ``hash`` always closes it, a verifier checks a line with slicing and
+one SHA-256, without parsing the JSON (see :mod:`.verify`).
+
+Each record names the previous record's hash, so an edit, deletion, insertion or reordering
+breaks the chain. A checkpoint covers the records since the previous one: the last sequence
+number and hash, a Merkle root over the records' hashes (RFC 6962 shape, so an auditor can
+check one record with a logarithmic inclusion proof), and an HMAC-SHA-256 over all of it
+including the previous checkpoint's MAC, so checkpoints form a signed chain of their own.
+
+No OpenTelemetry imports; time comes from an injected clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+Clock = Callable[[], float]
+
+GENESIS = "0" * 64
+"""The ``prev`` of the first record."""
+
+HASH_MARK = b',"hash":"'
+SUFFIX_LEN = len(HASH_MARK) + 64 + len(b'"}\n')
+"""Bytes after the canonical body's last member: ``,"hash":"<64 hex>"}`` and the newline."""
+
+FIELDS = ("ts", "actor", "action", "resource", "outcome", "trace_id", "span_id", "details")
+"""Members of a record besides ``seq``, ``prev`` and ``hash``."""
+
+_PSEUDONYM_CONTEXT = b"ricecoder.audit.actor"
+_KEY_ID_CONTEXT = b"ricecoder.audit.key-id"
+
+
+class AuditError(Exception):
+    """The audit trail cannot record or cannot be read; the message says where and why."""
+
+
+def iso_time(epoch: float) -> str:
+    """A record's timestamp: UTC, ISO 8601 with microseconds (one spelling per instant)."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON the canonical encoding accepts: non-finite floats and objects become text."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return str(value)
+
+
+def canonical_body(seq: int, prev: str, fields: Mapping[str, Any]) -> bytes:
+    """The bytes a record's hash covers (see the module docstring)."""
+    rest = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return f'{{"seq":{seq},"prev":"{prev}",{rest[1:]}'.encode()
+
+
+def encode_record(seq: int, prev: str, fields: Mapping[str, Any]) -> tuple[bytes, str]:
+    """The stored line of a record and its hash."""
+    body = canonical_body(seq, prev, fields)
+    digest = hashlib.sha256(body).hexdigest()
+    return body[:-1] + HASH_MARK + digest.encode() + b'"}\n', digest
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One stored record, as read back or as returned by an append."""
+
+    seq: int
+    prev: str
+    hash: str
+    ts: str
+    actor: str
+    action: str
+    resource: str
+    outcome: str
+    trace_id: str
+    span_id: str
+    details: Mapping[str, Any]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AuditRecord:
+        return cls(**{name: data[name] for name in ("seq", "prev", "hash", *FIELDS)})
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["details"] = dict(self.details)
+        return data
+
+
+def record_fields(
+    *,
+    ts: float,
+    actor: str,
+    action: str,
+    resource: str,
+    outcome: str,
+    trace_id: str = "",
+    span_id: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The members of a record before it is sequenced (plain JSON, every value checked)."""
+    for name, value in (("action", action), ("resource", resource), ("outcome", outcome)):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"audit {name} must be a non-empty string (got {value!r})")
+    return {
+        "ts": iso_time(ts),
+        "actor": str(actor),
+        "action": action,
+        "resource": resource,
+        "outcome": outcome,
+        "trace_id": trace_id,
+        "span_id": span_id,
+        "details": plain(dict(details or {})),
+    }
+
+
+def sequence(seq: int, prev: str, fields: Mapping[str, Any]) -> tuple[AuditRecord, bytes]:
+    """Give ``fields`` their place in the chain: the record and its stored line."""
+    line, digest = encode_record(seq, prev, fields)
+    return AuditRecord(seq=seq, prev=prev, hash=digest, **fields), line
+
+
+# -- keys --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signer:
+    """HMAC-SHA-256 with the configured checkpoint key; ``key_id`` names the key, never reveals it."""
+
+    key: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.key) < 16:
+            raise AuditError("the audit checkpoint key must be at least 16 bytes")
+
+    @property
+    def key_id(self) -> str:
+        return hmac.new(self.key, _KEY_ID_CONTEXT, hashlib.sha256).hexdigest()[:16]
+
+    def mac(self, message: bytes) -> str:
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+
+    def verify(self, message: bytes, mac: str) -> bool:
+        return hmac.compare_digest(self.mac(message), mac)
+
+    def pseudonym(self, actor: str, key: bytes | None = None) -> str:
+        """A stable keyed pseudonym for ``actor`` (joins across records, reveals nothing)."""
+        secret = key if key is not None else hmac.new(self.key, _PSEUDONYM_CONTEXT, hashlib.sha256).digest()
+        return "hmac:" + hmac.new(secret, actor.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+# -- Merkle trees (RFC 6962 shape) --------------------------------------------------------------
+
+
+def leaf_hash(record_hash: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + record_hash).digest()
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def merkle_levels(record_hashes: Sequence[bytes]) -> list[list[bytes]]:
+    """Every level of the tree, leaves first; a lone last node is promoted (RFC 6962's split)."""
+    level = [leaf_hash(h) for h in record_hashes]
+    levels = [level]
+    while len(level) > 1:
+        paired = [_node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+        levels.append(level)
+    return levels
+
+
+def merkle_root(record_hashes: Sequence[bytes]) -> str:
+    """Root over the records' hashes (SHA-256 of nothing for an empty tree)."""
+    if not record_hashes:
+        return hashlib.sha256(b"").hexdigest()
+    return merkle_levels(record_hashes)[-1][0].hex()
+
+
+def proof_from_levels(levels: Sequence[Sequence[bytes]], index: int) -> list[str]:
+    """Sibling hashes from leaf ``index`` to the root, bottom up."""
+    if not 0 <= index < len(levels[0]):
+        raise IndexError(f"leaf {index} is outside a tree of {len(levels[0])}")
+    proof: list[str] = []
+    for level in levels[:-1]:
+        sibling = index ^ 1
+        if sibling < len(level):
+            proof.append(level[sibling].hex())
+        index //= 2
+    return proof
+
+
+def inclusion_proof(record_hashes: Sequence[bytes], index: int) -> list[str]:
+    """The proof of one leaf (build :func:`merkle_levels` once for many)."""
+    return proof_from_levels(merkle_levels(record_hashes), index)
+
+
+def verify_inclusion(record_hash: str, index: int, size: int, proof: Sequence[str], root: str) -> bool:
+    """True when ``proof`` places the record with ``record_hash`` at ``index`` under ``root``."""
+    if not 0 <= index < size:
+        return False
+    node = leaf_hash(bytes.fromhex(record_hash))
+    steps = iter(proof)
+    try:
+        while size > 1:
+            if index % 2:
+                node = _node(bytes.fromhex(next(steps)), node)
+            elif index + 1 < size:
+                node = _node(node, bytes.fromhex(next(steps)))
+            index, size = index // 2, (size + 1) // 2
+    except StopIteration:
+        return False
+    return next(steps, None) is None and node.hex() == root
+
+
+# -- checkpoints ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement about the records ``first_seq..last_seq`` and every checkpoint before."""
+
+    index: int
+    first_seq: int
+    last_seq: int
+    last_hash: str
+    merkle_root: str
+    end_offset: int
+    """Journal size in bytes after ``last_seq``: where a reader resumes without rescanning."""
+    ts: str
+    prev_mac: str
+    key_id: str
+    mac: str = ""
+
+    def signed_bytes(self) -> bytes:
+        data = asdict(self)
+        del data["mac"]
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+    def line(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode() + b"\n"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Checkpoint:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+def make_checkpoint(
+    signer: Signer,
+    *,
+    previous: Checkpoint | None,
+    hashes: Sequence[str],
+    last_seq: int,
+    end_offset: int,
+    now: float,
+) -> Checkpoint:
+    """Sign the records ending at ``last_seq`` whose hashes are ``hashes`` (oldest first)."""
+    unsigned = Checkpoint(
+        index=0 if previous is None else previous.index + 1,
+        first_seq=last_seq - len(hashes) + 1,
+        last_seq=last_seq,
+        last_hash=hashes[-1],
+        merkle_root=merkle_root([bytes.fromhex(h) for h in hashes]),
+        end_offset=end_offset,
+        ts=iso_time(now),
+        prev_mac="" if previous is None else previous.mac,
+        key_id=signer.key_id,
+    )
+    return Checkpoint(**{**asdict(unsigned), "mac": signer.mac(unsigned.signed_bytes())})
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """When to sign: after ``every_records`` records, or ``every_seconds`` after the first unsigned one."""
+
+    every_records: int = 1000
+    every_seconds: float = 60.0
+
+    def due(self, unsigned: int, oldest_unsigned_at: float | None, now: float) -> bool:
+        if unsigned <= 0:
+            return False
+        if unsigned >= self.every_records:
+            return True
+        return oldest_unsigned_at is not None and now - oldest_unsigned_at >= self.every_seconds
+
+
+def head_bytes(seq: int, digest: str) -> bytes:
+    """What the head MAC covers: the newest durable record."""
+    return f"head:{seq}:{digest}".encode()
+
+
+_SEQ_MARK = b'{"seq":'
+_PREV_MARK = b',"prev":"'
+
+
+def split_line(line: bytes) -> tuple[int, str, str, bytes] | None:
+    """``(seq, prev, stored hash, canonical body)`` of a stored line (with its newline), or None
+    when the line does not have a record's shape. Slicing only: verification stays fast."""
+    if len(line) < SUFFIX_LEN + 80 or line[-SUFFIX_LEN : -SUFFIX_LEN + 9] != HASH_MARK or line[-3:] != b'"}\n':
+        return None
+    if not line.startswith(_SEQ_MARK):
+        return None
+    comma = line.find(b",", 7, 40)
+    if comma < 0 or line[comma : comma + 9] != _PREV_MARK or line[comma + 73 : comma + 75] != b'",':
+        return None
+    digits = line[7:comma]
+    if not digits.isdigit():
+        return None
+    return (
+        int(digits),
+        line[comma + 9 : comma + 73].decode("ascii", "replace"),
+        line[-67:-3].decode("ascii", "replace"),
+        line[:-SUFFIX_LEN] + b"}",
+    )

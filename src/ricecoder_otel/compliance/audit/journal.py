@@ -1,0 +1,369 @@
+"""Durable appends to the audit journal: a local append-only file, fsynced before a call returns.
+
+Why a file and not the shared store: an append is one ``write`` of the group's lines and one
+``fdatasync``, with no SQL, no WAL checkpointing and no network hop; the file is the evidence
+itself (one canonical JSON record per line) and verifies with nothing but SHA-256. PostgreSQL
+deployments still keep one journal per host, next to the collector agent that exports it.
+
+The directory holds:
+
+``journal.jsonl``      the records, one per line (see :mod:`.engine` for the encoding)
+``checkpoints.jsonl``  signed checkpoints, fsynced too
+``head.json``          the newest durable record's sequence number and hash, signed; rewritten
+                       after every group commit (not fsynced: after a power cut it can only lag
+                       the journal, which verification accepts). It is how truncation is seen.
+``checkpoint.key``     the HMAC key, created (mode 0600) only when none is configured
+
+Group commit: a caller queues its record and waits. The first waiter to find no flush in
+progress becomes the leader: it takes everything queued, sequences it, writes it in one call,
+fsyncs, and wakes the group. While it syncs, new callers queue up for the next group, so
+concurrent callers share fsyncs. Several processes (gunicorn workers) may share one journal:
+the leader holds an exclusive ``flock`` while it sequences and writes, and first re-reads the
+tail if another process appended since.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ricecoder_otel.compliance.audit.engine import (
+    GENESIS,
+    AuditError,
+    AuditRecord,
+    Checkpoint,
+    CheckpointPolicy,
+    Signer,
+    head_bytes,
+    make_checkpoint,
+    sequence,
+    split_line,
+)
+
+Clock = Callable[[], float]
+
+JOURNAL = "journal.jsonl"
+CHECKPOINTS = "checkpoints.jsonl"
+HEAD = "head.json"
+KEY_FILE = "checkpoint.key"
+HEAD_SIZE = 256
+
+
+def load_key(directory: Path, configured: bytes | None, *, create: bool) -> bytes:
+    """The configured key, else the journal's own key file (created when ``create``)."""
+    if configured is not None:
+        return configured
+    path = directory / KEY_FILE
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        if not create:
+            raise AuditError(
+                f"no checkpoint key: set compliance.audit.checkpoint_key or keep {path} beside the journal"
+            ) from None
+    except ValueError:
+        raise AuditError(f"{path}: not a hex key (the key file is corrupt)") from None
+    directory.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key.hex() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return key
+
+
+def read_checkpoints(path: Path) -> list[Checkpoint]:
+    """Every checkpoint in the file; a line that is not one is an error naming the line."""
+    found: list[Checkpoint] = []
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        return found
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
+            found.append(Checkpoint.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as error:
+            raise AuditError(f"{path}:{number}: not a checkpoint ({type(error).__name__})") from None
+    return found
+
+
+@dataclass
+class _Pending:
+    fields: Mapping[str, Any]
+    record: AuditRecord | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+@dataclass
+class _Tail:
+    """What the writer knows about the end of the chain (re-read when another process appended)."""
+
+    seq: int = 0
+    hash: str = GENESIS
+    end: int = 0
+    checkpoints_end: int = 0
+    unsigned: list[str] = field(default_factory=list)
+    oldest_unsigned_at: float | None = None
+    checkpoint: Checkpoint | None = None
+
+
+class AuditJournal:
+    """Append-only, fsynced, hash-chained audit records with signed checkpoints."""
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        key: bytes | None = None,
+        clock: Clock,
+        policy: CheckpointPolicy | None = None,
+        fsync: bool = True,
+    ) -> None:
+        self.directory = Path(directory)
+        self.clock = clock
+        self.policy = policy or CheckpointPolicy()
+        self._fsync = os.fdatasync if fsync else (lambda fd: None)
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._queue: list[_Pending] = []
+        self._flushing = False
+        self._tail = _Tail()
+        self._fd = -1
+        self._cp_fd = -1
+        self._head_fd = -1
+        self.recovered_bytes = 0
+        """Bytes of a torn final write (a crash mid-append) cut off when the journal was opened."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.signer = Signer(load_key(self.directory, key, create=True))
+            self._fd = os.open(self.directory / JOURNAL, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            self._cp_fd = os.open(self.directory / CHECKPOINTS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._head_fd = os.open(self.directory / HEAD, os.O_WRONLY | os.O_CREAT, 0o600)
+            with self._process_lock():
+                self._recover()
+                self._write_head()
+        except OSError as error:
+            self.close()
+            raise AuditError(f"cannot open the audit journal in {self.directory}: {error.strerror}") from None
+        except AuditError:
+            self.close()
+            raise
+
+    # -- appending ----------------------------------------------------------------------------
+
+    @property
+    def last_seq(self) -> int:
+        return self._tail.seq
+
+    def append(self, fields: Mapping[str, Any]) -> AuditRecord:
+        """Sequence, write and fsync one record; returns once it is durable (raises AuditError if not)."""
+        pending = _Pending(fields)
+        with self._cond:
+            if self._fd < 0:
+                raise AuditError(f"the audit journal in {self.directory} is closed")
+            self._queue.append(pending)
+            while not pending.done:
+                if self._flushing:
+                    self._cond.wait()
+                    continue
+                self._flushing = True
+                batch, self._queue = self._queue, []
+                self._lock.release()
+                try:
+                    self._commit(batch)
+                finally:
+                    self._lock.acquire()
+                    self._flushing = False
+                    self._cond.notify_all()
+        if pending.error is not None:
+            raise AuditError(f"audit record not written to {self.directory / JOURNAL}: {pending.error}")
+        assert pending.record is not None
+        return pending.record
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            with self._process_lock():
+                self._sync_tail()
+                tail = self._tail
+                lines: list[bytes] = []
+                seq, prev = tail.seq, tail.hash
+                for item in batch:
+                    record, line = sequence(seq + 1, prev, item.fields)
+                    item.record, seq, prev = record, record.seq, record.hash
+                    lines.append(line)
+                data = b"".join(lines)
+                _write_all(self._fd, data)
+                self._fsync(self._fd)
+                if not tail.unsigned:
+                    tail.oldest_unsigned_at = self.clock()
+                tail.unsigned.extend(item.record.hash for item in batch if item.record is not None)
+                tail.seq, tail.hash, tail.end = seq, prev, tail.end + len(data)
+                self._write_head()
+                if self.policy.due(len(tail.unsigned), tail.oldest_unsigned_at, self.clock()):
+                    self._checkpoint()
+        except (OSError, AuditError) as error:
+            self._tail = _Tail(end=-1)  # unknown: re-read from disk before the next write
+            for item in batch:
+                item.error, item.record = error, None
+        for item in batch:
+            item.done = True
+
+    # -- checkpoints --------------------------------------------------------------------------
+
+    def checkpoint_if_due(self, *, force: bool = False) -> Checkpoint | None:
+        """Sign the unsigned records when the policy says so (or ``force``); None if nothing to sign."""
+        with self._cond:
+            while self._flushing:
+                self._cond.wait()
+            if self._fd < 0:
+                return None
+            self._flushing = True
+        try:
+            with self._process_lock():
+                self._sync_tail()
+                tail = self._tail
+                if tail.unsigned and (
+                    force or self.policy.due(len(tail.unsigned), tail.oldest_unsigned_at, self.clock())
+                ):
+                    return self._checkpoint()
+                return None
+        finally:
+            with self._cond:
+                self._flushing = False
+                self._cond.notify_all()
+
+    def _checkpoint(self) -> Checkpoint:
+        tail = self._tail
+        checkpoint = make_checkpoint(
+            self.signer,
+            previous=tail.checkpoint,
+            hashes=tail.unsigned,
+            last_seq=tail.seq,
+            end_offset=tail.end,
+            now=self.clock(),
+        )
+        line = checkpoint.line()
+        _write_all(self._cp_fd, line)
+        self._fsync(self._cp_fd)
+        tail.checkpoints_end += len(line)
+        tail.checkpoint, tail.unsigned, tail.oldest_unsigned_at = checkpoint, [], None
+        return checkpoint
+
+    # -- recovery -----------------------------------------------------------------------------
+
+    def _sync_tail(self) -> None:
+        tail = self._tail
+        if os.fstat(self._fd).st_size != tail.end or os.fstat(self._cp_fd).st_size != tail.checkpoints_end:
+            self._recover()
+
+    def _recover(self) -> None:
+        """Rebuild the tail from disk: the last checkpoint, then the records after it.
+
+        A final line without its newline is a write torn by a crash; its caller was never told it
+        was recorded, so it is cut off (``recovered_bytes``) and the chain continues from the last
+        whole record.
+        """
+        checkpoints = read_checkpoints(self.directory / CHECKPOINTS)
+        last = checkpoints[-1] if checkpoints else None
+        size = os.fstat(self._fd).st_size
+        start = last.end_offset if last is not None else 0
+        if size < start:
+            raise AuditError(
+                f"{self.directory / JOURNAL} is {size} bytes but checkpoint {last.index if last else 0} "
+                f"covers {start}: the journal was truncated or replaced; run `ricecoder-otel audit verify`"
+            )
+        data = os.pread(self._fd, size - start, start)
+        whole = data.rfind(b"\n") + 1
+        if whole < len(data):
+            os.ftruncate(self._fd, start + whole)
+            self._fsync(self._fd)
+            self.recovered_bytes += len(data) - whole
+        tail = _Tail(end=start + whole, checkpoints_end=os.fstat(self._cp_fd).st_size, checkpoint=last)
+        if last is not None:
+            tail.seq, tail.hash = last.last_seq, last.last_hash
+        offset = start
+        for line in data[:whole].splitlines(keepends=True):
+            parts = split_line(line)
+            if parts is None or parts[0] != tail.seq + 1 or parts[1] != tail.hash:
+                raise AuditError(
+                    f"{self.directory / JOURNAL}: the line at byte {offset} is not record {tail.seq + 1} of the "
+                    "chain; the journal is corrupt or was altered (run `ricecoder-otel audit verify`)"
+                )
+            tail.seq, tail.hash = parts[0], parts[2]
+            tail.unsigned.append(parts[2])
+            offset += len(line)
+        if tail.unsigned:
+            tail.oldest_unsigned_at = self.clock()
+        self._tail = tail
+
+    def _write_head(self) -> None:
+        tail = self._tail
+        head = {
+            "seq": tail.seq,
+            "hash": tail.hash,
+            "key_id": self.signer.key_id,
+            "mac": self.signer.mac(head_bytes(tail.seq, tail.hash)),
+        }
+        os.pwrite(self._head_fd, json.dumps(head).encode().ljust(HEAD_SIZE - 1) + b"\n", 0)
+
+    def _process_lock(self) -> _Flock:
+        return _Flock(self._fd)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Sign what is unsigned, then close the files (idempotent)."""
+        if self._fd >= 0 and self._tail.unsigned:
+            # Failing that, verification reports the unsigned tail; the records themselves are durable.
+            with contextlib.suppress(OSError, AuditError):
+                self.checkpoint_if_due(force=True)
+        with self._cond:
+            while self._flushing:
+                self._cond.wait()
+            self._close_files()
+
+    def after_fork(self) -> None:
+        """In a forked child: own file descriptions (a shared one would share the flock) and locks."""
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._queue, self._flushing = [], False
+        self._close_files()
+        self._fd = os.open(self.directory / JOURNAL, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        self._cp_fd = os.open(self.directory / CHECKPOINTS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._head_fd = os.open(self.directory / HEAD, os.O_WRONLY | os.O_CREAT, 0o600)
+        self._tail = _Tail(end=-1)
+
+    def _close_files(self) -> None:
+        for name in ("_fd", "_cp_fd", "_head_fd"):
+            fd = getattr(self, name)
+            if fd >= 0:
+                os.close(fd)
+                setattr(self, name, -1)
+
+
+class _Flock:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __enter__(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

@@ -1,0 +1,247 @@
+"""Verify a journal: every record, the chain, the signed checkpoints and the signed head.
+
+The result names the first bad sequence number, meaning the lowest sequence number whose
+record is altered, missing, duplicated or out of place:
+
+- a line whose content does not match its own hash: the sequence number expected there;
+- a self-consistent line with the wrong sequence number (a record deleted, inserted or moved):
+  the lower of the number found and the number expected;
+- a line whose ``prev`` is not the hash of the record before: that record (it was changed and
+  its own hash recomputed);
+- a record at the end of a checkpoint that is not the one the checkpoint signed: that record
+  (the message names the checkpoint's range: records rewritten with recomputed hashes, which
+  only the key holder could have signed again);
+- records missing at the end that a checkpoint or the head had covered: the first missing one.
+
+Checkpoints are checked against the key first, so a wrong key is reported as such
+(:class:`WrongKeyError`) rather than as tampering. One pass, slicing and hashing only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ricecoder_otel.compliance.audit.engine import (
+    GENESIS,
+    AuditError,
+    Checkpoint,
+    Signer,
+    head_bytes,
+    merkle_root,
+    split_line,
+)
+from ricecoder_otel.compliance.audit.journal import CHECKPOINTS, HEAD, JOURNAL, read_checkpoints
+
+_READ_SIZE = 1 << 22
+
+
+class WrongKeyError(AuditError):
+    """The checkpoints were signed with another key than the one given."""
+
+
+@dataclass
+class VerifyResult:
+    """What a verification found; ``ok`` is False exactly when ``first_bad_seq`` or ``problem`` is set."""
+
+    journal: str
+    records: int = 0
+    last_seq: int = 0
+    checkpoints: int = 0
+    unsigned: int = 0
+    """Records after the last checkpoint (chained and covered by the head, not yet signed)."""
+    head_seq: int | None = None
+    torn_bytes: int = 0
+    """A final write cut short by a crash (its caller was never told it was recorded)."""
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def fail(self, seq: int | None, problem: str) -> VerifyResult:
+        self.first_bad_seq, self.problem = seq, problem
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "journal": self.journal,
+            "records": self.records,
+            "last_seq": self.last_seq,
+            "checkpoints": self.checkpoints,
+            "unsigned": self.unsigned,
+            "head_seq": self.head_seq,
+            "torn_bytes": self.torn_bytes,
+            "first_bad_seq": self.first_bad_seq,
+            "problem": self.problem,
+            "seconds": round(self.seconds, 6),
+            "notes": self.notes,
+        }
+
+
+def verify_journal(directory: str | Path, key: bytes, *, progress: Callable[[int], None] | None = None) -> VerifyResult:
+    """Check the journal in ``directory`` with checkpoint key ``key``.
+
+    Raises :class:`AuditError` when there is no journal to check and :class:`WrongKeyError`
+    when the checkpoints were signed with another key; tampering is reported in the result.
+    """
+    started = time.perf_counter()
+    directory = Path(directory)
+    path = directory / JOURNAL
+    if not path.is_file():
+        raise AuditError(f"no audit journal at {path}")
+    signer = Signer(key)
+    result = VerifyResult(journal=str(path))
+    checkpoints = read_checkpoints(directory / CHECKPOINTS)
+    bad = _check_checkpoint_signatures(checkpoints, signer)
+    if bad is not None:
+        return _done(
+            result.fail(
+                bad.first_seq,
+                f"checkpoint {bad.index} (records {bad.first_seq}..{bad.last_seq}) "
+                "has an invalid signature or does not follow the one before",
+            ),
+            started,
+        )
+    result.checkpoints = len(checkpoints)
+    head = _read_head(directory / HEAD, signer, result)
+    if not result.ok:
+        return _done(result, started)
+    _scan(path, checkpoints, head, result, progress)
+    if result.ok:
+        _check_end(checkpoints, head, result)
+    return _done(result, started)
+
+
+def _done(result: VerifyResult, started: float) -> VerifyResult:
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _check_checkpoint_signatures(checkpoints: list[Checkpoint], signer: Signer) -> Checkpoint | None:
+    if checkpoints and checkpoints[0].key_id != signer.key_id:
+        raise WrongKeyError(
+            f"the checkpoints were signed with key id {checkpoints[0].key_id}, the key given has id "
+            f"{signer.key_id}: wrong checkpoint key"
+        )
+    previous: Checkpoint | None = None
+    for checkpoint in checkpoints:
+        expected_index = 0 if previous is None else previous.index + 1
+        expected_prev = "" if previous is None else previous.mac
+        expected_first = 1 if previous is None else previous.last_seq + 1
+        if (
+            checkpoint.index != expected_index
+            or checkpoint.prev_mac != expected_prev
+            or checkpoint.first_seq != expected_first
+            or not signer.verify(checkpoint.signed_bytes(), checkpoint.mac)
+        ):
+            return checkpoint
+        previous = checkpoint
+    return None
+
+
+def _read_head(path: Path, signer: Signer, result: VerifyResult) -> tuple[int, str] | None:
+    try:
+        data = json.loads(path.read_bytes())
+        seq, digest, mac = int(data["seq"]), str(data["hash"]), str(data["mac"])
+    except FileNotFoundError:
+        result.notes.append(f"{path} is missing: truncation after the last checkpoint cannot be ruled out")
+        return None
+    except (ValueError, KeyError, TypeError):
+        result.fail(None, f"{path} is unreadable: truncation after the last checkpoint cannot be ruled out")
+        return None
+    if not signer.verify(head_bytes(seq, digest), mac):
+        result.fail(None, f"{path} has an invalid signature (forged or replaced head)")
+        return None
+    result.head_seq = seq
+    return seq, digest
+
+
+def _lines(path: Path) -> Any:
+    """Whole lines of the file, read in large blocks (the last one may lack its newline)."""
+    with path.open("rb") as handle:
+        rest = b""
+        while block := handle.read(_READ_SIZE):
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                yield line + b"\n"
+        if rest:
+            yield rest
+
+
+def _scan(
+    path: Path,
+    checkpoints: list[Checkpoint],
+    head: tuple[int, str] | None,
+    result: VerifyResult,
+    progress: Callable[[int], None] | None,
+) -> None:
+    expected, prev = 1, GENESIS
+    ranges = iter(checkpoints)
+    current = next(ranges, None)
+    leaves: list[bytes] = []
+    head_seq, head_hash = head if head is not None else (-1, "")
+    sha256 = hashlib.sha256
+    for line in _lines(path):
+        if not line.endswith(b"\n"):
+            result.torn_bytes = len(line)
+            result.notes.append(f"a final write of {len(line)} bytes was cut short (a crash mid-append)")
+            break
+        parts = split_line(line)
+        if parts is None:
+            result.fail(expected, f"line {expected} is not an audit record (edited or corrupt)")
+            return
+        seq, link, stored, body = parts
+        digest = sha256(body).hexdigest()
+        if digest != stored:
+            result.fail(expected, f"record {expected} does not match its hash (edited)")
+            return
+        if seq != expected:
+            result.fail(
+                min(seq, expected),
+                f"found record {seq} where record {expected} belongs (records deleted, inserted or reordered)",
+            )
+            return
+        if link != prev:
+            result.fail(
+                max(expected - 1, 1),
+                f"record {expected} does not link to record {expected - 1} (record {max(expected - 1, 1)} was altered)",
+            )
+            return
+        if seq == head_seq and digest != head_hash:
+            result.fail(seq, f"record {seq} differs from the signed head (altered and rehashed)")
+            return
+        if current is not None:
+            leaves.append(bytes.fromhex(digest))
+            if seq == current.last_seq:
+                if digest != current.last_hash or merkle_root(leaves) != current.merkle_root:
+                    result.fail(
+                        seq,
+                        f"record {seq} is not the record checkpoint {current.index} signed; records "
+                        f"{current.first_seq}..{seq} were rewritten with recomputed hashes",
+                    )
+                    return
+                leaves, current = [], next(ranges, None)
+        prev, expected = digest, expected + 1
+        if progress is not None and seq % 100_000 == 0:
+            progress(seq)
+    result.records = result.last_seq = expected - 1
+    result.unsigned = result.last_seq - (checkpoints[-1].last_seq if checkpoints else 0)
+
+
+def _check_end(checkpoints: list[Checkpoint], head: tuple[int, str] | None, result: VerifyResult) -> None:
+    covered = max(checkpoints[-1].last_seq if checkpoints else 0, head[0] if head is not None else 0)
+    if covered > result.last_seq:
+        result.fail(
+            result.last_seq + 1, f"records {result.last_seq + 1}..{covered} are missing (the journal was truncated)"
+        )

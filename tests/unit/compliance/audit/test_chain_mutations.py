@@ -1,0 +1,102 @@
+"""Any single mutation of a stored chain is detected, with the right first bad sequence number."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ricecoder_otel.compliance.audit.engine import CheckpointPolicy, encode_record, record_fields
+from ricecoder_otel.compliance.audit.journal import JOURNAL, AuditJournal
+from ricecoder_otel.compliance.audit.verify import verify_journal
+
+KEY = b"k" * 32
+MUTATIONS = ("edit", "edit_rehash", "delete", "duplicate", "insert_forged", "swap", "truncate", "torn")
+
+
+def build(directory: Path, n: int, every: int) -> list[bytes]:
+    journal = AuditJournal(directory, key=KEY, clock=lambda: 1_700_000_000.0, policy=CheckpointPolicy(every, 1e9),
+                           fsync=False)  # fmt: skip
+    for i in range(n):
+        fields = record_fields(
+            ts=1_700_000_000.0 + i, actor=f"user-{i}", action="order.refund", resource=f"order/{i}",
+            outcome="success", details={"amount": i * 10, "note": "ünïcode"},
+        )  # fmt: skip
+        journal.append(fields)
+    journal.close()
+    return (directory / JOURNAL).read_bytes().splitlines(keepends=True)
+
+
+def rehashed(line: bytes, **changes: object) -> tuple[bytes, str]:
+    data = json.loads(line)
+    seq, prev = data.pop("seq"), data.pop("prev")
+    data.pop("hash")
+    data.update(changes)
+    return encode_record(int(changes.get("seq", seq)), str(changes.get("prev", prev)),
+                         {k: v for k, v in data.items() if k not in ("seq", "prev")})  # fmt: skip
+
+
+def mutate(lines: list[bytes], kind: str, i: int, j: int) -> tuple[list[bytes], int]:
+    """The mutated lines and the first bad sequence number (records are numbered from 1)."""
+    n = len(lines)
+    out = list(lines)
+    if kind == "edit":
+        out[i] = out[i].replace(b'"resource":"order/', b'"resource":"ORDER/')
+        return out, i + 1
+    if kind == "edit_rehash":
+        out[i] = rehashed(out[i], resource="order/forged")[0]
+        return out, i + 1
+    if kind == "delete":
+        del out[i]
+        return out, i + 1
+    if kind == "duplicate":
+        out.insert(i + 1, out[i])
+        return out, i + 1
+    if kind == "insert_forged":  # a well-formed record claiming the next number, linked correctly
+        i = min(i, n - 2)
+        prev = json.loads(out[i])["hash"]
+        out.insert(i + 1, rehashed(out[i + 1], prev=prev, resource="order/forged")[0])
+        return out, i + 2
+    if kind == "swap":
+        out[i], out[j] = out[j], out[i]
+        return out, min(i, j) + 1
+    if kind == "truncate":
+        return out[:i], i + 1
+    assert kind == "torn"
+    out[-1] = out[-1][: len(out[-1]) // 2]
+    return out, n
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n=st.integers(min_value=2, max_value=24),
+    every=st.integers(min_value=1, max_value=30),
+    kind=st.sampled_from(MUTATIONS),
+    data=st.data(),
+)
+def test_any_single_mutation_is_detected_at_the_right_sequence_number(
+    n: int, every: int, kind: str, data: st.DataObject
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        lines = build(directory, n, every)
+        assert verify_journal(directory, KEY).ok
+        i = data.draw(st.integers(min_value=0, max_value=n - 1), label="i")
+        j = data.draw(st.integers(min_value=0, max_value=n - 1).filter(lambda x: x != i), label="j")
+        mutated, first_bad = mutate(lines, kind, i, j)
+        (directory / JOURNAL).write_bytes(b"".join(mutated))
+        result = verify_journal(directory, KEY)
+        assert not result.ok, (kind, i, j)
+        assert result.first_bad_seq == first_bad, (kind, i, j, result.problem)
+
+
+def test_an_intact_chain_of_every_size_verifies(tmp_path: Path) -> None:
+    for n in (1, 2, 3, 7, 8, 9, 33):
+        directory = tmp_path / str(n)
+        build(directory, n, every=4)
+        result = verify_journal(directory, KEY)
+        assert result.ok and result.records == n and result.head_seq == n
+        assert result.checkpoints == (n + 3) // 4
