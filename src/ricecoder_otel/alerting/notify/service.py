@@ -60,7 +60,7 @@ class NotificationService:
         self.clock = clock
         self.telemetry = telemetry
         self.poll_interval = poll_interval
-        self.channels = channels if channels is not None else {c.name: build_channel(c) for c in config.channels}
+        self.channels = channels if channels is not None else {c.name: build_channel(c, clock) for c in config.channels}
         grouped = [name for name, ch in self.channels.items() if not isinstance(ch, AlertmanagerChannel)]
         self.pushers = [ch for ch in self.channels.values() if isinstance(ch, AlertmanagerChannel)]
         self.dispatcher = Dispatcher(
