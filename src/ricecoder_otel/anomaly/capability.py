@@ -1,8 +1,11 @@
-"""Anomaly detection as a capability: a delta reader feeds the monitor, episodes go to the hub.
+"""Anomaly detection as a capability: metric collections feed the monitor, episodes go to the hub.
 
-The monitor's own reader collects at the metrics export interval on its own thread; switched
-off, the thread stops (after a last feed) and the detectors keep their learned state, so
-switching back on resumes where they were. Each episode report is published as an
+The feed taps the collections of the metrics exporters' reader (no second reader: that would
+double the SDK's work per measurement); with no exporting reader (metrics exported nowhere, or
+only scraped) it gets a reader of its own at the export interval. Switched off, the feed ignores
+collections (its own reader, if any, stops its thread) and the detectors keep their learned
+state, so switching back on resumes where they were. While metrics are switched off, no
+collections happen, so the detectors wait too. Each episode report is published as an
 :class:`~ricecoder_otel.kernel.events.AnomalyEpisode`; after each feed the scores are
 published as :class:`~ricecoder_otel.kernel.events.AnomalyScores` for alert rules of kind
 ``anomaly``.
@@ -59,7 +62,9 @@ class AnomalyCapability(Capability):
         self.monitor = AnomalyMonitor(clock=context.clock)
         self.feed = AnomalyFeedExporter(self.monitor, context.config.anomaly.metrics, clock=context.clock)
         self.feed.after_feed = self._publish_scores
-        self.reader = context.periodic_reader(self.feed)
+        # Read the collections the metrics exporters already make; a reader of its own only without one.
+        if context.tap(self.feed) is None:
+            self.reader = context.periodic_reader(self.feed)
 
     def install(self, context: InstallContext) -> None:
         assert self.monitor is not None

@@ -74,6 +74,21 @@ class BuildContext:
     metric_transforms: list[MetricsTransform] = field(default_factory=list)
     """Applied to every exported metric collection; live list."""
 
+    def tap(self, exporter: MetricExporter) -> ControlledReader | None:
+        """Hand ``exporter`` every collection of an exporting reader already built (metrics come first
+        in the registry); None when there is none, and the caller needs a reader of its own.
+
+        A second reader would double the SDK's work for every measurement and run every observable
+        callback twice per interval; a tap costs nothing on the hot path.
+        """
+        from ricecoder_otel.kernel.reader import ControlledReader
+
+        for reader in self.readers:
+            if isinstance(reader, ControlledReader):
+                reader.taps.append(exporter)
+                return reader
+        return None
+
     def periodic_reader(self, exporter: MetricExporter, interval_ms: float | None = None) -> ControlledReader:
         assert self.make_reader is not None, "the pipeline sets make_reader before prepare()"
         reader = self.make_reader(exporter, interval_ms if interval_ms is not None else self.export_interval_ms)

@@ -70,6 +70,8 @@ class ControlledReader(MetricReader):
         self.name = name or type(exporter).__name__
         self._producers = producers
         self._transforms = transforms
+        self.taps: list[MetricExporter] = []
+        """Also handed each collection this reader exports (the anomaly feed): no second reader needed."""
         self._collect_lock = threading.RLock()  # re-entrant: an observable callback may itself fork
         self._export_lock = threading.Lock()
         self._state_lock = threading.Lock()
@@ -142,10 +144,17 @@ class ControlledReader(MetricReader):
         token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
         try:
             with self._export_lock:
-                self.exporter.export(metrics_data, timeout_millis=timeout_millis)
-        except Exception as error:
-            SELF_TELEMETRY.count_error(f"metrics.{self.name}")
-            report_once("metrics", "metric export to %s failed: %s", self.name, type(error).__name__)
+                try:
+                    self.exporter.export(metrics_data, timeout_millis=timeout_millis)
+                except Exception as error:
+                    SELF_TELEMETRY.count_error(f"metrics.{self.name}")
+                    report_once("metrics", "metric export to %s failed: %s", self.name, type(error).__name__)
+                for tap in self.taps:
+                    try:
+                        tap.export(metrics_data, timeout_millis=timeout_millis)
+                    except Exception as error:
+                        SELF_TELEMETRY.count_error("metrics.tap")
+                        report_once("metrics", "a metric tap failed: %s", type(error).__name__)
         finally:
             detach(token)
 

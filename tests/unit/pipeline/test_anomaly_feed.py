@@ -97,3 +97,22 @@ def test_process_cpu_and_memory_are_one_series_each() -> None:
     meter.create_gauge("process.memory.usage").set(1000.0)
     provider.shutdown()  # one final collection
     assert sorted(fed) == [("process.cpu.utilization", 0.75), ("process.memory.usage", 1000.0)]
+
+
+def test_the_feed_taps_the_exporting_reader_and_has_its_own_only_without_one() -> None:
+    from ricecoder_otel.metrics.capability import MetricsCapability
+    from ricecoder_otel.testing import InMemoryMetricExporter
+
+    tapped = build_pipeline(MonitoringConfig(), set_global=False, span_exporters=[], log_exporters=[],
+                            metric_readers=[InMemoryMetricExporter()], watch_config=False)
+    alone = build_pipeline(MonitoringConfig(), set_global=False, span_exporters=[], log_exporters=[],
+                           metric_readers=[], watch_config=False)
+    try:
+        metrics, anomaly = tapped.capability("metrics"), tapped.capability("anomaly")
+        assert isinstance(metrics, MetricsCapability) and isinstance(anomaly, AnomalyCapability)
+        assert anomaly.reader is None and metrics.readers[0].taps == [anomaly.feed]
+        own = alone.capability("anomaly")
+        assert isinstance(own, AnomalyCapability) and own.reader is not None and own.reader.running
+    finally:
+        tapped.shutdown()
+        alone.shutdown()

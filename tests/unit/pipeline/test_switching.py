@@ -99,19 +99,23 @@ def test_metrics_off_stops_red_metrics_and_frees_the_reader_thread_then_on_resum
     assert harness.red_requests() == 2
 
 
-def test_anomaly_off_frees_its_reader_thread_and_stops_feeding_then_on_resumes(harness: Harness) -> None:
-    anomaly = harness.pipeline.capability("anomaly")
-    monitor = anomaly.monitor  # type: ignore[attr-defined]
-    harness.serve()
-    harness.pipeline.force_flush()
-    fed = len(monitor)
-    assert fed > 0 and _threads("ricecoder-metrics-AnomalyFeedExporter")
-    harness.switch({"anomaly": False})
+def test_anomaly_off_stops_feeding_the_detectors_then_on_resumes(harness: Harness) -> None:
+    feeds: list[AnomalyScores] = []
+    harness.pipeline.hub.subscribe(AnomalyScores, feeds.append)
+
+    def fed() -> int:
+        harness.serve()
+        harness.pipeline.force_flush()
+        return len(feeds)
+
+    assert fed() == 1
+    # The feed reads the metrics exporters' collections: no reader thread of its own.
     assert not _threads("ricecoder-metrics-AnomalyFeedExporter")
+    harness.switch({"anomaly": False})
     assert "anomaly" not in harness.pipeline.running
+    assert fed() == 1  # collections go on, the detectors are not fed
     harness.switch({"anomaly": True})
-    assert _threads("ricecoder-metrics-AnomalyFeedExporter")
-    assert "anomaly" in harness.pipeline.running
+    assert fed() == 2
 
 
 def test_alerting_off_ignores_scores_then_on_evaluates_again(harness: Harness) -> None:
