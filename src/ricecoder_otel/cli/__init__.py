@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "errors",
     "rules",
     "audit",
+    "dashboard",
 )
 
 
