@@ -69,8 +69,9 @@ def _email_ok(candidate: str, _before: str) -> bool:
 
 
 def _ip_ok(candidate: str, before: str) -> bool:
-    if ":" in candidate:
-        return v.ipv6_ok(candidate, before)
+    if ":" in candidate:  # a trailing colon is punctuation ("from 2001:db8::1: refused"), unless it is "::"
+        return v.ipv6_ok(candidate[:-1] if candidate.endswith(":") and not candidate.endswith("::") else candidate,
+                         before)
     if re.search(r"[A-Za-z]/$", before):  # a product token: Chrome/120.0.0.1
         return False
     return v.ipv4_ok(candidate, before)
@@ -85,6 +86,8 @@ _PLACEHOLDERS = frozenset({"true", "false", "null", "none", "nil", "undefined", 
 
 def _secret_value_ok(candidate: str, _before: str) -> bool:
     stripped = candidate.strip("\"'")
+    if stripped.isdigit() and len(stripped) < 6:  # "tokens: 512", "session: 3" are counts, not secrets
+        return False
     return stripped.lower() not in _PLACEHOLDERS and not stripped.startswith(("[REDACTED", "[HASHED", "${", "{{"))
 
 
@@ -120,12 +123,11 @@ _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _SECRET_WORDS = (
     r"passw(?:or)?d|passphrase|pwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key"
     r"|access[_-]?token|auth[_-]?token|refresh[_-]?token|id[_-]?token|token|session[_-]?id|sessionid"
-    r"|account[_-]?key|shared[_-]?access[_-]?key|private[_-]?key|credentials?"
+    r"|account[_-]?key|shared[_-]?access[_-]?key|private[_-]?key|credentials?|session|cookie"
 )
 _QUERY_SECRETS = (
-    r"access_token|refresh_token|id_token|token|api_key|apikey|key|secret|client_secret|password|passwd|pwd"
-    r"|auth|authorization|sig|signature|code|session|sessionid|session_id|jsessionid|sid|private_token"
-    r"|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential"
+    r"[\w-]{0,30}?(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|apikey|signature|credential)[\w-]{0,30}"
+    r"|key|sig|code|auth|authorization|session|sessionid|session_id|jsessionid|sid"
 )
 
 
@@ -173,9 +175,9 @@ BUILTIN: dict[str, Detector] = {
             (
                 _c(r"(?<![\w+])\+[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?![\w-])"),
                 _c(r"(?<![\w(])\(\d{1,5}\)[ .-]?\d{2,5}(?:[ .-]?\d{2,5}){0,3}(?![\w-])"),
-                _c(r"(?<![\w.:/-])[2-9]\d{2}([-. ])\d{3}\1\d{4}(?![\w-]|[.:]\d)"),
-                _c(r"(?<![\w.:/+-])0\d{1,4}(?:[ -]\d{2,8}){1,4}(?![\w-]|[.:]\d)"),
-                _c(r"(?<![\w.:/+-])1[3-9]\d([ -])\d{4}\1\d{4}(?![\w-]|[.:]\d)"),
+                _c(r"(?<![\w.:/+-])(?<!\d )(?:1[-. ])?[2-9]\d{2}([-. ])\d{3}\1\d{4}(?![\w-]|[.: ]\d)"),
+                _c(r"(?<![\w.:/+-])(?<!\d )0\d{1,4}(?:[ -]\d{2,8}){1,4}(?![\w-]|[.: ]\d)"),
+                _c(r"(?<![\w.:/+-])(?<!\d )1[3-9]\d([ -])\d{4}\1\d{4}(?![\w-]|[.: ]\d)"),
                 _c(
                     r"(?i)\b(?:tel|phone|mobile|mob|cell|fax|telefon|telefono|teléfono|téléphone|tél|handy|"
                     r"whatsapp|sms)\b[.:#\s]{0,4}(?P<v>\+?\d[\d ().-]{5,20}\d)"
@@ -190,7 +192,7 @@ BUILTIN: dict[str, Detector] = {
             (
                 _c(rf"(?<![\w.-]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w-]|\.\d)"),
                 _c(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?"
-                   r"(?:%[\w.]{1,16})?(?![\w:])"),
+                   r"(?:%[\w.]{1,16})?(?![\w]|:[\w:])"),
             ),
             _ip_ok,
             _any(".", ":"),
@@ -226,12 +228,12 @@ BUILTIN: dict[str, Detector] = {
             ),
             _api_key_ok,
             _any("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA", "gh",
-                 "xox", "k_live_", "k_test_", "AIza", "sk-", "glpat-", "npm_", "SG.", "PRIVATE KEY"),
+                 "github_pat_", "xox", "k_live_", "k_test_", "AIza", "sk-", "glpat-", "npm_", "SG.", "PRIVATE KEY"),
         ),
         Detector(
             "password",
             (
-                _c(rf"""(?i)(?<![\w-])["']?(?:{_SECRET_WORDS})["']?\s{{0,3}}[=:]\s{{0,3}}"""
+                _c(rf"""(?i)(?<![A-Za-z0-9-])["']?(?:{_SECRET_WORDS})["']?\s{{0,3}}[=:]\s{{0,3}}"""
                    r"""(?:"(?P<v1>[^"\s]{1,256})"|'(?P<v2>[^'\s]{1,256})'|(?P<v3>[^\s"',;&}\]\)]{1,256}))"""),
             ),
             _secret_value_ok,
