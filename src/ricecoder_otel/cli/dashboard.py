@@ -167,6 +167,11 @@ def _open(args: argparse.Namespace) -> SqlStore:
     store = open_store(store_location(args.store), read_only=True)
     if not isinstance(store, SqlStore):  # every shipped backend is one
         raise StoreError(f"{store.display_location}: dashboards need a SQL store")
+    try:
+        store.schema_version()  # unreadable or missing: say so now, not once per panel
+    except StoreError:
+        store.close()
+        raise
     return store
 
 
@@ -198,6 +203,11 @@ def run_export(args: argparse.Namespace) -> int:
             assert store is not None
             progress(f"evaluating {dashboard.uid} ({len(dashboard.panels)} panels) from {store.display_location}")
             snapshot = take_snapshot(store, dashboard, variables=variables, range_ns=args.since)
+            failed = {p["error"] for p in snapshot["panels"].values() if p.get("kind") == "error"}
+            if failed:
+                return _fail(
+                    f"{dashboard.uid}: {len(failed)} panel error(s): {'; '.join(sorted(failed))}", EXIT_PROBLEM
+                )
             text = export_html(snapshot) if args.format == "html" else json.dumps(snapshot, indent=2, allow_nan=False)
             outputs[f"{dashboard.uid}.{args.format}"] = text if text.endswith("\n") else text + "\n"
     except (ConfigError, StoreError) as exc:

@@ -850,11 +850,27 @@ class ComplianceConfig(_Section):
 class DashboardsConfig(_Section):
     """Dashboards rendered from the store and the live server."""
 
-    enabled: bool = Field(default=True, description="Serve and render dashboards.")
-    refresh_interval: Interval = Field(default=timedelta(seconds=30), description="How often live dashboards refresh.")
-    host: str = Field(default="127.0.0.1", description="Interface the live dashboard server listens on.")
+    enabled: bool = Field(default=True, description="Serve dashboards inside the application (with `port`).")
+    refresh_interval: Interval = Field(
+        default=timedelta(seconds=30),
+        description="How often live dashboards refresh.",
+        json_schema_extra=not_built(
+            "live pages are pushed on every stored point; a dashboard's own `refresh` slides its window"
+        ),
+    )
+    host: str = Field(
+        default="127.0.0.1",
+        description="Interface the in-application dashboard server listens on; any but loopback needs `token`.",
+    )
     port: Integer = Field(
-        default=0, ge=0, le=65535, description="Port of the live dashboard server; 0 picks a free port."
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the in-application dashboard server; 0 serves none inside the application "
+        "(`ricecoder-otel dashboard serve` runs it as its own process).",
+    )
+    token: Secret | None = Field(
+        default=None, description="Token viewers must give (`?token=`) when `host` is not loopback."
     )
 
 
@@ -894,9 +910,7 @@ class MonitoringConfig(_Section):
         default_factory=AnalyticsConfig, description="Usage analytics.", json_schema_extra=not_built()
     )
     compliance: ComplianceConfig = Field(default_factory=ComplianceConfig, description="Compliance.")
-    dashboards: DashboardsConfig = Field(
-        default_factory=DashboardsConfig, description="Dashboards.", json_schema_extra=not_built()
-    )
+    dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig, description="Dashboards.")
     store: StoreConfig = Field(default_factory=StoreConfig, description="Embedded store.")
     shutdown_timeout: PositiveDuration = Field(
         default=timedelta(seconds=10),

@@ -20,6 +20,7 @@ CAPABILITIES: tuple[str, ...] = (
     "ricecoder_otel.alerting.notify.capability:NotificationCapability",
     "ricecoder_otel.compliance.audit.capability:AuditCapability",
     "ricecoder_otel.kernel.self_metrics:SelfTelemetryCapability",
+    "ricecoder_otel.dashboards.capability:DashboardsCapability",
 )
 
 
