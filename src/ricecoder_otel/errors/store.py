@@ -37,6 +37,9 @@ _UPSERT = (
     " release = COALESCE(excluded.release, error_groups.release),"
     " environment = COALESCE(excluded.environment, error_groups.environment)"
 )
+_SELECT_GROUPS = (
+    f"SELECT {_GROUP_COLUMNS}, (SELECT COUNT(*) FROM error_group_users u WHERE u.group_id = error_groups.id) AS users"
+)
 _ADD_USER = "INSERT INTO error_group_users (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
 _SAMPLE_COLUMNS = (
     "event_id, group_id, time_ns, severity, source, message, stack_trace, trace_id, span_id, user_id, session_id,"
@@ -181,8 +184,8 @@ class ErrorStore:
         """Groups last seen at or after ``since_ns``, most frequent first."""
         store = self._sql_store()
         statement = (
-            f"SELECT {_GROUP_COLUMNS}, (SELECT COUNT(*) FROM error_group_users u WHERE u.group_id = error_groups.id)"
-            " FROM error_groups WHERE last_seen_ns >= ? ORDER BY count DESC, last_seen_ns DESC, id LIMIT ?"
+            f"{_SELECT_GROUPS} FROM error_groups WHERE last_seen_ns >= ?"
+            " ORDER BY error_groups.count DESC, last_seen_ns DESC, id LIMIT ?"
         )
         with store._transaction() as cur:
             cur.execute(store._sql(statement), [since_ns if since_ns is not None else -(2**63), max(0, limit)])
@@ -191,11 +194,10 @@ class ErrorStore:
     def find(self, id_or_prefix: str) -> StoredGroup | None:
         """The group with this id, or the only one whose id starts with it (``AmbiguousGroupId`` if several)."""
         store = self._sql_store()
-        statement = (
-            f"SELECT {_GROUP_COLUMNS}, (SELECT COUNT(*) FROM error_group_users u WHERE u.group_id = error_groups.id)"
-            " FROM error_groups WHERE id = ? OR id LIKE ? ORDER BY id LIMIT 2"
-        )
+        statement = f"{_SELECT_GROUPS} FROM error_groups WHERE id = ? OR id LIKE ? ORDER BY id LIMIT 2"
         prefix = id_or_prefix.lower().replace("%", "").replace("_", "")
+        if not prefix:
+            return None
         with store._transaction() as cur:
             cur.execute(store._sql(statement), [id_or_prefix, prefix + "%"])
             rows = cur.fetchall()
@@ -204,7 +206,7 @@ class ErrorStore:
             return _group(exact[0])
         if len(rows) > 1:
             raise AmbiguousGroupId(f"{id_or_prefix!r} matches more than one group; give more of the id")
-        return _group(rows[0]) if rows and prefix else None
+        return _group(rows[0]) if rows else None
 
     def samples(self, group_id: str, limit: int = SAMPLES_KEPT) -> list[StoredSample]:
         """The latest sample events of a group, newest first."""
