@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "anomaly",
     "errors",
     "rules",
+    "alerts",
+    "incidents",
     "audit",
     "dashboard",
 )

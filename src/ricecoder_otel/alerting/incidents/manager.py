@@ -107,7 +107,9 @@ class IncidentManager:
                                 updated_at=now)  # fmt: skip
                 entry = TimelineEntry(now, SYSTEM, "retriggered", "", {"reason": "acknowledgement timed out"})
                 self._save(again, entry, "retriggered")
-                continue
+                if first is None or first > now:
+                    continue
+                incident = again
             if not levels or incident.level >= len(levels):
                 self._save(replace(incident, next_escalation=None, updated_at=now), None, "")
                 continue

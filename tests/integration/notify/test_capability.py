@@ -1,0 +1,51 @@
+"""The notifications capability in the real pipeline: hub transitions in, webhook and incident events out."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ricecoder_otel.config import MonitoringConfig
+from ricecoder_otel.kernel.events import AlertTransition
+from ricecoder_otel.testing.capture import RicecoderCapture
+from tests.harness.http_receiver import Receiver
+
+
+def test_transitions_on_the_hub_reach_a_webhook_and_open_an_incident(tmp_path: Path) -> None:
+    receiver = Receiver()
+    config = MonitoringConfig.model_validate({
+        "store": {"location": str(tmp_path / "store.db")},
+        "alerting": {"channels": [{"name": "hook", "type": "webhook", "url": receiver.url + "/hook"}],
+                     "route": {"group_wait": "10s", "group_interval": "1m"}},
+    })  # fmt: skip
+    capture = RicecoderCapture(config)
+    try:
+        hub, clock = capture.pipeline.hub, capture.clock
+        start = clock()
+        hub.publish(AlertTransition(at=start, rule="QueueBacklog", series="queue.depth{queue=orders}",
+                                    state="firing", value=120.0, threshold=100.0, severity="critical",
+                                    active_since=start, annotations={"summary": "orders queue backlog"}))  # fmt: skip
+        hub.flush()
+        capture.advance(10)  # group_wait on the pipeline's manual clock
+        [request] = receiver.wait_for(1)
+        body = request.json()
+        assert body["status"] == "firing" and body["groupLabels"] == {"alertname": "QueueBacklog"}
+        assert body["alerts"][0]["labels"] == {"alertname": "QueueBacklog", "queue": "orders", "severity": "critical"}
+        hub.publish(AlertTransition(at=clock(), rule="QueueBacklog", series="queue.depth{queue=orders}",
+                                    state="resolved", value=10.0, threshold=100.0, severity="critical",
+                                    active_since=start))  # fmt: skip
+        hub.flush()
+        capture.advance(60)
+        resolved = receiver.wait_for(2)[1].json()
+        assert resolved["status"] == "resolved" and resolved["alerts"][0]["endsAt"] != "0001-01-01T00:00:00Z"
+        deadline = time.monotonic() + 10
+        while True:
+            events = capture.events("ricecoder.incident")
+            changes = [e.log_record.attributes["ricecoder.incident.change"] for e in events]
+            if changes == ["triggered", "resolved"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        assert changes == ["triggered", "resolved"]
+    finally:
+        capture.close()
+        receiver.close()
