@@ -231,15 +231,6 @@ BUILTIN: dict[str, Detector] = {
                  "github_pat_", "xox", "k_live_", "k_test_", "AIza", "sk-", "glpat-", "npm_", "SG.", "PRIVATE KEY"),
         ),
         Detector(
-            "password",
-            (
-                _c(rf"""(?i)(?<![A-Za-z0-9-])["']?(?:{_SECRET_WORDS})["']?\s{{0,3}}[=:]\s{{0,3}}"""
-                   r"""(?:"(?P<v1>[^"\s]{1,256})"|'(?P<v2>[^'\s]{1,256})'|(?P<v3>[^\s"',;&}\]\)]{1,256}))"""),
-            ),
-            _secret_value_ok,
-            _any("=", ":"),
-        ),
-        Detector(
             "url_credentials",
             (
                 _c(r"(?i)\b[a-z][a-z0-9+.-]{1,20}://(?P<v>[^\s/?#@:]{1,128}:[^\s/?#@]{1,256})@"),
@@ -248,6 +239,15 @@ BUILTIN: dict[str, Detector] = {
             ),
             _query_secret_ok,
             _any("://", "=", "hooks.slack"),
+        ),
+        Detector(
+            "password",
+            (
+                _c(rf"""(?i)(?<![A-Za-z0-9-])["']?(?:{_SECRET_WORDS})["']?\s{{0,3}}[=:]\s{{0,3}}"""
+                   r"""(?:"(?P<v1>[^"\s]{1,256})"|'(?P<v2>[^'\s]{1,256})'|(?P<v3>[^\s"',;&}\]\)]{1,256}))"""),
+            ),
+            _secret_value_ok,
+            _any("=", ":"),
         ),
     )
 }
@@ -295,7 +295,7 @@ group's ``ricecoder.error.context.span.name`` holds the span name), so those are
 # policy is the only line for it.
 COLLECTOR: dict[str, str | None] = {
     "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
-    "credit_card": r"\b(?:4\d{3}|5[1-5]\d{2}|2[2-7]\d{2}|3[47]\d{2}|6(?:011|5\d{2}))(?:[ -]?\d{4}){2}[ -]?\d{3,7}\b",
+    "credit_card": r"\b(?:4\d{3}|5[1-5]\d{2}|2[2-7]\d{2}|3\d{3}|6(?:011|[245]\d{2}))(?:[ -]?\d){8,15}\b",
     "ssn": r"\b\d{3}-\d{2}-\d{4}\b",
     "iban": r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b",
     "phone": r"\+[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){2,6}",
@@ -306,9 +306,9 @@ COLLECTOR: dict[str, str | None] = {
     r"|\bxox[abposre]-[A-Za-z0-9-]{10,}|\b[spr]k_(?:live|test)_[A-Za-z0-9]{10,}|\bAIza[0-9A-Za-z_-]{35}"
     r"|\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}|\bglpat-[A-Za-z0-9_-]{20,}|\bnpm_[A-Za-z0-9]{36}"
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----",
-    "password": rf"(?i)\b(?:{_SECRET_WORDS})[\"']?\s*[=:]\s*[\"']?[^\s\"',;&]+",
     "url_credentials": r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/?#@:]+:[^\s/?#@]+@"
     rf"|[?&;](?:{_QUERY_SECRETS})=[^&#\s]+|https://hooks\.slack\.com/services/[A-Za-z0-9/]+",
+    "password": rf"(?i)\b(?:{_SECRET_WORDS})[\"']?\s*[=:]\s*[\"']?[^\s\"',;&]+",
 }
 """RE2 value patterns for the collector, per detector (order: the order of ``BUILTIN``)."""
 

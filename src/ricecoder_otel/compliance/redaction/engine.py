@@ -31,7 +31,7 @@ from ricecoder_otel.compliance.redaction.detectors import (
     SENSITIVE_KEY_PATTERN,
     Detector,
 )
-from ricecoder_otel.compliance.redaction.patterns import check_pattern
+from ricecoder_otel.compliance.redaction.patterns import PatternError, check_pattern
 
 Action = Literal["mask", "hash", "drop_attribute", "drop_record"]
 ACTIONS: tuple[str, ...] = ("mask", "hash", "drop_attribute", "drop_record")
@@ -142,8 +142,8 @@ def build_policy(
     for name, pattern in custom.items():
         try:
             compiled = check_pattern(pattern)
-        except ValueError as error:
-            raise type(error)(f"pattern {name!r}: {error}", *error.args[1:]) from None
+        except PatternError as error:
+            raise PatternError(f"pattern {name!r}: {error}", error.position) from None
         detectors.append(Detector(name, (compiled,)))
     known = {d.name for d in detectors} | {SENSITIVE_KEY, OVERSIZE}
     for name, action in (actions or {}).items():
@@ -242,9 +242,12 @@ class Redactor:
         limit = self.policy.max_scan_chars
         tail = ""
         if len(text) > limit:
-            tail = f"...[REDACTED:{OVERSIZE} {len(text) - limit} chars]"
+            # Cut before the word the limit falls in: half a value is still personal data.
+            boundary = max(text.rfind(" ", limit - 256, limit), text.rfind("\n", limit - 256, limit))
+            cut = boundary + 1 if boundary > 0 else limit
+            tail = f"...[REDACTED:{OVERSIZE} {len(text) - cut} chars]"
             tally.add(OVERSIZE)
-            text = text[:limit]
+            text = text[:cut]
         result = text
         if self.policy.scan_json and text[:1] in _JSON_OPEN:
             result = self._redact_json(text, tally)
