@@ -58,12 +58,16 @@ def gauge_over_time(series: Series, aggregation: str, window: float, now: float)
     """``<aggregation>_over_time`` of a gauge's samples in ``[now - window, now]``; ``last`` is the latest."""
     if aggregation == "last":  # only a series reported in this collection has a current value
         return series.latest if isinstance(series.latest, float) and series.seen_at >= now else None
-    lo, hi, total, n = math.inf, -math.inf, 0.0, 0
-    for slot in series.ring(window).since(now - window):
-        lo, hi, total, n = min(lo, slot.lo), max(hi, slot.hi), total + slot.total, n + slot.n
+    ring = series.ring(window)
+    if aggregation in ("min", "max"):
+        slots = list(ring.since(now - window))
+        if not slots:
+            return None
+        return min(s.lo for s in slots) if aggregation == "min" else max(s.hi for s in slots)
+    total, n = ring.sum_count(now - window)  # running sums: no walk over the window
     if n == 0:
         return None
-    return {"avg": total / n, "min": lo, "max": hi, "sum": total, "count": float(n)}.get(aggregation)
+    return {"avg": total / n, "sum": total, "count": float(n)}.get(aggregation)
 
 
 def change_rate(series: Series, window: float, now: float) -> float | None:

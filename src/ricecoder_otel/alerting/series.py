@@ -67,13 +67,16 @@ def _text(value: object) -> str:
 
 
 class _Slot:
-    __slots__ = ("hi", "last", "lo", "n", "start", "t", "total")
+    """Samples of one slot; ``cum_total``/``cum_n`` are running sums up to its last sample."""
 
-    def __init__(self, start: float, t: float, value: Value) -> None:
+    __slots__ = ("cum_n", "cum_total", "hi", "last", "lo", "n", "start", "t", "total")
+
+    def __init__(self, start: float, t: float, value: Value, cum_total: float, cum_n: int) -> None:
         self.start, self.t, self.last = start, t, value
         number = value if isinstance(value, float) else 0.0
         self.lo = self.hi = self.total = number
         self.n = 1
+        self.cum_total, self.cum_n = cum_total + number, cum_n + 1
 
     def add(self, t: float, value: Value) -> None:
         self.t, self.last = t, value
@@ -81,6 +84,8 @@ class _Slot:
             self.lo, self.hi = min(self.lo, value), max(self.hi, value)
             self.total += value
             self.n += 1
+            self.cum_total += value
+            self.cum_n += 1
 
 
 class _Ring:
@@ -100,7 +105,9 @@ class _Ring:
             self.slots[-1].add(t, value)
             self.times[-1] = t
         else:
-            self.slots.append(_Slot(start, t, value))
+            last = self.slots[-1] if self.slots else None
+            cum_total, cum_n = (last.cum_total, last.cum_n) if last else (0.0, 0)
+            self.slots.append(_Slot(start, t, value, cum_total, cum_n))
             self.times.append(t)
 
     def at_or_before(self, t: float) -> Value | None:
@@ -110,11 +117,23 @@ class _Ring:
         i = bisect.bisect_right(self.times, t)
         return self.slots[max(i - 1, 0)].last
 
-    def since(self, t: float) -> Iterable[_Slot]:
-        """Slots whose last sample is at or after ``t``."""
+    def sum_count(self, t: float) -> tuple[float, int]:
+        """Sum and number of the samples in slots whose last sample is at or after ``t`` (O(log n))."""
+        if not self.slots:
+            return 0.0, 0
         i = bisect.bisect_left(self.times, t)
-        for k in range(i, len(self.slots)):
-            yield self.slots[k]
+        if i >= len(self.slots):
+            return 0.0, 0
+        first, last = self.slots[i], self.slots[-1]
+        base_total, base_n = first.cum_total - first.total, first.cum_n - first.n
+        return last.cum_total - base_total, last.cum_n - base_n
+
+    def since(self, t: float) -> Iterable[_Slot]:
+        """Slots whose last sample is at or after ``t``, newest first."""
+        for slot in reversed(self.slots):
+            if slot.t < t:
+                return
+            yield slot
 
 
 @dataclass

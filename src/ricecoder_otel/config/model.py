@@ -30,6 +30,7 @@ from pydantic import (
     PlainSerializer,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_serializer,
     field_validator,
     model_validator,
@@ -286,7 +287,9 @@ class AlertRule(_Section):
         "`rate` compares the per-second change over `window`; `burn_rate` is an SLO multi-window multi-burn-rate "
         "rule; `anomaly` compares the anomaly score (0..1); `composite` combines other rules' conditions.",
     )
-    metric: str = Field(default="", description="Metric name the rule evaluates (OpenTelemetry name).")
+    metric: str = Field(
+        default="", validate_default=True, description="Metric name the rule evaluates (OpenTelemetry name)."
+    )
     match: dict[str, str] = Field(
         default_factory=dict, description="Only series whose attributes have these values (`http.route: /orders`)."
     )
@@ -297,7 +300,11 @@ class AlertRule(_Section):
         "(histograms). Unset: `last` for gauges, `rate` for counters and histograms.",
     )
     quantile: Number | None = Field(
-        default=None, ge=0, le=1, description="The quantile of `aggregation: quantile` (0.95 is p95)."
+        default=None,
+        ge=0,
+        le=1,
+        validate_default=True,
+        description="The quantile of `aggregation: quantile` (0.95 is p95).",
     )
     group_by: list[str] | None = Field(
         default=None,
@@ -305,7 +312,9 @@ class AlertRule(_Section):
         "series is its own instance (`error_ratio`, `burn_rate`, `absence`, `composite`: the whole metric).",
     )
     operator: Operator = Field(default=">", description="Comparison between the observed value and `threshold`.")
-    threshold: Number | None = Field(default=None, description="Value the observation is compared with.")
+    threshold: Number | None = Field(
+        default=None, validate_default=True, description="Value the observation is compared with."
+    )
     for_: Duration = Field(
         default=timedelta(0),
         alias="for",
@@ -318,10 +327,16 @@ class AlertRule(_Section):
         default=timedelta(minutes=5), description="Look-back window of the aggregation, ratio, rate or absence."
     )
     total_metric: str = Field(
-        default="", description="`error_ratio`, `burn_rate`: the metric counting all events (a histogram's count)."
+        default="",
+        validate_default=True,
+        description="`error_ratio`, `burn_rate`: the metric counting all events (a histogram's count).",
     )
     objective: Number | None = Field(
-        default=None, gt=0, lt=1, description="`burn_rate`: the SLO target, e.g. 0.999 (error budget 0.1%)."
+        default=None,
+        gt=0,
+        lt=1,
+        validate_default=True,
+        description="`burn_rate`: the SLO target, e.g. 0.999 (error budget 0.1%).",
     )
     burn_windows: list[BurnWindow] = Field(
         default_factory=lambda: [BurnWindow(long=lg, short=sh, factor=f) for lg, sh, f in SRE_BURN_WINDOWS],
@@ -332,7 +347,9 @@ class AlertRule(_Section):
     min_events: Number = Field(
         default=0, ge=0, description="`burn_rate`: fewer events than this in a pair's long window never fire it."
     )
-    rules: list[str] = Field(default_factory=list, description="`composite`: names of the rules it combines.")
+    rules: list[str] = Field(
+        default_factory=list, validate_default=True, description="`composite`: names of the rules it combines."
+    )
     combine: Literal["and", "or", "unless"] = Field(
         default="and", description="`composite`: all (`and`), any (`or`), or the first but none of the others."
     )
@@ -348,22 +365,24 @@ class AlertRule(_Section):
     )
     enabled: bool = Field(default=True, description="Evaluate this rule.")
 
-    @model_validator(mode="after")
-    def _fields_of_kind(self) -> Self:
-        if self.kind == "composite":
-            if len(self.rules) < 2:
-                raise PydanticCustomError("composite", "a composite rule needs at least two `rules`")
-        elif not self.metric:
-            raise PydanticCustomError("metric", "`metric` is required for kind {kind}", {"kind": self.kind})
-        if self.kind in _NEEDS_THRESHOLD and self.threshold is None:
-            raise PydanticCustomError("threshold", "`threshold` is required for kind {kind}", {"kind": self.kind})
-        if self.kind in ("error_ratio", "burn_rate") and not self.total_metric:
-            raise PydanticCustomError("total_metric", "`total_metric` is required for kind {kind}", {"kind": self.kind})
-        if self.kind == "burn_rate" and self.objective is None:
-            raise PydanticCustomError("objective", "`objective` is required for kind burn_rate")
-        if self.aggregation == "quantile" and self.quantile is None:
-            raise PydanticCustomError("quantile", "`quantile` is required with aggregation quantile")
-        return self
+    @field_validator("metric", "threshold", "total_metric", "objective", "quantile", "rules", mode="after")
+    @classmethod
+    def _required_by_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        """Fields a kind needs are reported at their own path, like any required key."""
+        kind, aggregation = info.data.get("kind"), info.data.get("aggregation")
+        needed = {
+            "metric": kind != "composite",
+            "threshold": kind in _NEEDS_THRESHOLD,
+            "total_metric": kind in ("error_ratio", "burn_rate"),
+            "objective": kind == "burn_rate",
+            "quantile": aggregation == "quantile",
+            "rules": kind == "composite",
+        }[str(info.field_name)]
+        if needed and value in (None, ""):
+            raise PydanticCustomError("missing", "required key missing")
+        if info.field_name == "rules" and needed and len(value) < 2:
+            raise PydanticCustomError("composite", "a composite rule combines at least two rules")
+        return value
 
 
 class FlapDetection(_Section):

@@ -48,7 +48,8 @@ def test_check_lists_every_problem_with_its_line(tmp_path: Path, capsys: pytest.
     found = {(f["path"], f["source"].rsplit(":", 1)[1], f["message"]) for f in report["findings"]}
     assert found == {
         ("alerting.rules[0].fore", "6", "unknown key (did you mean 'for'?)"),
-        ("alerting.rules[1]", "7", "`total_metric` is required for kind burn_rate"),  # the rule's own line
+        ("alerting.rules[1].total_metric", "7", "required key missing"),  # not in the file: the rule's line
+        ("alerting.rules[1].objective", "7", "required key missing"),
         ("alerting.rules[2].name", "10", "duplicate rule name 'a'"),
     }
 
