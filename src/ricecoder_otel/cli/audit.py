@@ -57,6 +57,7 @@ def register(subparsers: Any) -> None:
     actions.required = True
     verify = actions.add_parser("verify", parents=[common], help="check every record, checkpoint and the head")
     verify.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
+    verify.add_argument("--deep", action="store_true", help="also recompute every checkpoint's Merkle root")
     verify.set_defaults(func=run_verify)
     export = actions.add_parser("export", parents=[common], help="records with inclusion proofs, for auditors")
     export.add_argument(
@@ -84,9 +85,9 @@ def _journal_and_key(args: argparse.Namespace) -> tuple[Path, bytes] | int:
         return EXIT_USAGE
 
 
-def _verify(directory: Path, key: bytes) -> VerifyResult | int:
+def _verify(directory: Path, key: bytes, *, deep: bool = False) -> VerifyResult | int:
     try:
-        return verify_journal(directory, key, progress=lambda seq: progress(f"verified {seq:,} records"))
+        return verify_journal(directory, key, progress=lambda seq: progress(f"verified {seq:,} records"), deep=deep)
     except AuditError as error:
         print(f"ricecoder-otel audit: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -96,7 +97,7 @@ def run_verify(args: argparse.Namespace) -> int:
     found = _journal_and_key(args)
     if isinstance(found, int):
         return found
-    result = _verify(*found)
+    result = _verify(*found, deep=args.deep)
     if isinstance(result, int):
         return result
     if args.json:

@@ -24,6 +24,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 Clock = Callable[[], float]
@@ -151,12 +152,12 @@ class Signer:
         if len(self.key) < 16:
             raise AuditError("the audit checkpoint key must be at least 16 bytes")
 
-    @property
+    @cached_property
     def key_id(self) -> str:
-        return hmac.new(self.key, _KEY_ID_CONTEXT, hashlib.sha256).hexdigest()[:16]
+        return hmac.digest(self.key, _KEY_ID_CONTEXT, "sha256").hex()[:16]
 
     def mac(self, message: bytes) -> str:
-        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self.key, message, "sha256").hex()
 
     def verify(self, message: bytes, mac: str) -> bool:
         return hmac.compare_digest(self.mac(message), mac)

@@ -307,14 +307,10 @@ class AuditJournal:
         self._tail = tail
 
     def _write_head(self) -> None:
-        tail = self._tail
-        head = {
-            "seq": tail.seq,
-            "hash": tail.hash,
-            "key_id": self.signer.key_id,
-            "mac": self.signer.mac(head_bytes(tail.seq, tail.hash)),
-        }
-        os.pwrite(self._head_fd, json.dumps(head).encode().ljust(HEAD_SIZE - 1) + b"\n", 0)
+        tail, signer = self._tail, self.signer
+        mac = signer.mac(head_bytes(tail.seq, tail.hash))
+        head = f'{{"seq": {tail.seq}, "hash": "{tail.hash}", "key_id": "{signer.key_id}", "mac": "{mac}"}}'
+        os.pwrite(self._head_fd, head.encode().ljust(HEAD_SIZE - 1) + b"\n", 0)
 
     def _process_lock(self) -> _Flock:
         return _Flock(self._fd)
