@@ -446,33 +446,3 @@ class ErrorGroupEvent(Event):
 
     def level(self) -> str:
         return "WARN" if self.kind in ("regression", "spike") else "INFO"
-
-
-@dataclass(frozen=True)
-class IncidentChanged(Event):
-    """An incident was triggered, notified, escalated, acknowledged, re-triggered or resolved."""
-
-    event_name: ClassVar[str] = "ricecoder.incident"
-
-    incident_id: str = ""
-    change: str = ""
-    state: str = ""
-    title: str = ""
-    severity: str = ""
-    escalation_level: int = 0
-
-    def body(self) -> str:
-        return f"incident {self.incident_id} {self.change}: {self.title}"
-
-    def attributes(self) -> Mapping[str, AttributeValue]:
-        return {
-            "ricecoder.incident.id": self.incident_id,
-            "ricecoder.incident.change": self.change,
-            "ricecoder.incident.state": self.state,
-            "ricecoder.incident.title": self.title,
-            "ricecoder.incident.severity": self.severity,
-            "ricecoder.incident.escalation_level": self.escalation_level,
-        }
-
-    def level(self) -> str:
-        return "WARN" if self.state == "triggered" else "INFO"
