@@ -308,8 +308,9 @@ class AnalyticsCore:
         touched since then are included whole. The engine keeps its sketches."""
         with self._lock:
             out, self._pending = self._pending, Dataset(lg_k=self.config.sketch_lg_k)
-            out.sketches = {key: self._copy(self._day_sketches[key]) for key in self._touched
-                            if key in self._day_sketches}  # fmt: skip
+            out.sketches = {
+                key: self._copy(self._day_sketches[key]) for key in self._touched if key in self._day_sketches
+            }
             self._touched = set()
         return out
 
@@ -394,8 +395,9 @@ class AnalyticsCore:
             self._sessions.popitem(last=False)  # the least recently active user starts a new session later
         return session, new
 
-    def _profile(self, user_id: object, account: str | None, traits: Mapping[str, Any] | None,
-                 at: float | None) -> str | None:  # fmt: skip
+    def _profile(
+        self, user_id: object, account: str | None, traits: Mapping[str, Any] | None, at: float | None
+    ) -> str | None:
         raw = valid_id(user_id)
         if raw is None:
             self.on_drop("analytics.bad_input", 1)

@@ -135,13 +135,19 @@ def active_users(data: Dataset, until_day: int, *, method: str = "exact") -> Rep
             count = _sketch_counter(data, feature)
         daily = [count(d, d) for d in range(until_day - 29, until_day + 1)]
         mau = count(until_day - 29, until_day)
-        rows.append({
-            "feature": feature, "dau": daily[-1], "wau": count(until_day - 6, until_day), "mau": mau,
-            "stickiness": _ratio(sum(daily) / len(daily), mau),
-            "anonymous_actions": sum(n for (d, f), n in data.anonymous.items()
-                                     if f == feature and until_day - 29 <= d <= until_day),
-            "method": method,
-        })  # fmt: skip
+        rows.append(
+            {
+                "feature": feature,
+                "dau": daily[-1],
+                "wau": count(until_day - 6, until_day),
+                "mau": mau,
+                "stickiness": _ratio(sum(daily) / len(daily), mau),
+                "anonymous_actions": sum(
+                    n for (d, f), n in data.anonymous.items() if f == feature and until_day - 29 <= d <= until_day
+                ),
+                "method": method,
+            }
+        )
     return Report("active", until_day - 29, until_day, ACTIVE_COLUMNS, rows)
 
 
@@ -207,18 +213,30 @@ def adoption(data: Dataset, since_day: int, until_day: int, *, min_uses: int = 3
     rows = []
     for feature in index.features():
         counts = [n for (_, f), n in uses.items() if f == feature]
-        delays = [first - index.first_seen[user] for (user, f), first in index.first_use.items()
-                  if f == feature and start <= first < end]  # fmt: skip
+        delays = [
+            first - index.first_seen[user]
+            for (user, f), first in index.first_use.items()
+            if f == feature and start <= first < end
+        ]
         users_n = sum(1 for n in counts if n >= min_uses)
         if not counts and not delays:
             continue
-        rows.append({
-            "feature": feature, "active_users": active, "users": len(counts), "adoption": _ratio(len(counts), active),
-            "min_uses": min_uses, "users_min_uses": users_n, "adoption_min_uses": _ratio(users_n, active),
-            "new_adopters": len(delays), "median_seconds_to_first_use": _median(delays),
-        })  # fmt: skip
-    return Report("adoption", since_day, until_day, ADOPTION_COLUMNS, rows,
-                  ("adoption curves per release are not computed",))  # fmt: skip
+        rows.append(
+            {
+                "feature": feature,
+                "active_users": active,
+                "users": len(counts),
+                "adoption": _ratio(len(counts), active),
+                "min_uses": min_uses,
+                "users_min_uses": users_n,
+                "adoption_min_uses": _ratio(users_n, active),
+                "new_adopters": len(delays),
+                "median_seconds_to_first_use": _median(delays),
+            }
+        )
+    return Report(
+        "adoption", since_day, until_day, ADOPTION_COLUMNS, rows, ("adoption curves per release are not computed",)
+    )
 
 
 # -- retention --------------------------------------------------------------------------------------
@@ -254,13 +272,25 @@ def retention(
             target = cohort + period
             retained = sum(1 for u in members if target in active_in[u])
             unbounded = sum(1 for u in members if max(active_in[u]) >= target)
-            rows.append({
-                "cohort": iso_day(start_day), "period": period, "cohort_users": len(members), "retained": retained,
-                "retention": _ratio(retained, len(members)), "retained_unbounded": unbounded,
-                "retention_unbounded": _ratio(unbounded, len(members)),
-            })  # fmt: skip
-    return Report("retention", since_day, until_day, RETENTION_COLUMNS, rows,
-                  (f"interval: {interval}" + (f"; feature: {feature}" if feature else ""),))  # fmt: skip
+            rows.append(
+                {
+                    "cohort": iso_day(start_day),
+                    "period": period,
+                    "cohort_users": len(members),
+                    "retained": retained,
+                    "retention": _ratio(retained, len(members)),
+                    "retained_unbounded": unbounded,
+                    "retention_unbounded": _ratio(unbounded, len(members)),
+                }
+            )
+    return Report(
+        "retention",
+        since_day,
+        until_day,
+        RETENTION_COLUMNS,
+        rows,
+        (f"interval: {interval}" + (f"; feature: {feature}" if feature else ""),),
+    )
 
 
 # -- funnels ----------------------------------------------------------------------------------------
@@ -300,11 +330,17 @@ def funnel(data: Dataset, steps: list[str], window_s: float, since_day: int, unt
     rows = []
     for i, feature in enumerate(steps):
         previous = reached[i - 1] if i else reached[0]
-        rows.append({
-            "step": i + 1, "feature": feature, "users": reached[i], "conversion": _ratio(reached[i], reached[0]),
-            "step_conversion": _ratio(reached[i], previous), "drop_off": previous - reached[i],
-            "median_seconds_from_previous": _median(gaps[i]),
-        })  # fmt: skip
+        rows.append(
+            {
+                "step": i + 1,
+                "feature": feature,
+                "users": reached[i],
+                "conversion": _ratio(reached[i], reached[0]),
+                "step_conversion": _ratio(reached[i], previous),
+                "drop_off": previous - reached[i],
+                "median_seconds_from_previous": _median(gaps[i]),
+            }
+        )
     return Report("funnel", since_day, until_day, FUNNEL_COLUMNS, rows)
 
 
@@ -346,8 +382,9 @@ def scores(data: Dataset, config: AnalyticsConfig, until_day: int) -> list[dict[
     window = max(1, round(engagement.window.total_seconds() / DAY_S))
     first = until_day - window + 1
     index = Index(data)
-    per_user: dict[str, dict[str, Any]] = defaultdict(lambda: {"days": set(), "features": set(), "actions": 0,
-                                                               "sessions": 0})  # fmt: skip
+    per_user: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"days": set(), "features": set(), "actions": 0, "sessions": 0}
+    )
     for (day, user, feature), row in index.data.activity.items():
         if first <= day <= until_day:
             entry = per_user[user]
@@ -369,16 +406,31 @@ def scores(data: Dataset, config: AnalyticsConfig, until_day: int) -> list[dict[
             "breadth": len(entry["features"]) / len(all_features) if all_features else 0.0,
             "depth": min(1.0, entry["actions"] / engagement.depth_target),
         }
-        score = 100 * (w.recency * parts["recency"] + w.frequency * parts["frequency"] + w.breadth * parts["breadth"]
-                       + w.depth * parts["depth"]) / total_weight  # fmt: skip
+        score = (
+            100
+            * (
+                w.recency * parts["recency"]
+                + w.frequency * parts["frequency"]
+                + w.breadth * parts["breadth"]
+                + w.depth * parts["depth"]
+            )
+            / total_weight
+        )
         profile = index.data.profiles.get(user)
-        rows.append({
-            "user": user, "account": (profile.account if profile and profile.account else ""),
-            "last_active": iso_day(last_day), "active_days": len(entry["days"]), "features": len(entry["features"]),
-            "actions": entry["actions"], "sessions": entry["sessions"],
-            **{k: round(v, PLACES) for k, v in parts.items()}, "score": round(score, PLACES),
-            "band": band_of(score, engagement.bands),
-        })  # fmt: skip
+        rows.append(
+            {
+                "user": user,
+                "account": (profile.account if profile and profile.account else ""),
+                "last_active": iso_day(last_day),
+                "active_days": len(entry["days"]),
+                "features": len(entry["features"]),
+                "actions": entry["actions"],
+                "sessions": entry["sessions"],
+                **{k: round(v, PLACES) for k, v in parts.items()},
+                "score": round(score, PLACES),
+                "band": band_of(score, engagement.bands),
+            }
+        )
     return rows
 
 
@@ -439,8 +491,12 @@ def product_score(data: Dataset, first: int, until_day: int, churn_after_days: i
     gained = last["new"] + last["resurrecting"]
     growth = gained / (gained + last["dormant"]) if gained + last["dormant"] else 0.0
     pes = 100 * (adoption_mean + sticky + growth) / 3
-    return {"adoption": round(adoption_mean, PLACES), "stickiness": sticky, "growth": round(growth, PLACES),
-            "pes": round(pes, PLACES)}  # fmt: skip
+    return {
+        "adoption": round(adoption_mean, PLACES),
+        "stickiness": sticky,
+        "growth": round(growth, PLACES),
+        "pes": round(pes, PLACES),
+    }
 
 
 # -- lifecycle --------------------------------------------------------------------------------------
@@ -455,8 +511,9 @@ LIFECYCLE_COLUMNS = (
 )
 
 
-def lifecycle(data: Dataset, since_day: int, until_day: int, *, interval: str = "week",
-              churn_after_days: int = 28) -> Report:  # fmt: skip
+def lifecycle(
+    data: Dataset, since_day: int, until_day: int, *, interval: str = "week", churn_after_days: int = 28
+) -> Report:
     index = Index(data)
     bucket = week_of if interval == "week" else (lambda d: d)
     length = 7 if interval == "week" else 1
@@ -517,3 +574,44 @@ def _matches(profile: Any, wanted: Mapping[str, str]) -> bool:
     if profile is None:
         return False
     return all(str(profile.traits.get(key)) == value for key, value in wanted.items())
+
+
+def build(
+    kind: str,
+    data: Dataset,
+    config: AnalyticsConfig,
+    since_day: int,
+    until_day: int,
+    *,
+    method: str = "exact",
+    min_uses: int = 3,
+    interval: str = "week",
+    feature: str | None = None,
+    funnel_name: str | None = None,
+    by: str = "user",
+) -> Report:
+    """The report called ``kind`` (one of :data:`REPORT_KINDS`); ``ValueError`` names what is wrong."""
+    if kind == "active":
+        return active_users(data, until_day, method=method)
+    if kind == "stickiness":
+        return stickiness(data, until_day)
+    if kind == "adoption":
+        return adoption(data, since_day, until_day, min_uses=min_uses)
+    if kind == "retention":
+        return retention(data, since_day, until_day, interval=interval, feature=feature)
+    if kind == "funnel":
+        names = sorted(config.funnels)
+        if not names:
+            raise ValueError("no funnels are configured (analytics.funnels)")
+        name = funnel_name or names[0]
+        if name not in config.funnels:
+            raise ValueError(f"unknown funnel {name!r}; configured: {', '.join(names)}")
+        spec = config.funnels[name]
+        return funnel(data, list(spec.steps), spec.window.total_seconds(), since_day, until_day)
+    if kind == "engagement":
+        return engagement(data, config, until_day, by=by)
+    if kind == "lifecycle":
+        return lifecycle(data, since_day, until_day, interval=interval, churn_after_days=churn_days(config))
+    if kind == "segments":
+        return segments(data, config, since_day, until_day)
+    raise ValueError(f"unknown report {kind!r}; expected one of {', '.join(REPORT_KINDS)}")

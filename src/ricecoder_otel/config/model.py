@@ -756,10 +756,163 @@ class AnomalyConfig(_Section):
     )
 
 
+class AnalyticsFunnel(_Section):
+    """An ordered funnel: each step is a feature (an action name or a route's feature)."""
+
+    steps: list[str] = Field(min_length=2, description="Feature names, in order; at least two.")
+    window: PositiveDuration = Field(
+        default=timedelta(days=1), description="Conversion window, measured from the first step."
+    )
+
+
+class AnalyticsSegment(_Section):
+    """A segment of users: by traits, by behaviour or by engagement score band (give exactly one)."""
+
+    traits: dict[str, str] = Field(
+        default_factory=dict, description="Users whose traits (from `identify`) have these values."
+    )
+    feature: str | None = Field(default=None, description="Users who used this feature at least `min_count` times.")
+    min_count: Integer = Field(default=1, gt=0, description="Uses of `feature` needed within the report window.")
+    score_min: Number | None = Field(default=None, ge=0, le=100, description="Engagement score at least this.")
+    score_max: Number | None = Field(default=None, ge=0, le=100, description="Engagement score below this.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        kinds = [bool(self.traits), self.feature is not None, self.score_min is not None or self.score_max is not None]
+        if sum(kinds) != 1:
+            raise PydanticCustomError(
+                "segment_kind", "give exactly one of `traits`, `feature` or `score_min`/`score_max`"
+            )
+        return self
+
+
+class EngagementWeights(_Section):
+    """Weights of the engagement score's four parts (normalised by their sum)."""
+
+    recency: Number = Field(default=0.25, ge=0, description="Weight of recency (days since last activity).")
+    frequency: Number = Field(default=0.25, ge=0, description="Weight of frequency (active days in the window).")
+    breadth: Number = Field(default=0.25, ge=0, description="Weight of breadth (share of features used).")
+    depth: Number = Field(default=0.25, ge=0, description="Weight of depth (actions against `depth_target`).")
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Self:
+        if self.recency + self.frequency + self.breadth + self.depth <= 0:
+            raise PydanticCustomError("weights", "at least one weight must be positive")
+        return self
+
+
+class EngagementConfig(_Section):
+    """How the engagement score and lifecycle states are computed."""
+
+    window: PositiveDuration = Field(default=timedelta(days=30), description="Window the score looks at.")
+    weights: EngagementWeights = Field(default_factory=EngagementWeights, description="Weights of the parts.")
+    depth_target: Integer = Field(
+        default=100, gt=0, description="Actions in the window that count as full depth (score part 1.0)."
+    )
+    bands: list[Number] = Field(
+        default_factory=lambda: [25.0, 50.0, 75.0],
+        description="Score band boundaries (ascending, 0..100) for the engagement report.",
+    )
+    churn_after: PositiveDuration = Field(
+        default=timedelta(days=28), description="A user inactive this long is `churned` (else `dormant`)."
+    )
+
+    @field_validator("bands")
+    @classmethod
+    def _ascending(cls, bands: list[float]) -> list[float]:
+        if any(b <= a for a, b in itertools.pairwise(bands)) or any(not 0 < b < 100 for b in bands):
+            raise PydanticCustomError("bands", "expected ascending boundaries between 0 and 100")
+        return bands
+
+
 class AnalyticsConfig(_Section):
-    """Usage analytics (actions, sessions, adoption)."""
+    """Usage analytics: actions, identities, sessions, adoption, retention, funnels, engagement, segments."""
 
     enabled: bool = Field(default=True, description="Record usage analytics.")
+    tracking_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Names this tracked product; exported as `ricecoder.analytics.tracking_id` on every "
+        "analytics event and stored with nothing else (reports cover one store).",
+    )
+    event_buffer_size: Integer = Field(
+        default=1000,
+        gt=0,
+        le=1_000_000,
+        description="Calls queued between the calling thread and the analytics worker; beyond, calls are "
+        "dropped and counted (`ricecoder.self.dropped{component=analytics.buffer}`).",
+    )
+    flush_interval: Interval = Field(
+        default=timedelta(seconds=300), description="How often the aggregates are written to the store."
+    )
+    features: dict[str, str] = Field(
+        default_factory=dict,
+        description="Server route (`http.route`) -> feature name: a request by an identified user counts as "
+        "use of that feature. Routes not listed count as activity only.",
+    )
+    user_attributes: list[str] = Field(
+        default_factory=lambda: ["user.id", "enduser.id"],
+        min_length=1,
+        description="Span attributes read, in order, for the user of a server request (add e.g. "
+        "`http.request.header.x-user-id` for a captured header).",
+    )
+    session_timeout: PositiveDuration = Field(
+        default=timedelta(minutes=30), description="Inactivity after which a user's next action starts a session."
+    )
+    consent: Literal["not_required", "drop", "anonymous"] = Field(
+        default="not_required",
+        description="Without consent for the `analytics` purpose in the baggage: `drop` the event, count it "
+        "`anonymous`ly (no user), or `not_required` (consent not checked).",
+    )
+    consent_baggage_key: str = Field(
+        default="consent",
+        min_length=1,
+        description="Baggage entry listing consented purposes, comma-separated (`consent=analytics,ads`).",
+    )
+    allowed_properties: list[str] = Field(
+        default_factory=list,
+        description="Action properties kept (exported as `ricecoder.analytics.property.<name>`); others are "
+        "dropped. Empty keeps none.",
+    )
+    allowed_traits: list[str] = Field(
+        default_factory=list, description="Traits kept from `identify` and `group`; others are dropped."
+    )
+    pseudonym_key: Secret | None = Field(
+        default=None,
+        description="HMAC-SHA-256 key that turns user ids into pseudonyms before anything is stored or exported "
+        "(at least 16 characters). Replicas sharing a store need the same key. Unset, a random key per process "
+        "is used: pseudonyms then join only within one process.",
+    )
+    funnels: dict[str, AnalyticsFunnel] = Field(default_factory=dict, description="Funnels by name.")
+    segments: dict[str, AnalyticsSegment] = Field(default_factory=dict, description="Segments by name.")
+    engagement: EngagementConfig = Field(default_factory=EngagementConfig, description="Engagement score.")
+    max_features: Integer = Field(
+        default=1000,
+        gt=0,
+        le=100_000,
+        description="Distinct feature (action) names kept; more are counted as dropped (a flood of names).",
+    )
+    max_pending_rows: Integer = Field(
+        default=200_000,
+        gt=0,
+        description="Per-user activity rows held between flushes; beyond, new rows are dropped and counted.",
+    )
+    keep_days: Integer = Field(
+        default=35, ge=1, le=400, description="Days of active-user sketches kept in memory (MAU needs 30)."
+    )
+    sketch_lg_k: Integer = Field(
+        default=14, ge=4, le=21, description="HyperLogLog precision (log2 of buckets): error about 1.04/sqrt(2^k)."
+    )
+    max_future_skew: PositiveDuration = Field(
+        default=timedelta(minutes=5), description="Events timed further ahead than this are dropped and counted."
+    )
+
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _long_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and len(key.get_secret_value()) < 16:
+            raise PydanticCustomError("key_length", "expected at least 16 characters")
+        return key
 
 
 def _linear_regex(pattern: str) -> str:
@@ -954,9 +1107,7 @@ class MonitoringConfig(_Section):
     error_tracking: ErrorTrackingConfig = Field(default_factory=ErrorTrackingConfig, description="Error tracking.")
     performance: PerformanceConfig = Field(default_factory=PerformanceConfig, description="Performance monitoring.")
     anomaly: AnomalyConfig = Field(default_factory=AnomalyConfig, description="Anomaly detection.")
-    analytics: AnalyticsConfig = Field(
-        default_factory=AnalyticsConfig, description="Usage analytics.", json_schema_extra=not_built()
-    )
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig, description="Usage analytics.")
     compliance: ComplianceConfig = Field(default_factory=ComplianceConfig, description="Compliance.")
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig, description="Dashboards.")
     store: StoreConfig = Field(default_factory=StoreConfig, description="Embedded store.")

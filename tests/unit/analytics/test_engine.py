@@ -15,8 +15,9 @@ from tests.unit.analytics.scenario import D0, END, EVENTS, KEY, at, config, engi
 
 def counting(**overrides: object) -> tuple[AnalyticsCore, Counter[str]]:
     drops: Counter[str] = Counter()
-    core = AnalyticsCore(config(**overrides), clock=lambda: at(15, 23),
-                         on_drop=lambda reason, n: drops.update({reason: n}))  # fmt: skip
+    core = AnalyticsCore(
+        config(**overrides), clock=lambda: at(15, 23), on_drop=lambda reason, n: drops.update({reason: n})
+    )
     return core, drops
 
 
@@ -80,8 +81,12 @@ def test_consent_gating(mode: str, kept_user: bool, dropped: int) -> None:
 
 def test_only_allowed_properties_leave_and_unserialisable_values_are_dropped() -> None:
     core, drops = counting(allowed_properties=["plan", "items", "meta", "bad"])
-    tracked = core.track("a", "search", {"plan": "pro", "items": [1, 2], "meta": {"x": 1}, "bad": object(),
-                                         "email": "a@example.com"}, at=at(15, 9))  # fmt: skip
+    tracked = core.track(
+        "a",
+        "search",
+        {"plan": "pro", "items": [1, 2], "meta": {"x": 1}, "bad": object(), "email": "a@example.com"},
+        at=at(15, 9),
+    )
     assert tracked is not None
     assert dict(tracked.properties) == {"plan": "pro", "items": "[1,2]", "meta": '{"x":1}'}
     assert drops["analytics.properties"] == 2  # "bad" (not JSON) and "email" (not allowed)
@@ -159,8 +164,11 @@ def test_drained_datasets_from_two_engines_merge_into_one_engines_dataset() -> N
         k: (r.count, r.first, r.last) for k, r in whole.activity.items()
     }
     assert merged.steps == whole.steps and merged.profiles == whole.profiles
-    for make in (lambda d: reports.active_users(d, END, method="hll"), lambda d: reports.funnel(
-            d, ["search", "export"], 86_400, D0, END), lambda d: reports.retention(d, D0, END),
-            lambda d: reports.segments(d, config(), D0, END)):  # fmt: skip
+    for make in (
+        lambda d: reports.active_users(d, END, method="hll"),
+        lambda d: reports.funnel(d, ["search", "export"], 86_400, D0, END),
+        lambda d: reports.retention(d, D0, END),
+        lambda d: reports.segments(d, config(), D0, END),
+    ):
         assert make(merged).rows == make(whole).rows
     assert left.drain().rows() == 0  # drained once

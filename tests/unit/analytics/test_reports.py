@@ -28,10 +28,24 @@ def by(rows: list[dict[str, object]], key: str) -> dict[object, dict[str, object
 def test_active_users_exact(data: Dataset) -> None:
     rows = by(reports.active_users(data, END).rows, "feature")
     # Daily actives over days -14..15: d0 {a,b} d1 {a,c} d7 {b} d8 {a} d14 {b} d15 {d} = 8 user-days.
-    assert rows["*"] == {"feature": "*", "dau": 1, "wau": 2, "mau": 4, "stickiness": round(8 / 30 / 4, 6),
-                         "anonymous_actions": 0, "method": "exact"}  # fmt: skip
-    assert rows["search"] | {} == {"feature": "search", "dau": 1, "wau": 2, "mau": 3,
-                                   "stickiness": round(6 / 30 / 3, 6), "anonymous_actions": 0, "method": "exact"}  # fmt: skip
+    assert rows["*"] == {
+        "feature": "*",
+        "dau": 1,
+        "wau": 2,
+        "mau": 4,
+        "stickiness": round(8 / 30 / 4, 6),
+        "anonymous_actions": 0,
+        "method": "exact",
+    }
+    assert rows["search"] == {
+        "feature": "search",
+        "dau": 1,
+        "wau": 2,
+        "mau": 3,
+        "stickiness": round(6 / 30 / 3, 6),
+        "anonymous_actions": 0,
+        "method": "exact",
+    }
     assert (rows["export"]["dau"], rows["export"]["wau"], rows["export"]["mau"]) == (0, 0, 3)
     assert rows["export"]["stickiness"] == round(3 / 30 / 3, 6)
 
@@ -56,13 +70,27 @@ def test_adoption(data: Dataset) -> None:
     rows = by(reports.adoption(data, D0, END, min_uses=2).rows, "feature")
     # export: a, b, c once each; first use d1 09:10 (a seen d0 10:00), d7 11:00 (b seen d0 11:00), c at once.
     assert rows["export"] == {
-        "feature": "export", "active_users": 4, "users": 3, "adoption": 0.75, "min_uses": 2, "users_min_uses": 0,
-        "adoption_min_uses": 0.0, "new_adopters": 3, "median_seconds_to_first_use": 83_400.0,
-    }  # fmt: skip
+        "feature": "export",
+        "active_users": 4,
+        "users": 3,
+        "adoption": 0.75,
+        "min_uses": 2,
+        "users_min_uses": 0,
+        "adoption_min_uses": 0.0,
+        "new_adopters": 3,
+        "median_seconds_to_first_use": 83_400.0,
+    }
     assert rows["search"] == {
-        "feature": "search", "active_users": 4, "users": 3, "adoption": 0.75, "min_uses": 2, "users_min_uses": 2,
-        "adoption_min_uses": 0.5, "new_adopters": 3, "median_seconds_to_first_use": 0.0,
-    }  # fmt: skip
+        "feature": "search",
+        "active_users": 4,
+        "users": 3,
+        "adoption": 0.75,
+        "min_uses": 2,
+        "users_min_uses": 2,
+        "adoption_min_uses": 0.5,
+        "new_adopters": 3,
+        "median_seconds_to_first_use": 0.0,
+    }
 
 
 def test_adoption_window_excludes_earlier_use(data: Dataset) -> None:
@@ -88,21 +116,37 @@ def test_weekly_retention_grid(data: Dataset) -> None:
 def test_daily_retention_per_feature(data: Dataset) -> None:
     rows = reports.retention(data, D0, D0 + 2, interval="day", feature="export")
     # export first used: a d1, c d1 (cohort d1), b d7 (outside); nobody exports on d2.
-    assert [(r["cohort"], r["period"], r["cohort_users"], r["retained"], r["retained_unbounded"]) for r in rows.rows] == [
+    assert [
+        (r["cohort"], r["period"], r["cohort_users"], r["retained"], r["retained_unbounded"]) for r in rows.rows
+    ] == [
         ("2024-01-02", 0, 2, 2, 2),
         ("2024-01-02", 1, 2, 0, 0),
-    ]  # fmt: skip
+    ]
 
 
 def test_funnel(data: Dataset) -> None:
     rows = reports.funnel(data, ["search", "export"], DAY_S, D0, END).rows
     # a: search d0 10:00 -> export d1 09:10 (23h10m); b's export is 7 days later; d never exports.
     assert rows == [
-        {"step": 1, "feature": "search", "users": 3, "conversion": 1.0, "step_conversion": 1.0, "drop_off": 0,
-         "median_seconds_from_previous": None},
-        {"step": 2, "feature": "export", "users": 1, "conversion": round(1 / 3, 6), "step_conversion": round(1 / 3, 6),
-         "drop_off": 2, "median_seconds_from_previous": 83_400.0},
-    ]  # fmt: skip
+        {
+            "step": 1,
+            "feature": "search",
+            "users": 3,
+            "conversion": 1.0,
+            "step_conversion": 1.0,
+            "drop_off": 0,
+            "median_seconds_from_previous": None,
+        },
+        {
+            "step": 2,
+            "feature": "export",
+            "users": 1,
+            "conversion": round(1 / 3, 6),
+            "step_conversion": round(1 / 3, 6),
+            "drop_off": 2,
+            "median_seconds_from_previous": 83_400.0,
+        },
+    ]
 
 
 def test_funnel_with_a_longer_window_converts_b(data: Dataset) -> None:
@@ -123,8 +167,9 @@ def test_engagement_per_user(core: AnalyticsCore, data: Dataset) -> None:
 
 
 def test_engagement_weights_are_configurable(core: AnalyticsCore) -> None:
-    weighted = engine(engagement={"depth_target": 10, "weights": {"recency": 1, "frequency": 0, "breadth": 0,
-                                                                   "depth": 0}})  # fmt: skip
+    weighted = engine(
+        engagement={"depth_target": 10, "weights": {"recency": 1, "frequency": 0, "breadth": 0, "depth": 0}}
+    )
     feed(weighted)
     rows = by(reports.engagement(weighted.snapshot(), weighted.config, END).rows, "user")
     assert rows[core.pseudonymise("c")]["score"] == round(100 * 16 / 30, 6)
@@ -142,8 +187,12 @@ def test_engagement_per_account_and_product(data: Dataset) -> None:
     [product] = reports.engagement(data, config(), END, by="product").rows
     # adoption: export 3/4 and search 3/4; stickiness 8/30/4; growth in week 2: new d, dormant a -> 1/2.
     sticky = round(8 / 30 / 4, 6)
-    assert product == {"adoption": 0.75, "stickiness": sticky, "growth": 0.5,
-                       "pes": round(100 * (0.75 + sticky + 0.5) / 3, 6)}  # fmt: skip
+    assert product == {
+        "adoption": 0.75,
+        "stickiness": sticky,
+        "growth": 0.5,
+        "pes": round(100 * (0.75 + sticky + 0.5) / 3, 6),
+    }
 
 
 def test_lifecycle_weekly(data: Dataset) -> None:

@@ -22,7 +22,6 @@ def test_what_is_not_built_today() -> None:
         "performance.slow_request_threshold": NOT_BUILT,
         "performance.cpu_threshold_percent": NOT_BUILT,
         "performance.memory_threshold_percent": NOT_BUILT,
-        "analytics": NOT_BUILT,
         "compliance.standards": NOT_BUILT,
         "compliance.reporting_interval": NOT_BUILT,
         "compliance.audit_log_retention": NOT_BUILT,

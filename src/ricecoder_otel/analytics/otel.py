@@ -1,0 +1,118 @@
+"""The SDK side of analytics: events as log records, and activity captured from server spans.
+
+Each accepted action becomes a log record with the event name ``ricecoder.analytics.action``
+and semantic-convention attributes where they exist (``user.id`` carrying the pseudonym,
+``session.id``); a new session also emits ``session.start`` (semantic conventions: it MUST be
+emitted when a session is created). The records go through the pipeline's LoggerProvider, so
+the redaction policy and every log exporter (store, OTLP) see them.
+
+:class:`ServerSpanActivity` turns a finished SERVER span whose attributes carry a user
+(``analytics.user_attributes``: ``user.id``, ``enduser.id`` by default) into activity on the
+feature its ``http.route`` maps to (``analytics.features``), with no code in the service.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import baggage
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import SpanKind
+
+from ricecoder_otel._version import __version__
+from ricecoder_otel.analytics.engine import Tracked
+from ricecoder_otel.analytics.privacy import has_consent
+from ricecoder_otel.kernel.guard import shielded
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk._logs import LoggerProvider
+
+    from ricecoder_otel.config.model import AnalyticsConfig
+
+ACTION_EVENT = "ricecoder.analytics.action"
+SESSION_START_EVENT = "session.start"
+IDENTIFY_EVENT = "ricecoder.analytics.identify"
+ALIAS_EVENT = "ricecoder.analytics.alias"
+GROUP_EVENT = "ricecoder.analytics.group"
+PROPERTY_PREFIX = "ricecoder.analytics.property."
+MAX_CONSENT_SPANS = 10_000
+
+
+class AnalyticsEvents:
+    """Emits analytics events as log records (on the analytics worker, never the caller)."""
+
+    def __init__(self, logger_provider: LoggerProvider, tracking_id: str | None) -> None:
+        self._logger = logger_provider.get_logger("ricecoder_otel.analytics", __version__)
+        self.tracking_id = tracking_id
+
+    def _emit(self, name: str, at: float, body: str, attributes: dict[str, Any]) -> None:
+        if self.tracking_id:
+            attributes["ricecoder.analytics.tracking_id"] = self.tracking_id
+        self._logger.emit(
+            timestamp=int(at * 1e9),
+            severity_number=SeverityNumber.INFO,
+            severity_text="INFO",
+            body=body,
+            attributes=attributes,
+            event_name=name,
+        )
+
+    def action(self, tracked: Tracked) -> None:
+        attributes: dict[str, Any] = {"ricecoder.analytics.action": tracked.action}
+        if tracked.feature:
+            attributes["ricecoder.analytics.feature"] = tracked.feature
+        if tracked.user is not None:
+            attributes["user.id"] = tracked.user
+        if tracked.session is not None:
+            attributes["session.id"] = tracked.session
+            if tracked.new_session:
+                self._emit(SESSION_START_EVENT, tracked.at, SESSION_START_EVENT, {"session.id": tracked.session})
+        for key, value in tracked.properties.items():
+            attributes[PROPERTY_PREFIX + key] = value
+        self._emit(ACTION_EVENT, tracked.at, tracked.action, attributes)
+
+    def identity(self, name: str, at: float, user: str, extra: dict[str, Any]) -> None:
+        self._emit(name, at, name, {"user.id": user, **extra})
+
+
+Submit = Callable[[str, tuple[Any, ...], bool | None], bool]
+
+
+class ServerSpanActivity(SpanProcessor):
+    """A SERVER span with a user counts as activity on its route's feature."""
+
+    def __init__(self, submit: Submit, config: AnalyticsConfig) -> None:
+        self.submit = submit
+        self.config = config
+        self.on = False
+        self._consent: OrderedDict[int, bool] = OrderedDict()
+
+    @shielded("analytics", None)
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Consent comes from the request's baggage, which is current only while the span starts."""
+        if not self.on or span.kind is not SpanKind.SERVER or self.config.consent == "not_required":
+            return
+        value = baggage.get_baggage(self.config.consent_baggage_key, parent_context)
+        self._consent[span.context.span_id] = has_consent(str(value) if value is not None else None)
+        if len(self._consent) > MAX_CONSENT_SPANS:
+            self._consent.popitem(last=False)  # a span that never ended
+
+    @shielded("analytics", None)
+    def on_end(self, span: ReadableSpan) -> None:
+        if span.kind is not SpanKind.SERVER:
+            return
+        consent = self._consent.pop(span.context.span_id, None) if span.context is not None else None
+        if not self.on:
+            return
+        attributes = span.attributes or {}
+        user = next((attributes[key] for key in self.config.user_attributes if attributes.get(key)), None)
+        if user is None:
+            return
+        route = attributes.get("http.route")
+        feature = self.config.features.get(str(route), "") if route is not None else ""
+        action = f"request {route}" if route is not None else "request"
+        self.submit("track", (user, action, None, attributes.get("session.id"), feature), consent)
