@@ -79,7 +79,9 @@ def test_shop_spans_metrics_and_logs_reach_the_collector_files(
             if _service(resource) == service and span.get("kind") == 2  # SPAN_KIND_SERVER
         }
 
-    wait_until(lambda: {"/products", "/payments/flaky"} <= routes(), f"{service} server spans with http.route", 60)
+    requested = set(stats.by_route)  # the traffic mix is random: expect the routes that were requested
+    assert "/products" in requested, stats
+    wait_until(lambda: requested <= routes(), f"{service} server spans with http.route", 60)
     wait_until(lambda: "http.server.request.duration" in _metric_names(out / "metrics.jsonl"), "the RED histogram")
     wait_until(
         lambda: any(
@@ -103,5 +105,6 @@ def test_shop_spans_metrics_and_logs_reach_the_collector_files(
     assert len(spans) == stats.requests
     assert all(attributes(resource)["telemetry.distro.name"] == "ricecoder-otel" for resource, _ in spans)
     names = _metric_names(out / "metrics.jsonl")
-    assert {"ricecoder.http.server.errors", "shop.orders", "shop.cart.size"} <= names
+    assert {"shop.orders", "shop.cart.size"} <= names
+    assert ("ricecoder.http.server.errors" in names) == (stats.by_status[500] > 0)  # only failures count
     assert any(name.startswith("system.") for name in names)
