@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 STOP_TIMEOUT_S = 5.0
 PROCESS_EVERY_S = 0.2
-Call = tuple[str, tuple[Any, ...], "bool | None"]
+Call = tuple[str, tuple[Any, ...], "bool | None", float]
 
 
 class AnalyticsCapability(Capability):
@@ -127,13 +127,13 @@ class AnalyticsCapability(Capability):
     # -- intake -----------------------------------------------------------------------------------
 
     def submit(self, kind: str, args: tuple[Any, ...], consent: bool | None) -> bool:
-        """Queue one call (O(1), never blocks); False when switched off or the buffer is full."""
-        if not self.accepting or self.config is None:
+        """Queue one call (O(1), never blocks), timed now; False when switched off or the buffer is full."""
+        if not self.accepting or self.config is None or self._clock is None:
             return False
         if len(self._queue) >= self.config.event_buffer_size:
             SELF_TELEMETRY.count_drop("analytics.buffer")
             return False
-        self._queue.append((kind, args, consent))
+        self._queue.append((kind, args, consent, self._clock()))
         if len(self._queue) >= self.config.event_buffer_size // 2:
             self._wake.set()
         return True
@@ -146,34 +146,37 @@ class AnalyticsCapability(Capability):
         done = 0
         with self._work:
             while self._queue:
-                kind, args, consent = self._queue.popleft()
-                self._apply(core, events, kind, args, consent)
+                kind, args, consent, at = self._queue.popleft()
+                self._apply(core, events, kind, args, consent, at)
                 done += 1
         return done
 
     def _apply(
-        self, core: AnalyticsCore, events: AnalyticsEvents, kind: str, args: tuple[Any, ...], consent: bool | None
+        self,
+        core: AnalyticsCore,
+        events: AnalyticsEvents,
+        kind: str,
+        args: tuple[Any, ...],
+        consent: bool | None,
+        at: float,
     ) -> None:
         if kind == "track":
             user, action, properties, session, feature = args
-            tracked = core.track(user, action, properties, consent=consent, session_id=session, feature=feature)
+            tracked = core.track(user, action, properties, at=at, consent=consent, session_id=session, feature=feature)
             if tracked is not None:
                 events.action(tracked)
         elif kind == "identify":
-            user = core.identify(*args)
+            user = core.identify(*args, at=at)
             if user is not None:
-                events.identity(IDENTIFY_EVENT, core.clock(), user, {})
+                events.identity(IDENTIFY_EVENT, at, user, {})
         elif kind == "group":
-            user = core.group(*args)
+            user = core.group(*args, at=at)
             if user is not None:
-                events.identity(GROUP_EVENT, core.clock(), user, {"ricecoder.analytics.account.id": str(args[1])})
+                events.identity(GROUP_EVENT, at, user, {"ricecoder.analytics.account.id": str(args[1])})
         elif kind == "alias" and core.alias(*args):
             previous = core.pseudonymise(str(args[0]))
             events.identity(
-                ALIAS_EVENT,
-                core.clock(),
-                core.pseudonymise(str(args[1])),
-                {"ricecoder.analytics.previous_id": previous},
+                ALIAS_EVENT, at, core.pseudonymise(str(args[1])), {"ricecoder.analytics.previous_id": previous}
             )
 
     # -- the store --------------------------------------------------------------------------------

@@ -38,7 +38,8 @@ EVENTS: list[tuple[str, str, float]] = [
 ]
 
 
-def config(**overrides: object) -> AnalyticsConfig:
+def settings(**overrides: object) -> dict[str, object]:
+    """The scenario's ``analytics`` section as data."""
     base: dict[str, object] = {
         "pseudonym_key": KEY,
         "allowed_traits": ["plan"],
@@ -52,7 +53,11 @@ def config(**overrides: object) -> AnalyticsConfig:
         "keep_days": 60,
     }
     base.update(overrides)
-    return AnalyticsConfig.model_validate(base)
+    return base
+
+
+def config(**overrides: object) -> AnalyticsConfig:
+    return AnalyticsConfig.model_validate(settings(**overrides))
 
 
 def engine(clock: Callable[[], float] | None = None, **overrides: object) -> AnalyticsCore:
