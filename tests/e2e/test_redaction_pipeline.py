@@ -182,6 +182,12 @@ def test_a_redacted_record_says_how_many_values_and_which_detectors(exporters: d
               for rm in m.resource_metrics for sm in rm.scope_metrics for metric in sm.metrics
               if metric.name == "logins" for p in metric.data.data_points]
     assert {(dict(p.attributes)["user.email"], p.value) for p in points} == {("[REDACTED:email]", 3)}
+    # ... and the redactions are counted per detector and signal, never with the values.
+    latest = exporters["metrics"].collections[-1]  # type: ignore[attr-defined]
+    counted = {(dict(p.attributes)["detector"], dict(p.attributes)["signal"]): p.value
+               for rm in latest.resource_metrics for sm in rm.scope_metrics for metric in sm.metrics
+               if metric.name == "ricecoder.redaction.values" for p in metric.data.data_points}
+    assert counted[("email", "spans")] >= 2 and counted[("email", "logs")] >= 2 and counted[("email", "metrics")] >= 2
 
 
 def test_policy_changes_apply_live(exporters: dict[str, object]) -> None:

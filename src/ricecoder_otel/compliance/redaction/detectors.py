@@ -30,19 +30,14 @@ class Detector:
     name: str
     patterns: tuple[re.Pattern[str], ...]
     validate: Validator | None = None
-    prefilter: Callable[[str], bool] | None = None
+    prefilter: Callable[[str], object] | None = None
     """False means the value cannot contain a match (skips the regexes)."""
     normalize: Callable[[str], str] = field(default=lambda text: text)
     """What a keyed hash is computed over, so the same value hashes alike however it is written."""
     shrink: bool = False
     """On a failed validation, retry without trailing space-separated chunks (IBANs before a word)."""
-
-
-def _any(*needles: str) -> Callable[[str], bool]:
-    def check(text: str) -> bool:
-        return any(needle in text for needle in needles)
-
-    return check
+    needs: tuple[re.Pattern[str] | None, ...] = ()
+    """Per pattern (same order), a cheap regex the value must contain for that pattern to run."""
 
 
 _DIGIT = re.compile(r"\d")
@@ -119,7 +114,6 @@ def _alnum_upper(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", text).upper()
 
 
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _SECRET_WORDS = (
     r"passw(?:or)?d|passphrase|pwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key"
     r"|access[_-]?token|auth[_-]?token|refresh[_-]?token|id[_-]?token|token|session[_-]?id|sessionid"
@@ -142,73 +136,78 @@ BUILTIN: dict[str, Detector] = {
             "email",
             (_c(r"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[\w-]{1,63}\.){1,8}[^\W\d_]{2,24}(?![\w-]|\.\w)"),),
             _email_ok,
-            _any("@"),
+            _c("@").search,
             _lower,
         ),
         Detector(
             "credit_card",
-            (_c(r"(?<![\w.,-])\d(?:[ -]?\d){11,18}(?![\w-]|[.,]\d)"),),
+            (_c(r"\d(?<![\w.,-]\d)(?:[ -]?\d){11,18}(?![\w-]|[.,]\d)"),),
             _one(v.card_ok),
-            _has_digit,
+            _DIGIT.search,
             v.digits_of,
         ),
         Detector(
             "ssn",
             (
-                _c(r"(?<![\w.-])\d{3}([- ])\d{2}\1\d{4}(?![\w-]|\.\d)"),
+                _c(r"\d(?<![\w.-]\d)\d{2}([- ])\d{2}\1\d{4}(?![\w-]|\.\d)"),
                 _c(r"(?i)\b(?:ssn|social security(?: number| no\.?| #)?)\W{0,4}(?P<v>\d{9})(?!\w)"),
             ),
             _one(v.ssn_ok),
-            _has_digit,
+            _DIGIT.search,
             v.digits_of,
+            needs=(_c(r"\d[- ]\d\d[- ]\d"), _c(r"(?i)ssn|social")),
         ),
         Detector(
             "iban",
-            (_c(r"(?<![\w-])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![\w-])"),),
+            (_c(r"[A-Z](?<![\w-][A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![\w-])"),),
             _one(v.iban_ok),
-            _has_digit,
+            _DIGIT.search,
             _alnum_upper,
             shrink=True,
         ),
         Detector(
             "phone",
             (
-                _c(r"(?<![\w+])\+[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?![\w-])"),
-                _c(r"(?<![\w(])\(\d{1,5}\)[ .-]?\d{2,5}(?:[ .-]?\d{2,5}){0,3}(?![\w-])"),
-                _c(r"(?<![\w.:/+-])(?<!\d )(?:1[-. ])?[2-9]\d{2}([-. ])\d{3}\1\d{4}(?![\w-]|[.: ]\d)"),
-                _c(r"(?<![\w.:/+-])(?<!\d )0\d{1,4}(?:[ -]\d{2,8}){1,4}(?![\w-]|[.: ]\d)"),
-                _c(r"(?<![\w.:/+-])(?<!\d )1[3-9]\d([ -])\d{4}\1\d{4}(?![\w-]|[.: ]\d)"),
+                _c(r"\+(?<![\w+]\+)[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?![\w-])"),
+                _c(r"\((?<![\w(]\()\d{1,5}\)[ .-]?\d{2,5}(?:[ .-]?\d{2,5}){0,3}(?![\w-])"),
+                _c(r"1(?<![\w.:/+-]1)(?<!\d 1)[-. ][2-9]\d{2}([-. ])\d{3}\1\d{4}(?![\w-]|[.: ]\d)"),
+                _c(r"[2-9](?<![\w.:/+-][2-9])(?<!\d [2-9])\d{2}([-. ])\d{3}\1\d{4}(?![\w-]|[.: ]\d)"),
+                _c(r"0(?<![\w.:/+-]0)(?<!\d 0)\d{1,4}(?:[ -]\d{2,8}){1,4}(?![\w-]|[.: ]\d)"),
+                _c(r"1(?<![\w.:/+-]1)(?<!\d 1)[3-9]\d([ -])\d{4}\1\d{4}(?![\w-]|[.: ]\d)"),
                 _c(
                     r"(?i)\b(?:tel|phone|mobile|mob|cell|fax|telefon|telefono|teléfono|téléphone|tél|handy|"
                     r"whatsapp|sms)\b[.:#\s]{0,4}(?P<v>\+?\d[\d ().-]{5,20}\d)"
                 ),
             ),
             _phone_ok(8),
-            _has_digit,
+            _DIGIT.search,
             v.digits_of,
+            needs=(_c(r"\+\d"), _c(r"\(\d"), _c(r"\d[-. ]\d"), _c(r"\d[-. ]\d"), _c(r"0\d*[ -]\d"),
+                   _c(r"1[3-9]\d[ -]\d"), _c(r"(?i)tel|phone|mob|cell|fax|handy|whatsapp|sms|tél")),
         ),
         Detector(
             "ip_address",
             (
-                _c(rf"(?<![\w.-]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w-]|\.\d)"),
+                _c(r"\d(?<![\w.-]\d)\d{0,2}(?:\.\d{1,3}){3}(?![\w-]|\.\d)"),
                 _c(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?"
                    r"(?:%[\w.]{1,16})?(?![\w]|:[\w:])"),
             ),
             _ip_ok,
-            _any(".", ":"),
+            _c(r"[.:]").search,
             _lower,
+            needs=(_c(r"\d\.\d{1,3}\.\d"), _c(r":[0-9A-Fa-f]{0,4}:")),
         ),
         Detector(
             "jwt",
             (_c(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,4096}\.[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]{0,4096}"),),
             _one(v.jwt_ok),
-            _any("eyJ"),
+            _c("eyJ").search,
         ),
         Detector(
             "bearer_token",
             (_c(r"(?i)\b(?:bearer|basic|token|digest)\s+(?P<v>[A-Za-z0-9._~+/-]{6,4096}=*)"),),
             _auth_ok,
-            _any("earer", "EARER", "asic", "ASIC", "oken", "OKEN", "igest", "IGEST"),
+            _c(r"(?i)(?:bearer|basic|token|digest)\s").search,
         ),
         Detector(
             "api_key",
@@ -227,8 +226,8 @@ BUILTIN: dict[str, Detector] = {
                    r"(?:[A-Z0-9]{1,10} ){0,2}PRIVATE KEY-----)?"),
             ),
             _api_key_ok,
-            _any("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA", "gh",
-                 "github_pat_", "xox", "k_live_", "k_test_", "AIza", "sk-", "glpat-", "npm_", "SG.", "PRIVATE KEY"),
+            _c(r"A(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|ROA|PKA|Iza)|gh[pousr]_|github_pat_|xox|k_(?:live|test)_|sk-"
+               r"|glpat-|npm_|SG\.|PRIVATE KEY").search,
         ),
         Detector(
             "url_credentials",
@@ -238,7 +237,8 @@ BUILTIN: dict[str, Detector] = {
                 _c(r"https://hooks\.slack\.com/services/(?P<v>[A-Za-z0-9/]{20,200})"),
             ),
             _query_secret_ok,
-            _any("://", "=", "hooks.slack"),
+            _c(r"://|=|hooks\.slack").search,
+            needs=(_c(r"://[^\s/?#]*@"), None, None),
         ),
         Detector(
             "password",
@@ -247,7 +247,7 @@ BUILTIN: dict[str, Detector] = {
                    r"""(?:"(?P<v1>[^"\s]{1,256})"|'(?P<v2>[^'\s]{1,256})'|(?P<v3>[^\s"',;&}\]\)]{1,256}))"""),
             ),
             _secret_value_ok,
-            _any("=", ":"),
+            _c(r"(?i)pass|pwd|secret|key|token|session|cookie|credential").search,
         ),
     )
 }

@@ -266,7 +266,10 @@ class Redactor:
             if prefilter is not None and not prefilter(text):
                 continue
             validate = detector.validate
-            for pattern in detector.patterns:
+            needs = detector.needs
+            for index, pattern in enumerate(detector.patterns):
+                if needs and needs[index] is not None and needs[index].search(text) is None:  # type: ignore[union-attr]
+                    continue
                 for match in pattern.finditer(text):
                     start, end = _span(match)
                     if start == end:

@@ -28,10 +28,15 @@ def test_log_records_and_hub_events_are_redacted_and_say_so(ricecoder_capture: R
     assert "bo@example.org" not in str(event.log_record.attributes) + str(event.log_record.body)
 
 
-def test_drop_record_empties_a_log_record(tmp_path: Path) -> None:
+def test_drop_record_drops_a_span_and_empties_a_log_record(tmp_path: Path) -> None:
     config = MonitoringConfig.model_validate({"compliance": {"redaction": {"actions": {"ssn": "drop_record"}}}})
     capture = RicecoderCapture(config)
     try:
+        tracer = capture.pipeline.tracer_provider.get_tracer("t")
+        for name, note in (("kept", "ok"), ("dropped", "ssn 536-22-8726")):
+            with tracer.start_as_current_span(name, attributes={"note": note}):
+                pass
+        assert [s.name for s in capture.spans()] == ["kept"]
         capture.pipeline.logger_provider.get_logger("t").emit(body="ssn 536-22-8726", attributes={"user": "x"})
         [record] = [r for r in capture.logs() if r.log_record.body == "[REDACTED:record]"]
         assert dict(record.log_record.attributes or {}) == {
