@@ -991,6 +991,35 @@ class RedactionConfig(_Section):
         return self
 
 
+class AuditConfig(_Section):
+    """The tamper-evident audit trail: where the journal lives and how it is signed."""
+
+    path: str | None = Field(
+        default=None,
+        description="Directory of the audit journal; unset means `ricecoder-otel/audit` in the user's data "
+        "directory (`$XDG_DATA_HOME`, else `~/.local/share`).",
+    )
+    checkpoint_records: Integer = Field(
+        default=1000, gt=0, le=1_000_000, description="Sign a checkpoint after this many records."
+    )
+    checkpoint_interval: PositiveDuration = Field(
+        default=timedelta(minutes=1),
+        description="Sign a checkpoint at most this long after the first unsigned record.",
+    )
+    checkpoint_key: Secret | None = Field(
+        default=None,
+        description="HMAC-SHA-256 key of the checkpoints and the head (at least 16 bytes). Unset, a random "
+        "key is kept in `checkpoint.key` beside the journal: that catches accidents, not someone who can "
+        "write the directory; hold the key elsewhere for that.",
+    )
+    pseudonymise_actors: bool = Field(
+        default=False, description="Record actors as keyed hashes (`hmac:...`) instead of their names."
+    )
+    pseudonym_key: Secret | None = Field(
+        default=None, description="Key of the actor pseudonyms; unset, one is derived from the checkpoint key."
+    )
+
+
 class ComplianceConfig(_Section):
     """Redaction, audit trail and retention."""
 
