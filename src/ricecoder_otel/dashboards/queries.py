@@ -111,6 +111,7 @@ class MetricSource:
         self.store = store
         self.max_rows = max_rows
         self._kinds: dict[str, str] = {}
+        self._series: dict[tuple[str, Window, int, bool], tuple[list[_Series], bool]] = {}
 
     def kind_of(self, metric: str) -> str:
         """The kind the store holds for ``metric`` (its newest point), "" when it has none."""
@@ -125,9 +126,32 @@ class MetricSource:
 
     def series(self, metric: str, window: Window, aggregation: str, *, lookback: int = 1) -> tuple[list[_Series], bool]:
         """Every series of ``metric`` in ``window`` plus ``lookback`` earlier steps; and whether rows were cut."""
+        kind = self.kind_of(metric)
+        gauge = kind in _GAUGE_KINDS and (aggregation in _GAUGE_AGGREGATIONS or aggregation == "sum")
+        key = (metric, window, lookback, gauge)
+        if key not in self._series:
+            self._series[key] = self._derived(key) or self._read(metric, window, lookback, gauge)
+        return self._series[key]
+
+    def _derived(self, key: tuple[str, Window, int, bool]) -> tuple[list[_Series], bool] | None:
+        """Coarser steps from finer ones already read (each step keeps its first and last point): one scan
+        of the store serves a dashboard's graphs, tables and sparklines alike."""
+        metric, coarse, lookback, gauge = key
+        if gauge:
+            return None
+        for (name, fine, fine_lookback, fine_gauge), (series, truncated) in self._series.items():
+            usable = (
+                name == metric and not fine_gauge and fine.end_ns == coarse.end_ns
+                and coarse.step_ns % fine.step_ns == 0
+                and (coarse.steps + lookback) * coarse.step_ns <= (fine.steps + fine_lookback) * fine.step_ns
+            )  # fmt: skip
+            if usable:
+                return [_rebucket(one, fine, coarse, lookback) for one in series], truncated
+        return None
+
+    def _read(self, metric: str, window: Window, lookback: int, gauge: bool) -> tuple[list[_Series], bool]:
         steps = window.steps + lookback
         low = window.end_ns - steps * window.step_ns
-        gauge = self.kind_of(metric) in _GAUGE_KINDS and (aggregation in _GAUGE_AGGREGATIONS or aggregation == "sum")
         if gauge:
             statement = _GAUGE_SQL
             params = [window.end_ns, window.step_ns, metric, low, window.end_ns, window.end_ns, window.step_ns]
@@ -147,8 +171,21 @@ class MetricSource:
                 if row[1]:
                     labels[SERVICE] = row[1]
                 series = by_key[key] = _Series(labels=labels, kind=row[3], unit=row[4])
+            if not gauge:  # histogram buckets decoded once, whatever the number of panels reading them
+                row = (*row[:8], decode_json(row[8]), decode_json(row[9]), row[10])
             series.points.setdefault(int(row[-1]), []).insert(0, tuple(row))
         return list(by_key.values()), truncated
+
+
+def _rebucket(series: _Series, fine: Window, coarse: Window, lookback: int) -> _Series:
+    points: dict[int, list[tuple[Any, ...]]] = {}
+    limit = coarse.steps + lookback
+    for step in sorted(series.points, reverse=True):  # oldest first
+        target = step * fine.step_ns // coarse.step_ns
+        if target < limit:
+            points.setdefault(target, []).extend(series.points[step])
+    ends = {k: [rows[0], rows[-1]] if len(rows) > 1 else rows for k, rows in points.items()}
+    return _Series(labels=series.labels, kind=series.kind, unit=series.unit, points=ends)
 
 
 def _text(value: Any) -> str:
@@ -209,8 +246,8 @@ def series_values(series: _Series, aggregation: str, window: Window) -> dict[int
 def _histogram_change(
     before: tuple[Any, ...], now: tuple[Any, ...]
 ) -> tuple[int, float, list[float], list[int]] | None:
-    bounds, counts = decode_json(now[8]) or [], decode_json(now[9]) or []
-    old_bounds, old_counts = decode_json(before[8]) or [], decode_json(before[9]) or []
+    bounds, counts = now[8] or [], now[9] or []
+    old_bounds, old_counts = before[8] or [], before[9] or []
     count, total = int(now[6] or 0), float(now[7] or 0.0)
     if bounds == old_bounds and len(counts) == len(old_counts) and count >= int(before[6] or 0):
         return (count - int(before[6] or 0), total - float(before[7] or 0.0), bounds,
@@ -283,11 +320,17 @@ class QueryResult:
 
 
 def run_query(
-    source: MetricSource, query: Query, window: Window, variables: Mapping[str, str], evaluation: Evaluation
+    source: MetricSource,
+    query: Query,
+    window: Window,
+    variables: Mapping[str, str],
+    evaluation: Evaluation,
+    *,
+    lookback: int = 1,
 ) -> QueryResult:
     """Evaluate ``query`` over ``window``: filter, aggregate per step, combine by ``group_by``."""
     wanted = resolve_where(query, variables)
-    all_series, truncated = source.series(query.metric, window, query.aggregation)
+    all_series, truncated = source.series(query.metric, window, query.aggregation, lookback=lookback)
     per_group: dict[tuple[str, ...], dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     unit = ""
     for series in all_series:
@@ -330,19 +373,26 @@ def graph_data(source: MetricSource, panel: Panel, window: Window, variables: Ma
     }
 
 
-def value_data(source: MetricSource, panel: Panel, window: Window, variables: Mapping[str, str],
-               evaluation: Evaluation, sparkline: Window) -> PanelData:  # fmt: skip
+def value_data(
+    source: MetricSource,
+    panel: Panel,
+    window: Window,
+    variables: Mapping[str, str],
+    evaluation: Evaluation,
+    sparkline: Window,
+) -> PanelData:
     """A stat or gauge: the value over the whole window, the previous window's, and a sparkline."""
-    query = panel.queries[0]
-    whole = Window(end_ns=window.end_ns, step_ns=window.steps * window.step_ns, steps=2)
-    result = run_query(source, query.model_copy(update={"group_by": []}), whole, variables, evaluation)
-    values = result.groups.get((), {})
-    line = graph_data(source, panel.model_copy(update={"queries": [query.model_copy(update={"group_by": []})]}),
-                      sparkline, variables, evaluation)  # fmt: skip
+    query = panel.queries[0].model_copy(update={"group_by": []})
+    span = window.steps * window.step_ns
+    values = {}
+    for index, end in enumerate((window.end_ns, window.end_ns - span)):
+        whole = Window(end_ns=end, step_ns=span, steps=1)
+        values[index] = run_query(source, query, whole, variables, evaluation, lookback=0).groups.get((), {}).get(0)
+    line = graph_data(source, panel.model_copy(update={"queries": [query]}), sparkline, variables, evaluation)
     return {
         "kind": "value",
-        "value": _finite(values.get(0)),
-        "previous": _finite(values.get(1)),
+        "value": _finite(values[0]),
+        "previous": _finite(values[1]),
         "times": line["times"],
         "values": line["series"][0]["values"] if line["series"] else [],
     }
@@ -355,7 +405,7 @@ def table_data(source: MetricSource, panel: Panel, window: Window, variables: Ma
     keys = list(dict.fromkeys(k for q in panel.queries for k in q.group_by))
     rows: dict[tuple[str, ...], dict[int, float | None]] = defaultdict(dict)
     for i, query in enumerate(panel.queries):
-        result = run_query(source, query, whole, variables, evaluation)
+        result = run_query(source, query, whole, variables, evaluation, lookback=0)
         for group, values in result.groups.items():
             labels = dict(zip(query.group_by, group, strict=True))
             rows[tuple(labels.get(k, "") for k in keys)][i] = _finite(values.get(0))

@@ -53,7 +53,8 @@ def take_snapshot(
     end = end_ns if end_ns is not None else clock()
     span = range_ns if range_ns is not None else int(dashboard.time_range.total_seconds() * 1e9)
     window = Window.covering(end, span, max_points, min_step_ns)
-    sparkline = Window.covering(end, span, SPARKLINE_POINTS, min_step_ns)
+    factor = -(-window.steps // SPARKLINE_POINTS)  # whole multiples of the graphs' step: read once, shared
+    sparkline = Window(end_ns=end, step_ns=window.step_ns * factor, steps=-(-window.steps // factor))
     evaluation = Evaluation(variable_attributes={v.name: v.attribute for v in dashboard.variables})
     source = MetricSource(store)
     service_variable = next((v.name for v in dashboard.variables if v.attribute == "service.name"), None)

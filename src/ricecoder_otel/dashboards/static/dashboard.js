@@ -79,6 +79,7 @@
       width: size.width, height: size.height, series: series,
       axes: [{}, { values: function (u, vals) { return vals.map(function (v) { return fmtAxis(v, panel.unit); }); }, size: 64,
         label: /^(s|1|By.*)$/.test(panel.unit || "") ? "" : unitText(panel.unit), labelSize: 14 }],
+      scales: { x: { time: true, range: function () { var r = state.snapshot.range; return [r.start, r.end]; } } },
       hooks: { draw: [function (u) { drawThresholds(u, panel.thresholds || []); }] },
       legend: { show: true }
     };
@@ -378,6 +379,7 @@
     header(snapshot, Boolean(stream));
     layout(snapshot);
     render(snapshot, true);
+    state.firstRenderMs = performance.now();
     document.body.dataset.ready = "1";
     if (stream) connect(stream + location.search);
   }
