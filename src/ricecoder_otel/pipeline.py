@@ -50,6 +50,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from ricecoder_otel._version import __version__
 from ricecoder_otel.config import ConfigError, MonitoringConfig, load_config
 from ricecoder_otel.config.model import metrics_exporters
+from ricecoder_otel.config.secrets import redact_dsn
 from ricecoder_otel.kernel.capability import BuildContext, Capability, InstallContext
 from ricecoder_otel.kernel.defaults import apply_env_defaults, set_by_user
 from ricecoder_otel.kernel.event_log import EventLogBridge
@@ -282,6 +283,19 @@ def _configure_store(config: MonitoringConfig, store: Store | str | None) -> Sto
     return None
 
 
+def _store_opener(store: Store | None) -> Callable[[], Store]:
+    """The injected store, else the process default (pointed at the configured location above)."""
+
+    def open_pipeline_store() -> Store:
+        if store is not None:
+            return store
+        from ricecoder_otel.store import get_default_store
+
+        return get_default_store()
+
+    return open_pipeline_store
+
+
 def export_interval_ms(config: MonitoringConfig) -> float:
     """``OTEL_METRIC_EXPORT_INTERVAL`` when it is a positive number of milliseconds, else the config's."""
     configured = os.environ.get("OTEL_METRIC_EXPORT_INTERVAL")
@@ -377,9 +391,9 @@ def build_pipeline(
     else:
         build.metric_exporters = [r for r in metric_readers if isinstance(r, MetricExporter)]
         build.readers.extend(r for r in metric_readers if isinstance(r, MetricReader))
-    installed = list(capabilities) if capabilities is not None else load_capabilities()
-    for capability in installed:
-        capability.prepare(build)
+    installed = _guarded(
+        "prepare", list(capabilities) if capabilities is not None else load_capabilities(), build
+    )
 
     # Every instrument is capped by the configured cardinality limit, the raw OpenTelemetry API's too.
     meter_provider: MeterProvider = CardinalityLimitedMeterProvider(
@@ -404,11 +418,11 @@ def build_pipeline(
         clock=clock,
         self_telemetry=SELF_TELEMETRY,
         store_location=config.store.location,
+        store=_store_opener(store_instance),
         span_transforms=build.span_transforms,
         metric_transforms=build.metric_transforms,
     )
-    for capability in installed:
-        capability.install(context)
+    installed = _guarded("install", installed, context)
 
     if span_exporters is None or log_exporters is None:
         names = {signal: _get_exporter_names(signal) for signal in ("traces", "logs")}
@@ -455,6 +469,22 @@ def build_pipeline(
     if watch_config:
         _start_watcher(pipeline)
     return pipeline
+
+
+def _guarded(step: str, capabilities: list[Capability], context: BuildContext | InstallContext) -> list[Capability]:
+    """Run ``prepare`` or ``install`` of each capability; one that fails is reported and left out,
+    so a broken capability (or its broken store) never stops the application or the others."""
+    kept: list[Capability] = []
+    for capability in capabilities:
+        try:
+            getattr(capability, step)(context)
+        except Exception as error:
+            SELF_TELEMETRY.count_error(f"capability.{capability.name}")
+            report_once("pipeline", "capability %s failed to %s and is left out: %s: %s", capability.name, step,
+                        type(error).__name__, redact_dsn(str(error))[:300])
+            continue
+        kept.append(capability)
+    return kept
 
 
 def _sdk_logging_handler(logger_provider: LoggerProvider) -> logging.Handler | None:

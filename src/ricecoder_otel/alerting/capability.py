@@ -56,11 +56,12 @@ class AlertingCapability(Capability):
         self._config = context.config.alerting
         self.engine = RuleEngine((), clock=context.clock, on_template_error=_template_problem)
         self.engine.on_change = self._persist
-        location = context.config.store.location
-        if location is not None and self.state_store is None:
-            from ricecoder_otel.store import open_store
-
-            self.state_store = AlertStateStore(open_store(location))
+        if self.state_store is None:
+            try:
+                self.state_store = AlertStateStore(context.store())
+            except Exception as error:  # a broken store costs the restart memory, not the alerts
+                report_once("alerting", "alert state will not survive a restart: the store cannot be used (%s)",
+                            type(error).__name__)
 
     # -- lifecycle --------------------------------------------------------------------------
 

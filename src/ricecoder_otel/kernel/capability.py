@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ricecoder_otel.config import MonitoringConfig
     from ricecoder_otel.kernel.reader import ControlledReader, PullGate
     from ricecoder_otel.metrics.cardinality import CardinalityLimiter
+    from ricecoder_otel.store import Store
 
 Clock = Callable[[], float]
 
@@ -109,9 +110,16 @@ class InstallContext:
     clock: Clock
     self_telemetry: SelfTelemetry
     store_location: str | None
+    store: Callable[[], Store] = field(default=lambda: _no_store())
+    """The pipeline's store (the one handed to build_pipeline, else the configured one), opened on first
+    call; raises ``StoreError`` when it cannot be opened. Call it off the hot path."""
     span_transforms: list[SpanTransform] = field(default_factory=list)
     """The same live list as in the BuildContext: a transform added here applies from the next export."""
     metric_transforms: list[MetricsTransform] = field(default_factory=list)
+
+
+def _no_store() -> Store:
+    raise RuntimeError("this context has no store")
 
 
 class Capability(ABC):

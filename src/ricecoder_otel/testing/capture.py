@@ -13,9 +13,11 @@ installed globally, for unit-testing one processor or instrument.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler, ReadableLogRecord
@@ -78,6 +80,20 @@ class Capture:
 _NO_TICKS = timedelta(days=1)
 
 
+def _isolated(config: MonitoringConfig, scratch: Path) -> MonitoringConfig:
+    """The config with no wall-clock metric ticks, and a store and audit journal of the test's own
+    (unless the test chose them), so tests never share state or touch the user's data directory."""
+    metrics = config.metrics.model_copy(update={"export_interval": _NO_TICKS})
+    store = config.store
+    if store.location is None:
+        store = store.model_copy(update={"location": str(scratch / "telemetry.db")})
+    audit = config.compliance.audit
+    if audit.path is None:
+        audit = audit.model_copy(update={"path": str(scratch / "audit")})
+    compliance = config.compliance.model_copy(update={"audit": audit})
+    return config.model_copy(update={"metrics": metrics, "store": store, "compliance": compliance})
+
+
 class RicecoderCapture:
     """The real pipeline with in-memory exporters and a manual clock, routed from the global API."""
 
@@ -86,8 +102,8 @@ class RicecoderCapture:
         from ricecoder_otel.testing import delegating
 
         base = config or MonitoringConfig()
-        metrics = base.metrics.model_copy(update={"export_interval": _NO_TICKS})
-        self.config = base.model_copy(update={"metrics": metrics})
+        self._scratch = tempfile.TemporaryDirectory(prefix="ricecoder-capture-")
+        self.config = _isolated(base, Path(self._scratch.name))
         self.clock = clock or ManualClock()
         self.span_exporter = InMemorySpanExporter()
         self.metric_exporter = InMemoryMetricExporter()
@@ -150,3 +166,7 @@ class RicecoderCapture:
         logging.getLogger().removeHandler(self._logging_handler)
         delegating.route_to(None, None, None)
         self.pipeline.shutdown()
+        from ricecoder_otel.store import set_default_store
+
+        set_default_store(None)
+        self._scratch.cleanup()

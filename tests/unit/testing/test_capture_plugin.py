@@ -71,7 +71,8 @@ def test_anomaly_and_alert_events_follow_the_manual_clock(ricecoder_capture):
         for _ in range(8):
             handle("/orders", start_ns=start, seconds=rng.uniform(0.9, 1.1) if slow else rng.lognormvariate(-3, 0.2))
         ricecoder_capture.collect()
-    [anomaly] = ricecoder_capture.events("ricecoder.anomaly")
+    anomaly = ricecoder_capture.events("ricecoder.anomaly")[0]  # the episode opens (and may close)
+    assert anomaly.log_record.attributes["ricecoder.anomaly.phase"] == "start"
     series = anomaly.log_record.attributes["ricecoder.anomaly.series"]
     assert series == "http.server.request.duration{http.route=/orders}"
     alerts = ricecoder_capture.events("ricecoder.alert")
