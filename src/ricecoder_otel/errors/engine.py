@@ -50,7 +50,7 @@ _VARIABLE_PARTS: tuple[re.Pattern[str], ...] = (
     re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\""),  # quoted values
     re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),  # UUIDs
     re.compile(r"\b0[xX][0-9a-fA-F]+\b"),  # hex literals
-    re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"),  # hashes, hex ids
+    re.compile(r"\b[0-9a-fA-F]{8,}"),  # hashes and hex ids (no word starts with 8 letters in a-f only)
     re.compile(r"\b[A-Za-z]*\d[A-Za-z0-9_\-]*\b"),  # numbers and words with digits (ids, 2.5s)
 )
 _RUNS = re.compile(r"\S*<\*>\S*")  # a word holding a variable part is variable: 2.5s, '<*>'s, id=<*>

@@ -127,6 +127,8 @@ def test_messages_lose_their_variable_parts() -> None:
     assert normalise_message("order 42 for 'bob' failed") == "order <*> for <*> failed"
     assert normalise_message(f"request {uuid.uuid4()} at 0xdeadbeef took 2.5s") == "request <*> at <*> took <*>"
     assert normalise_message('sha 9f86d081884c7d65 mismatch in "a.txt"') == "sha <*> mismatch in <*>"
+    # Found by the property test: hex ids with no digit, and ids glued to a unit.
+    assert normalise_message("order fffffffaa, retry after ffffffffaas") == "order <*> retry after <*>"
 
 
 def test_chained_exceptions_group_by_the_one_raised() -> None:
