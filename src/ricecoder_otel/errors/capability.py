@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from ricecoder_otel.config import MonitoringConfig
     from ricecoder_otel.config.model import ErrorTrackingConfig
     from ricecoder_otel.errors.sentry import BeforeSend, SentryBridge
-    from ricecoder_otel.store import Store
 
 STOP_TIMEOUT_S = 5.0
 
@@ -104,7 +103,7 @@ class ErrorsCapability(Capability):
         service_name = context.resource.attributes.get("service.name")
         self.service = ErrorService(
             self.engine,
-            store=ErrorStore(_default_store),
+            store=ErrorStore(context.store),
             sinks=[self.telemetry],
             on_group_event=self._publish,
             service_name=str(service_name) if service_name is not None else None,
@@ -195,10 +194,3 @@ class ErrorsCapability(Capability):
     def _publish(self, kind: str, outcome: Outcome) -> None:
         if self._hub is not None:
             self._hub.publish(group_event(kind, outcome))
-
-
-def _default_store() -> Store:
-    """The process-wide store the pipeline configured (opened on first use, on the worker)."""
-    from ricecoder_otel.store import get_default_store
-
-    return get_default_store()
