@@ -1,0 +1,125 @@
+"""The shipped agent -> gateway path in front of real backends, on loopback.
+
+One gateway instance runs both layers (its sampling peer is itself: the "one deployment" mode
+of docs/deployment.md) with every trace kept, so a test can expect each trace it sent in the
+backend. The backends are wired in only through the variables the shipped gateway.yaml reads:
+``GATEWAY_BACKEND_OTLP_ENDPOINT`` (traces and logs, OTLP/HTTP) and
+``GATEWAY_PROMETHEUS_REMOTE_WRITE_URL`` (metrics).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+
+from ricecoder_otel.cli._util import free_port
+from tests.harness.collector import CollectorHandle, agent_env, gateway_env, shipped, start_collector
+from tests.harness.prometheus import PrometheusServer
+
+
+@dataclass
+class CollectorPath:
+    """agent -> gateway (both layers) with the variables they were started with."""
+
+    agent: CollectorHandle
+    gateway: CollectorHandle
+
+    @property
+    def agent_grpc(self) -> str:
+        return f"http://{self.agent.env['AGENT_OTLP_GRPC_ENDPOINT']}"
+
+    @property
+    def agent_http(self) -> str:
+        return f"http://{self.agent.env['AGENT_OTLP_HTTP_ENDPOINT']}"
+
+    @property
+    def gateway_grpc(self) -> str:
+        return f"http://{self.gateway.env['GATEWAY_OTLP_GRPC_ENDPOINT']}"
+
+    @property
+    def gateway_out(self) -> Path:
+        return Path(self.gateway.env["GATEWAY_FILE_DIR"])
+
+    def stop(self) -> None:
+        for handle in (self.agent, self.gateway):  # upstream first
+            handle.stop()
+
+
+def path_env(
+    workdir: Path, *, backend_otlp: str | None = None, remote_write: str | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(agent, gateway) variables: free ports, every trace kept, decisions after 1 s."""
+    gateway = gateway_env(workdir / "gateway", sampling_percentage=100, decision_wait_s=1)
+    if backend_otlp is not None:
+        gateway["GATEWAY_BACKEND_OTLP_ENDPOINT"] = backend_otlp
+    if remote_write is not None:
+        gateway["GATEWAY_PROMETHEUS_REMOTE_WRITE_URL"] = remote_write
+    agent = agent_env(workdir / "agent", gateway["GATEWAY_OTLP_GRPC_ENDPOINT"])
+    return agent, gateway
+
+
+def start_path(workdir: Path, agent: dict[str, str], gateway: dict[str, str]) -> CollectorPath:
+    gateway_handle = start_collector(shipped("gateway.yaml"), gateway, workdir / "gateway", name="gateway")
+    try:
+        agent_handle = start_collector(shipped("agent.yaml"), agent, workdir / "agent", name="agent")
+    except BaseException:
+        gateway_handle.stop()
+        raise
+    return CollectorPath(agent_handle, gateway_handle)
+
+
+def start_prometheus_receiving(workdir: Path, jobs: dict[str, list[str]]) -> PrometheusServer:
+    """Debian's Prometheus scraping ``jobs`` (name -> targets) every second, with its remote-write receiver on."""
+    binary = shutil.which("prometheus")
+    assert binary, "Debian's prometheus is not installed: run .ci/steps/prometheus.sh"
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    scrape = [{"job_name": job, "static_configs": [{"targets": targets}]} for job, targets in jobs.items()]
+    config = workdir / "prometheus.yml"
+    config.write_text(json.dumps({"global": {"scrape_interval": "1s"}, "scrape_configs": scrape}))
+    log_path = workdir / "prometheus.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={workdir / 'prom-data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--web.enable-remote-write-receiver",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = PrometheusServer(process, f"http://127.0.0.1:{port}", log_path)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{server.url}/-/ready", timeout=1):
+                return server
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                server.stop()
+                raise AssertionError(f"Prometheus did not become ready:\n{log_path.read_text()[-2000:]}") from None
+            time.sleep(0.05)
+
+
+class Stoppable(Protocol):
+    def stop(self) -> object: ...
+
+
+@pytest.fixture
+def stack() -> Iterator[list[Stoppable]]:
+    """Processes a test started, stopped by PID in reverse order at teardown."""
+    started: list[Stoppable] = []
+    yield started
+    for item in reversed(started):
+        item.stop()
