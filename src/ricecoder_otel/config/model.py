@@ -39,7 +39,7 @@ from pydantic_core import PydanticCustomError
 
 from ricecoder_otel.config.duration import Duration, Interval, PositiveDuration
 from ricecoder_otel.config.secrets import MASK, redact_dsn
-from ricecoder_otel.config.status import not_built, partly_built
+from ricecoder_otel.config.status import not_built
 
 DEFAULT_DURATION_BUCKETS_SECONDS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
@@ -716,34 +716,111 @@ class ErrorTrackingConfig(_Section):
         return self
 
 
+class PerformanceThresholds(_Section):
+    """Limits that become built-in alerts (``performance.p95_response_time``, ``performance.memory``,
+    ``performance.cpu``); ``null`` switches one off."""
+
+    max_response_time_ms: Number | None = Field(
+        default=500.0, gt=0.0, description="Fire when a route's p95 response time over `window` exceeds this."
+    )
+    max_memory_mb: Number | None = Field(
+        default=300.0, gt=0.0, description="Fire when the process' resident memory exceeds this many MB."
+    )
+    max_cpu_percent: Number | None = Field(
+        default=80.0, gt=0.0, description="Fire when the process' CPU use exceeds this percent of one core."
+    )
+    routes: dict[str, Annotated[float, Field(gt=0.0), BeforeValidator(_finite)] | None] = Field(
+        default_factory=dict,
+        description="Per-route `max_response_time_ms` (key `http.route`, or `METHOD route`); `null` switches the "
+        "p95 alert off for that route.",
+    )
+    min_requests: Integer = Field(
+        default=5, ge=1, description="Requests a route needs in the window before its p95 is compared."
+    )
+    for_: Duration = Field(
+        default=timedelta(0),
+        alias="for",
+        description="How long a limit must be exceeded before its alert fires (pending until then).",
+    )
+    severity: Literal["info", "warning", "critical"] = Field(
+        default="warning", description="Severity of the threshold alerts."
+    )
+
+
 class PerformanceConfig(_Section):
-    """Latency percentiles, thresholds and slow-request attribution."""
+    """Latency percentiles, bottlenecks, thresholds as alerts, and span-attributed profiling."""
 
     enabled: bool = Field(
         default=True,
-        description="Monitor request latency and resource use; false also turns off the spans and "
-        "samples of a `PerformanceTimer` given this section.",
-        json_schema_extra=partly_built("read by `PerformanceTimer(config=...)` only; no monitor runs yet"),
+        description="Analyse request latency per operation, attribute it to kinds of work, and evaluate the "
+        "thresholds; false also turns off the spans and samples of a `PerformanceTimer` given this section.",
+    )
+    profiling_enabled: bool = Field(
+        default=False,
+        description="Sample the stacks of threads serving a span and keep the profile of slow requests.",
+    )
+    anomaly_detection_enabled: bool = Field(
+        default=True,
+        description="Seed key; per-route latency anomalies are configured in the `anomaly` section.",
+        json_schema_extra=not_built("latency anomalies are detected by the anomaly section"),
+    )
+    thresholds: PerformanceThresholds = Field(
+        default_factory=PerformanceThresholds, description="Limits evaluated as built-in alerts."
+    )
+    window: PositiveDuration = Field(
+        default=timedelta(minutes=5),
+        description="Sliding window of the in-process percentiles and of the p95 alert (moves in tenths).",
+    )
+    evaluation_interval: Interval = Field(
+        default=timedelta(seconds=10), description="How often the thresholds are evaluated."
+    )
+    max_operations: Integer = Field(
+        default=1000, ge=1, description="Operations tracked at most; later ones share `_OTHER` of their kind."
+    )
+    histogram_max_buckets: Integer = Field(
+        default=160,
+        ge=8,
+        le=4096,
+        description="Buckets per latency histogram (base-2 exponential): more buckets, smaller relative error.",
+    )
+    profiling_sample_rate: Number = Field(
+        default=100.0, gt=0.0, le=1000.0, description="Stack samples per second of each profiled thread."
     )
     slow_request_threshold: PositiveDuration = Field(
         default=timedelta(seconds=1),
-        description="Requests slower than this are reported as slow.",
-        json_schema_extra=not_built(),
+        description="Requests at least this slow keep their profile (with `profiling_enabled`).",
     )
-    cpu_threshold_percent: Number = Field(
-        default=85.0,
+    cpu_threshold_percent: Number | None = Field(
+        default=None,
         gt=0.0,
         le=100.0,
-        description="Process CPU use (percent) above which a warning is raised.",
-        json_schema_extra=not_built(),
+        description="Earlier name of `thresholds.max_cpu_percent`; sets it when that is not given, and reads "
+        "the same.",
     )
-    memory_threshold_percent: Number = Field(
+    memory_threshold_percent: Number | None = Field(
         default=90.0,
         gt=0.0,
         le=100.0,
-        description="Memory use (percent) above which a warning is raised.",
-        json_schema_extra=not_built(),
+        description="Memory use (percent of physical memory) that also fires `performance.memory`: the limit "
+        "is the smaller of this and `thresholds.max_memory_mb`; `null` leaves only the MB limit.",
     )
+
+    @model_validator(mode="after")
+    def _fold_cpu_threshold(self) -> Self:
+        """``cpu_threshold_percent`` sets ``thresholds.max_cpu_percent`` unless that is given; both read the same."""
+        alias = self.cpu_threshold_percent
+        thresholds = self.thresholds
+        if alias is not None and alias != thresholds.max_cpu_percent:
+            if "max_cpu_percent" in thresholds.model_fields_set:
+                raise PydanticCustomError(
+                    ALIAS_CONFLICT,
+                    "differs from thresholds.max_cpu_percent; they are the same setting, give one",
+                    {"key": "cpu_threshold_percent"},
+                )
+            thresholds = thresholds.model_copy(update={"max_cpu_percent": alias})
+            object.__setattr__(self, "thresholds", thresholds)  # still being built: nobody holds it yet
+        object.__setattr__(self, "cpu_threshold_percent", thresholds.max_cpu_percent)
+        return self
 
 
 class AnomalyConfig(_Section):

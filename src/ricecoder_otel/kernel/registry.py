@@ -17,6 +17,7 @@ CAPABILITIES: tuple[str, ...] = (
     "ricecoder_otel.anomaly.capability:AnomalyCapability",
     "ricecoder_otel.alerting.capability:AlertingCapability",
     "ricecoder_otel.errors.capability:ErrorsCapability",
+    "ricecoder_otel.performance.capability:PerformanceCapability",
     "ricecoder_otel.analytics.capability:AnalyticsCapability",
     "ricecoder_otel.alerting.notify.capability:NotificationCapability",
     "ricecoder_otel.compliance.audit.capability:AuditCapability",

@@ -1,5 +1,6 @@
-"""Performance monitoring: timers for code blocks, latency analysis."""
+"""Performance monitoring: latency percentiles, bottlenecks, thresholds as alerts, profiles, timers."""
 
+from ricecoder_otel.performance.monitor import PerformanceMonitor
 from ricecoder_otel.performance.timer import PerformanceTimer
 
-__all__ = ["PerformanceTimer"]
+__all__ = ["PerformanceMonitor", "PerformanceTimer"]

@@ -1,5 +1,9 @@
 """``PerformanceTimer``: time a block or a function as a span and a histogram.
 
+It works in threads and in asyncio tasks alike (``async with PerformanceTimer("x"):`` and on
+``async def`` functions): running timings are kept in a context variable, so concurrent tasks on
+one event loop each end their own timing.
+
 It may be given the ``performance`` section (``PerformanceTimer("checkout", config=config.performance)``):
 with ``enabled: false`` it still measures ``last_duration_s`` but emits nothing. After
 :meth:`PerformanceTimer.shutdown` it keeps timing the code it wraps and emits nothing either, so a
@@ -8,12 +12,13 @@ decorated function never fails because monitoring stopped.
 
 from __future__ import annotations
 
+import contextvars
 import functools
-import threading
+import inspect
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from opentelemetry import metrics as metrics_api
 from opentelemetry import trace as trace_api
@@ -25,6 +30,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 DURATION_METRIC = "ricecoder.operation.duration"
+
+_Running = tuple[tuple["PerformanceTimer", float, Any], ...]
+_RUNNING: contextvars.ContextVar[_Running] = contextvars.ContextVar("ricecoder_running_timers", default=())
+"""Timings in progress in this thread or task, innermost last (one variable for every timer)."""
 
 
 class PerformanceTimer:
@@ -53,14 +62,7 @@ class PerformanceTimer:
         self._histogram = meter.create_histogram(
             DURATION_METRIC, unit="s", description="Duration of operations timed with PerformanceTimer."
         )
-        self._local = threading.local()  # a stack per thread: decorated functions run concurrently
         self.last_duration_s: float | None = None
-
-    def _stack(self) -> list[tuple[float, Any]]:
-        stack: list[tuple[float, Any]] | None = getattr(self._local, "stack", None)
-        if stack is None:
-            stack = self._local.stack = []
-        return stack
 
     @property
     def recording(self) -> bool:
@@ -73,15 +75,19 @@ class PerformanceTimer:
         if self._emitting:
             span_cm = self._tracer.start_as_current_span(self.name, attributes=self._attributes)
             span_cm.__enter__()
-        self._stack().append((time.perf_counter(), span_cm))
+        _RUNNING.set((*_RUNNING.get(), (self, time.perf_counter(), span_cm)))
         return self
 
     def stop(self, error: BaseException | None = None) -> float:
-        """Stop the innermost timing of this thread and return its seconds (0.0 if none is running)."""
-        stack = self._stack()
-        if not stack:
+        """Stop this timer's innermost timing in this thread or task; its seconds (0.0 if none is running)."""
+        running = _RUNNING.get()
+        for depth in range(len(running) - 1, -1, -1):
+            if running[depth][0] is self:
+                break
+        else:
             return 0.0
-        started, span_cm = stack.pop()
+        _, started, span_cm = running[depth]
+        _RUNNING.set(running[:depth] + running[depth + 1 :])
         elapsed = time.perf_counter() - started
         attributes = dict(self._attributes)
         if error is not None:
@@ -104,9 +110,34 @@ class PerformanceTimer:
     ) -> None:
         self.stop(exc)
 
-    def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
+    async def __aenter__(self) -> PerformanceTimer:
+        return self.start()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop(exc)
+
+    @overload
+    def __call__(self, func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]: ...
+
+    @overload
+    def __call__(self, func: Callable[P, R]) -> Callable[P, R]: ...
+
+    def __call__(self, func: Callable[P, Any]) -> Callable[P, Any]:
+        """Decorate a function; an ``async def`` function is timed from its first step to its return."""
+        if inspect.iscoroutinefunction(func):
+            coroutine_function: Callable[P, Awaitable[Any]] = func
+
+            @functools.wraps(func)
+            async def timed_async(*args: P.args, **kwargs: P.kwargs) -> Any:
+                async with self:
+                    return await coroutine_function(*args, **kwargs)
+
+            return timed_async
+
         @functools.wraps(func)
-        def timed(*args: P.args, **kwargs: P.kwargs) -> R:
+        def timed(*args: P.args, **kwargs: P.kwargs) -> Any:
             with self:
                 return func(*args, **kwargs)
 

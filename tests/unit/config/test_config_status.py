@@ -7,7 +7,6 @@ from pydantic import BaseModel, Field
 from ricecoder_otel.config import AlertRule, MonitoringConfig
 from ricecoder_otel.config.status import (
     NOT_BUILT,
-    PARTLY_BUILT,
     not_built,
     partly_built,
     unbuilt_settings,
@@ -18,10 +17,7 @@ from ricecoder_otel.config.status import (
 def test_what_is_not_built_today() -> None:
     found = {u.path: u.status.status for u in unbuilt_settings(MonitoringConfig)}
     assert found == {
-        "performance.enabled": PARTLY_BUILT,
-        "performance.slow_request_threshold": NOT_BUILT,
-        "performance.cpu_threshold_percent": NOT_BUILT,
-        "performance.memory_threshold_percent": NOT_BUILT,
+        "performance.anomaly_detection_enabled": NOT_BUILT,
         "compliance.standards": NOT_BUILT,
         "compliance.reporting_interval": NOT_BUILT,
         "compliance.audit_log_retention": NOT_BUILT,

@@ -1,0 +1,236 @@
+"""The performance worker: everything the span processor defers, on one background thread.
+
+Each pass drains the span queue: every operation's duration goes to the latency engine; a
+trace's spans wait (bounded) until its server span ends, which then gets its self time per
+category; when a request's entry span ends, its profile is taken and, if the request was slow,
+written. Finished slots are written as summaries. Every ``evaluation_interval`` the thresholds
+are checked against the engine's percentiles and the process' memory and CPU, and the
+transitions are published on the hub.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind
+
+from ricecoder_otel.kernel.events import AlertTransition, EventHub
+from ricecoder_otel.kernel.guard import report_once
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.performance.bottleneck import SpanFacts, self_times
+from ricecoder_otel.performance.engine import LatencyEngine
+from ricecoder_otel.performance.otel import PerformanceRecords, PerformanceSpanProcessor
+from ricecoder_otel.performance.profiler import StackSampler
+from ricecoder_otel.performance.spans import SERVER, facts, is_local_root, route_of
+from ricecoder_otel.performance.thresholds import CPU_RULE, MEMORY_RULE, P95_RULE, Check, ThresholdAlerts
+
+if TYPE_CHECKING:
+    from ricecoder_otel.config.model import PerformanceConfig
+
+Clock = Callable[[], float]
+ResourceProbe = Callable[[], tuple[float, float, float]]
+"""Returns (resident memory MB, CPU percent of one core since the last call, physical memory MB)."""
+
+MAX_PENDING_TRACES = 10_000
+MAX_SPANS_PER_TRACE = 10_000
+PASS_INTERVAL_S = 0.25
+
+
+def process_probe() -> ResourceProbe:
+    """Resident memory and CPU of this process through psutil (installed with the system-metrics
+    instrumentation the distribution depends on)."""
+    import psutil
+
+    process = psutil.Process()
+    process.cpu_percent(None)  # the first call only sets the reference point
+    total_mb = psutil.virtual_memory().total / 2**20
+
+    def probe() -> tuple[float, float, float]:
+        return process.memory_info().rss / 2**20, process.cpu_percent(None), total_mb
+
+    return probe
+
+
+class PerformanceWorker:
+    """Drains the span queue into the engine, writes summaries and profiles, evaluates thresholds."""
+
+    def __init__(
+        self,
+        processor: PerformanceSpanProcessor,
+        engine: LatencyEngine,
+        records: PerformanceRecords,
+        sampler: StackSampler,
+        hub: EventHub,
+        section: PerformanceConfig,
+        *,
+        clock: Clock,
+        probe: ResourceProbe | None = None,
+    ) -> None:
+        self.processor = processor
+        self.engine = engine
+        self.records = records
+        self.sampler = sampler
+        self.hub = hub
+        self.section = section
+        self.clock = clock
+        self.probe = probe
+        self.alerts = ThresholdAlerts()
+        self._pending: dict[int, list[SpanFacts]] = {}
+        self.lock = threading.Lock()
+        """Held while the engine changes; readers (the monitor API) take it too."""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_evaluation: float | None = None
+        self.configure(section)
+
+    def configure(self, section: PerformanceConfig) -> None:
+        self.section = section
+        self.alerts.severity = section.thresholds.severity
+        self.alerts.for_s = section.thresholds.for_.total_seconds()
+
+    # -- the thread -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(self._stop,), name="ricecoder-performance", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        self._stop.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(5.0)
+        self.run_pass(final=True)
+
+    def after_fork(self) -> None:
+        self.lock = threading.Lock()
+        running = self._thread is not None
+        self._thread = None
+        self._pending.clear()
+        if running:
+            self.start()
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.wait(PASS_INTERVAL_S):
+            try:
+                self.run_pass()
+            except Exception as error:  # one bad pass must not end the loop
+                SELF_TELEMETRY.count_error("performance")
+                report_once("performance", "analysis pass failed: %s", type(error).__name__)
+
+    def run_pass(self, *, final: bool = False, evaluate: bool = False) -> None:
+        """Process queued spans, write finished slots, evaluate thresholds when due (or ``evaluate``)."""
+        with self.lock:
+            self.process_spans()
+            self.write_summaries(include_current=final)
+            now = self.clock()
+            interval = self.section.evaluation_interval.total_seconds()
+            due = self._last_evaluation is None or now - self._last_evaluation >= interval
+            if evaluate or (due and not final):
+                self._last_evaluation = now
+                for transition in self.evaluate():
+                    self.hub.publish(transition)
+            self.engine.expire()
+
+    # -- spans ----------------------------------------------------------------------------------
+
+    def process_spans(self) -> int:
+        queue = self.processor.queue
+        done = 0
+        while queue:
+            span = queue.popleft()
+            done += 1
+            context = span.get_span_context()
+            if context is None or span.start_time is None or span.end_time is None:
+                continue
+            fact, operation = facts(span)
+            duration_s = max(0, span.end_time - span.start_time) / 1e9
+            trace_id = context.trace_id
+            root = is_local_root(span)
+            if operation is not None and operation.kind == SERVER:
+                spans = self._pending.pop(trace_id, []) if root else self._pending.get(trace_id, [])
+                self.engine.record(operation, duration_s, self_times(fact, spans))
+            else:
+                if operation is not None:
+                    self.engine.record(operation, duration_s)
+                if root:
+                    self._pending.pop(trace_id, None)
+                else:
+                    self._remember(trace_id, fact)
+            if root:
+                self._profile(span, f"{trace_id:032x}", f"{context.span_id:016x}", duration_s)
+        return done
+
+    def _remember(self, trace_id: int, fact: SpanFacts) -> None:
+        spans = self._pending.get(trace_id)
+        if spans is None:
+            if len(self._pending) >= MAX_PENDING_TRACES:  # traces whose root never ended here
+                del self._pending[next(iter(self._pending))]
+                SELF_TELEMETRY.count_drop("performance.traces")
+            spans = self._pending[trace_id] = []
+        if len(spans) < MAX_SPANS_PER_TRACE:
+            spans.append(fact)
+
+    def _profile(self, span: ReadableSpan, trace_id: str, span_id: str, duration_s: float) -> None:
+        profile = self.sampler.finish(trace_id)
+        if profile is None or not profile.samples:
+            return
+        if duration_s < self.section.slow_request_threshold.total_seconds():
+            return
+        attributes: dict[str, str] = {}
+        if span.kind is SpanKind.SERVER:
+            attributes["ricecoder.perf.operation"] = route_of(span)
+        self.records.profile(
+            profile, root_span_id=span_id, at=self.clock(), duration_s=duration_s,
+            rate_hz=self.sampler.rate_hz, attributes=attributes,
+        )  # fmt: skip
+
+    def write_summaries(self, *, include_current: bool = False) -> int:
+        written = 0
+        for slot in self.engine.completed(include_current=include_current):
+            self.records.summary(slot)
+            written += 1
+        return written
+
+    # -- thresholds -----------------------------------------------------------------------------
+
+    def checks(self) -> list[Check]:
+        limits = self.section.thresholds
+        found: list[Check] = []
+        for operation in self.engine.operations(SERVER):
+            method, _, route = operation.name.partition(" ")
+            key = operation.name if operation.name in limits.routes else route if route in limits.routes else None
+            limit = limits.routes[key] if key is not None else limits.max_response_time_ms
+            if limit is None:
+                continue
+            histogram = self.engine.histogram(operation)
+            if histogram.count < limits.min_requests:
+                continue
+            p95_ms = histogram.quantile(0.95) * 1000
+            labels = {"http.route": route, "http.request.method": method} if route else {"operation": operation.name}
+            found.append(Check(
+                P95_RULE, f"{P95_RULE}{{{operation.name}}}", p95_ms, limit, labels,
+                f"p95 of {operation.name} is {p95_ms:.0f} ms over {histogram.count} requests (limit {limit:.0f} ms)",
+            ))  # fmt: skip
+        if self.probe is not None and (limits.max_memory_mb is not None or limits.max_cpu_percent is not None
+                                       or self.section.memory_threshold_percent is not None):  # fmt: skip
+            rss_mb, cpu, total_mb = self.probe()
+            memory_limits = [limits.max_memory_mb] if limits.max_memory_mb is not None else []
+            if self.section.memory_threshold_percent is not None:
+                memory_limits.append(self.section.memory_threshold_percent * total_mb / 100)
+            if memory_limits:
+                limit = min(memory_limits)
+                found.append(Check(MEMORY_RULE, MEMORY_RULE, rss_mb, limit, {},
+                                   f"resident memory {rss_mb:.0f} MB (limit {limit:.0f} MB)"))  # fmt: skip
+            if limits.max_cpu_percent is not None:
+                found.append(Check(CPU_RULE, CPU_RULE, cpu, limits.max_cpu_percent, {},
+                                   f"CPU {cpu:.0f}% of one core (limit {limits.max_cpu_percent:.0f}%)"))  # fmt: skip
+        return found
+
+    def evaluate(self) -> list[AlertTransition]:
+        return self.alerts.evaluate(self.checks(), self.clock())
