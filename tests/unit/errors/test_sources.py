@@ -225,3 +225,15 @@ def test_switching_off_restores_hooks_and_stops_capturing(errors_capture: Errors
     assert not track_error(ErrorEvent(message="off"))
     errors_capture.pipeline._switch(errors_capture.errors, True)
     assert errors_capture.exception_records() == []
+
+
+def test_the_error_metric_has_a_bounded_label_set(errors_capture: ErrorsCapture) -> None:
+    for n in range(130):  # 130 bugs of 65 types
+        track_error(ErrorEvent(message="x", error_type=f"Bug{n % 65}", fingerprint=[f"bug-{n}"]))
+    errors_capture.drain()
+    points = errors_capture.metric("ricecoder.errors")
+    groups = {attrs["ricecoder.error.group_id"] for attrs, _ in points}
+    types = {attrs["error.type"] for attrs, _ in points}
+    assert len(groups) == 101 and "_OTHER" in groups
+    assert len(types) == 51 and "_OTHER" in types
+    assert sum(point.value for _, point in points) == 130
