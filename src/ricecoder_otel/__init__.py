@@ -16,6 +16,7 @@ from ricecoder_otel._version import __version__
 
 if TYPE_CHECKING:
     from ricecoder_otel.config import ConfigError, MonitoringConfig
+    from ricecoder_otel.errors.tracker import ErrorEvent, ErrorTracker, Severity, capture_exception, track_error
     from ricecoder_otel.metrics.collector import MetricsCollector
     from ricecoder_otel.performance.timer import PerformanceTimer
     from ricecoder_otel.pipeline import Pipeline
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
 # ``ricecoder_otel.anomaly`` must not pull in the SDK pipeline.
 _LAZY = {
     "ConfigError": "ricecoder_otel.config",
+    "ErrorEvent": "ricecoder_otel.errors.tracker",
+    "ErrorTracker": "ricecoder_otel.errors.tracker",
+    "Severity": "ricecoder_otel.errors.tracker",
+    "capture_exception": "ricecoder_otel.errors.tracker",
+    "track_error": "ricecoder_otel.errors.tracker",
     "MonitoringConfig": "ricecoder_otel.config",
     "MetricsCollector": "ricecoder_otel.metrics.collector",
     "PerformanceTimer": "ricecoder_otel.performance.timer",
@@ -43,13 +49,18 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ConfigError",
+    "ErrorEvent",
+    "ErrorTracker",
     "MetricsCollector",
     "MonitoringConfig",
     "PerformanceTimer",
     "Pipeline",
+    "Severity",
     "__version__",
     "active_pipeline",
+    "capture_exception",
     "configure",
+    "track_error",
 ]
 
 
