@@ -77,12 +77,12 @@ def start_path(workdir: Path, agent: dict[str, str], gateway: dict[str, str]) ->
     return CollectorPath(agent_handle, gateway_handle)
 
 
-def start_prometheus_receiving(workdir: Path, jobs: dict[str, list[str]]) -> PrometheusServer:
+def start_prometheus_receiving(workdir: Path, jobs: dict[str, list[str]], port: int | None = None) -> PrometheusServer:
     """Debian's Prometheus scraping ``jobs`` (name -> targets) every second, with its remote-write receiver on."""
     binary = shutil.which("prometheus")
     assert binary, "Debian's prometheus is not installed: run .ci/steps/prometheus.sh"
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     scrape = [{"job_name": job, "static_configs": [{"targets": targets}]} for job, targets in jobs.items()]
     config = workdir / "prometheus.yml"
     config.write_text(json.dumps({"global": {"scrape_interval": "1s"}, "scrape_configs": scrape}))
