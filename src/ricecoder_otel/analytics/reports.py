@@ -70,7 +70,7 @@ def _ratio(part: float, whole: float) -> float | None:
 
 
 def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), PLACES) if values else None
+    return round(float(statistics.median(values)), PLACES) if values else None
 
 
 class Index:
