@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -110,6 +111,15 @@ def start_prometheus_receiving(workdir: Path, jobs: dict[str, list[str]], port: 
                 server.stop()
                 raise AssertionError(f"Prometheus did not become ready:\n{log_path.read_text()[-2000:]}") from None
             time.sleep(0.05)
+
+
+def http_status(url: str) -> int:
+    """GET ``url``; the response status, error statuses included."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
 
 
 class Stoppable(Protocol):

@@ -15,8 +15,6 @@ while the Python exporter and ``rules export`` name it without (``system_cpu_uti
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from ricecoder_otel.alerting.promexport import KNOWN_METRICS, prometheus_name
@@ -24,7 +22,13 @@ from ricecoder_otel.cli._util import free_port
 from tests.harness.collector import telemetry_value, wait_until
 from tests.harness.prometheus import PrometheusServer
 from tests.harness.shop import drive, start_shop
-from tests.integration.backends.conftest import Stoppable, path_env, start_path, start_prometheus_receiving
+from tests.integration.backends.conftest import (
+    Stoppable,
+    http_status,
+    path_env,
+    start_path,
+    start_prometheus_receiving,
+)
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
 REMOTE_SERVICE = "shop-remote-write"
@@ -39,14 +43,6 @@ SELF = ["ricecoder_self_queue_depth", "ricecoder_self_processor_time_seconds_tot
 def _ratio(name: str, kind: str, unit: str) -> str:
     """The name the collector's Prometheus translation gives (unit ``1`` gauges end in ``_ratio``)."""
     return f"{name}_ratio" if kind == "gauge" and unit == "1" else name
-
-
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
 
 
 def _has(prometheus: PrometheusServer, selector: str) -> bool:
@@ -104,7 +100,7 @@ def test_metrics_reach_prometheus_by_scrape_through_the_agent_and_by_remote_writ
     stack.append(written)
     for shop, seed in ((scraped, 7), (written, 11)):
         drive(shop, 3, seed=seed)
-        assert _get(f"{shop.base_url}/payments/flaky") == 500  # always fails: RED errors on every path
+        assert http_status(f"{shop.base_url}/payments/flaky") == 500  # always fails: RED errors on every path
 
     paths = {"app": 'job="app"', "agent": 'job="agent"', "remote write": f'job="{REMOTE_SERVICE}"'}
     for via, selector in paths.items():
