@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "doctor",
     "anomaly",
     "errors",
+    "perf",
     "rules",
     "alerts",
     "incidents",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from opentelemetry import trace
@@ -35,12 +36,7 @@ def template(start_ms: float, end_ms: float) -> Child:
 
 
 def request(
-    route: str,
-    duration_ms: float,
-    children: list[Child] = (),
-    *,
-    method: str = "GET",
-    offset_ns: int = 0,  # type: ignore[assignment]
+    route: str, duration_ms: float, children: Sequence[Child] = (), *, method: str = "GET", offset_ns: int = 0
 ) -> str:
     """One server span of ``duration_ms`` with ``children`` (times relative to its start); its trace id."""
     tracer = trace.get_tracer("tests.performance")
