@@ -4,7 +4,7 @@
 Calls (``track_action``, ``identify``, ``alias``, ``group``, captured requests) go into a bounded
 queue (``event_buffer_size``; a full queue drops and counts). While on, one thread
 (``ricecoder-analytics``) feeds the queue to the engine, emits the events as log records and,
-every ``flush_interval``, writes what the engine gathered to the store (migration 0007) as this
+every ``flush_interval``, writes what the engine gathered to the store (migration 0006) as this
 replica's rows and sketches. Stopping processes the queue, flushes and joins the thread.
 Reports read the store and add what is not flushed yet.
 """

@@ -1,4 +1,4 @@
-"""Analytics rows in the store (migration 0007): flushed deltas in, a merged Dataset out.
+"""Analytics rows in the store (migration 0006): flushed deltas in, a merged Dataset out.
 
 Every statement merges instead of replacing, so replicas sharing one PostgreSQL add up to what
 one process would hold: activity rows add their uses and widen first/last, steps and aliases

@@ -26,7 +26,7 @@ def _tmpfs(mount_point: Path, size: str) -> Iterator[Path]:
 @pytest.fixture
 def tiny_fs(tmp_path: Path) -> Iterator[Path]:
     """A real 256 KiB filesystem, so writes hit a genuine ENOSPC."""
-    with _tmpfs(tmp_path / "tiny", "256k") as mount_point:
+    with _tmpfs(tmp_path / "tiny", "640k") as mount_point:  # the schema alone takes a few hundred KiB
         yield mount_point
 
 
