@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ricecoder_otel._version import __version__
 
 if TYPE_CHECKING:
+    from ricecoder_otel.analytics.api import AnalyticsEngine
     from ricecoder_otel.config import ConfigError, MonitoringConfig
     from ricecoder_otel.errors.tracker import ErrorEvent, ErrorTracker, Severity, capture_exception, track_error
     from ricecoder_otel.metrics.collector import MetricsCollector
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 # The public names load on first use: importing an engine such as
 # ``ricecoder_otel.anomaly`` must not pull in the SDK pipeline.
 _LAZY = {
+    "AnalyticsEngine": "ricecoder_otel.analytics.api",
     "ConfigError": "ricecoder_otel.config",
     "ErrorEvent": "ricecoder_otel.errors.tracker",
     "ErrorTracker": "ricecoder_otel.errors.tracker",
@@ -48,6 +50,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AnalyticsEngine",
     "ConfigError",
     "ErrorEvent",
     "ErrorTracker",
