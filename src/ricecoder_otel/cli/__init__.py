@@ -27,6 +27,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "audit",
     "dashboard",
     "analytics",
+    "retention",
+    "gdpr",
+    "compliance",
 )
 
 

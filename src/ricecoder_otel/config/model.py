@@ -16,7 +16,7 @@ import itertools
 import math
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import entry_points
 from typing import Annotated, Any, Literal, Self
 
@@ -1097,21 +1097,65 @@ class AuditConfig(_Section):
     )
 
 
+ComplianceStandard = Literal["SOC2", "GDPR", "HIPAA"]
+
+
+class DataRetentionConfig(_Section):
+    """How long each class of stored data is kept; unset classes fall back as described."""
+
+    telemetry: PositiveDuration | None = Field(
+        default=None,
+        description="Spans, metric points and log records (not audit log records); unset means `store.max_age`.",
+    )
+    analytics: PositiveDuration | None = Field(
+        default=None, description="Pseudonymous usage analytics rows; unset means `compliance.retention`."
+    )
+    incidents: PositiveDuration | None = Field(
+        default=None,
+        description="Resolved incidents with their timelines, delivered notifications and expired silences; "
+        "unset means `compliance.retention`.",
+    )
+    errors: PositiveDuration | None = Field(
+        default=None,
+        description="Error samples and error groups not seen since; unset means `compliance.retention`.",
+    )
+    interval: PositiveDuration = Field(
+        default=timedelta(hours=1), description="How often the background worker enforces retention."
+    )
+
+
+class Waiver(_Section):
+    """An accepted exception to one control, valid until it expires (InSpec's waiver shape)."""
+
+    control: str = Field(
+        pattern=r"^(SOC2|GDPR|HIPAA):\S+$",
+        description="The control waived, `STANDARD:CLAUSE` such as `SOC2:CC6.7` or `GDPR:Art.33`.",
+    )
+    justification: str = Field(min_length=1, description="Why the failing control is accepted.")
+    expires: datetime = Field(description="When the waiver stops applying (ISO 8601; UTC unless a zone is given).")
+    approved_by: str = Field(default="", description="Who accepted the exception.")
+
+    @field_validator("expires")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 class ComplianceConfig(_Section):
-    """Redaction, audit trail and retention."""
+    """Redaction, audit trail, retention, subject rights and compliance reports."""
 
     enabled: bool = Field(default=True, description="Apply compliance controls.")
-    standards: list[str] = Field(
-        default_factory=lambda: ["SOC2", "GDPR"],
-        description="Standards to check and report on (SOC2, GDPR, HIPAA).",
-        json_schema_extra=not_built(),
+    standards: list[ComplianceStandard] = Field(
+        default_factory=lambda: list[ComplianceStandard](["SOC2", "GDPR"]),
+        description="Standards reported on every `reporting_interval` (SOC2, GDPR, HIPAA); HIPAA also raises "
+        "`audit_log_retention` to at least six years.",
     )
     reporting_interval: PositiveDuration = Field(
-        default=timedelta(days=1), description="How often compliance reports are generated.",
-        json_schema_extra=not_built(),
+        default=timedelta(days=1), description="How often compliance reports are generated and stored."
     )
     audit_log_retention: PositiveDuration = Field(
-        default=timedelta(days=2555), description="How long audit records are kept.", json_schema_extra=not_built()
+        default=timedelta(days=2555),
+        description="How long audit records are kept (audit log records in the store; the journal is never cut).",
     )
     redaction: RedactionConfig = Field(default_factory=RedactionConfig, description="Redaction policy.")
     audit_enabled: bool = Field(
@@ -1120,9 +1164,12 @@ class ComplianceConfig(_Section):
     audit: AuditConfig = Field(default_factory=AuditConfig, description="Audit journal and checkpoints.")
     retention: PositiveDuration = Field(
         default=timedelta(days=30),
-        description="How long audit records and personal data are kept.",
-        json_schema_extra=not_built(),
+        description="How long personal data is kept: the default of the analytics, incidents and errors classes.",
     )
+    data_retention: DataRetentionConfig = Field(
+        default_factory=DataRetentionConfig, description="Retention per data class."
+    )
+    waivers: list[Waiver] = Field(default_factory=list, description="Accepted exceptions to failing controls.")
 
 
 class DashboardsConfig(_Section):

@@ -446,3 +446,38 @@ class ErrorGroupEvent(Event):
 
     def level(self) -> str:
         return "WARN" if self.kind in ("regression", "spike") else "INFO"
+
+
+@dataclass(frozen=True)
+class ComplianceReportGenerated(Event):
+    """A scheduled compliance report was generated and stored."""
+
+    event_name: ClassVar[str] = "ricecoder.compliance.report"
+
+    report_id: str = ""
+    standard: str = ""
+    status: str = ""
+    period_start: float = 0.0
+    period_end: float = 0.0
+    failed_controls: tuple[str, ...] = ()
+    satisfied: int = 0
+    not_evaluated: int = 0
+
+    def body(self) -> str:
+        failed = f" (failing: {', '.join(self.failed_controls)})" if self.failed_controls else ""
+        return f"{self.standard} compliance report: {self.status}{failed}"
+
+    def attributes(self) -> Mapping[str, AttributeValue]:
+        return {
+            "ricecoder.compliance.report.id": self.report_id,
+            "ricecoder.compliance.standard": self.standard,
+            "ricecoder.compliance.status": self.status,
+            "ricecoder.compliance.period.start": _iso(self.period_start),
+            "ricecoder.compliance.period.end": _iso(self.period_end),
+            "ricecoder.compliance.failed_controls": self.failed_controls,
+            "ricecoder.compliance.satisfied": self.satisfied,
+            "ricecoder.compliance.not_evaluated": self.not_evaluated,
+        }
+
+    def level(self) -> str:
+        return "WARN" if self.status == "non_compliant" else "INFO"

@@ -21,6 +21,8 @@ CAPABILITIES: tuple[str, ...] = (
     "ricecoder_otel.analytics.capability:AnalyticsCapability",
     "ricecoder_otel.alerting.notify.capability:NotificationCapability",
     "ricecoder_otel.compliance.audit.capability:AuditCapability",
+    "ricecoder_otel.compliance.retention.capability:RetentionCapability",
+    "ricecoder_otel.compliance.reports.capability:ComplianceReportingCapability",
     "ricecoder_otel.kernel.self_metrics:SelfTelemetryCapability",
     "ricecoder_otel.dashboards.capability:DashboardsCapability",
 )

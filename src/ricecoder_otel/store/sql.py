@@ -49,6 +49,18 @@ TELEMETRY_TABLES: tuple[tuple[str, str], ...] = (
     ("logs", "time_ns"),
 )
 
+AUDIT_EVENT = "ricecoder.audit"
+# Rows telemetry retention (age and size) never deletes: audit log records are kept for
+# ``compliance.audit_log_retention`` by the compliance retention worker instead.
+RETENTION_KEEPS: dict[str, str] = {"logs": f"event_name <> '{AUDIT_EVENT}'"}
+
+
+def _kept(table: str) -> str:
+    """The extra condition telemetry retention adds for ``table`` (`` AND ...`` or nothing)."""
+    keep = RETENTION_KEEPS.get(table)
+    return f" AND {keep}" if keep else ""
+
+
 # Counts reported in ``StoreCounts.extra``: key -> (table, time column). Capabilities whose
 # migrations add a table register it here with ``register_counted_table``.
 EXTRA_COUNTED_TABLES: dict[str, tuple[str, str]] = {}
@@ -293,7 +305,7 @@ class SqlStore(Store):
         op = "<=" if inclusive else "<"
         total = 0
         for table, column in TELEMETRY_TABLES:
-            cur.execute(self._sql(f"DELETE FROM {table} WHERE {column} {op} ?"), [cutoff_ns])
+            cur.execute(self._sql(f"DELETE FROM {table} WHERE {column} {op} ?{_kept(table)}"), [cutoff_ns])
             total += max(0, int(cur.rowcount))
         return total
 
@@ -305,7 +317,10 @@ class SqlStore(Store):
                 used = self._used_bytes(cur)
                 if used <= max_bytes:
                     break
-                rows = sum(self._scalar(cur, f"SELECT COUNT(*) FROM {table}") for table, _ in TELEMETRY_TABLES)
+                rows = sum(
+                    self._scalar(cur, f"SELECT COUNT(*) FROM {table} WHERE 1 = 1{_kept(table)}")
+                    for table, _ in TELEMETRY_TABLES
+                )
                 if rows == 0:
                     break
                 excess = math.ceil(rows * (used - max_bytes) / used) + 1
@@ -315,7 +330,9 @@ class SqlStore(Store):
         return deleted
 
     def _nth_oldest_time(self, cur: Cursor, n: int) -> int:
-        union = " UNION ALL ".join(f"SELECT {column} AS t FROM {table}" for table, column in TELEMETRY_TABLES)
+        union = " UNION ALL ".join(
+            f"SELECT {column} AS t FROM {table} WHERE 1 = 1{_kept(table)}" for table, column in TELEMETRY_TABLES
+        )
         cur.execute(self._sql(f"SELECT t FROM ({union}) AS u ORDER BY t LIMIT 1 OFFSET ?"), [n - 1])
         row = cur.fetchone()
         return int(row[0])

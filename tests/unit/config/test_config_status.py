@@ -18,10 +18,6 @@ def test_what_is_not_built_today() -> None:
     found = {u.path: u.status.status for u in unbuilt_settings(MonitoringConfig)}
     assert found == {
         "performance.anomaly_detection_enabled": NOT_BUILT,
-        "compliance.standards": NOT_BUILT,
-        "compliance.reporting_interval": NOT_BUILT,
-        "compliance.audit_log_retention": NOT_BUILT,
-        "compliance.retention": NOT_BUILT,
         "dashboards.refresh_interval": NOT_BUILT,
     }
 

@@ -1,0 +1,209 @@
+"""``ricecoder-otel gdpr erase|export|requests|ropa``: subject rights over the store.
+
+``erase SUBJECT`` deletes every stored row holding the subject's id (raw, JSON-escaped, or its
+pseudonyms under the configured keys, plus ``--pseudonym`` values) and records the request as
+completed; ``export SUBJECT`` writes everything held about the subject as JSON; ``requests``
+lists requests with their one-month deadlines (exit 1 when one is late); ``ropa`` prints the
+record of processing activities generated from the configuration. Subject ids are never
+printed back or written to the audit trail (requests keep a reference, ``subject_ref``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ricecoder_otel.cli._util import print_json, printable, progress
+from ricecoder_otel.cli.compliance import (
+    EXIT_OK,
+    EXIT_PROBLEM,
+    EXIT_USAGE,
+    audit_function,
+    load,
+    open_configured_store,
+    store_argument,
+)
+from ricecoder_otel.compliance.audit.capability import journal_directory
+from ricecoder_otel.compliance.audit.engine import AuditError
+from ricecoder_otel.compliance.gdpr.requests import RequestError, RequestLog
+from ricecoder_otel.compliance.gdpr.ropa import record_of_processing
+from ricecoder_otel.compliance.gdpr.scan import count_rows
+from ricecoder_otel.compliance.gdpr.service import access_export, erase
+from ricecoder_otel.compliance.gdpr.subjects import SubjectError, subject
+from ricecoder_otel.config import MonitoringConfig
+from ricecoder_otel.store import StoreError
+from ricecoder_otel.store.base import Store
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("gdpr", help="subject rights: erase, export, requests, ropa", description=__doc__)
+    actions = parser.add_subparsers(dest="gdpr_command", metavar="ACTION")
+    actions.required = True
+    for name, helptext in (("erase", "delete every stored row holding a subject"),
+                           ("export", "everything held about a subject, as JSON")):  # fmt: skip
+        action = actions.add_parser(name, help=helptext)
+        action.add_argument("subject", help="the subject's id (user id, email, ...)")
+        action.add_argument("--pseudonym", action="append", default=[], metavar="VALUE",
+                            help="another stored form of the subject's id (repeatable)")  # fmt: skip
+        action.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+        store_argument(action)
+        if name == "erase":
+            action.add_argument("--dry-run", action="store_true", help="count the rows; delete nothing")
+            action.set_defaults(func=run_erase)
+        else:
+            action.add_argument("--output", type=Path, metavar="FILE", help="write the export here")
+            action.set_defaults(func=run_export)
+    requests = actions.add_parser("requests", help="subject requests and their deadlines")
+    requests.add_argument("--extend", metavar="ID", help="extend request ID to three months (Art. 12(3))")
+    requests.add_argument("--reason", default="", help="why the extension is needed (told to the subject)")
+    requests.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    store_argument(requests)
+    requests.set_defaults(func=run_requests)
+    ropa = actions.add_parser("ropa", help="record of processing activities from the live configuration")
+    ropa.add_argument("--json", action="store_true", help="print JSON instead of text")
+    ropa.set_defaults(func=run_ropa)
+
+
+def _setup(args: argparse.Namespace) -> tuple[MonitoringConfig, Store] | int:
+    config = load("gdpr")
+    if config is None:
+        return EXIT_USAGE
+    store = open_configured_store("gdpr", config, args.store)
+    if store is None:
+        return EXIT_USAGE
+    return config, store
+
+
+def _fail(message: str, code: int = EXIT_PROBLEM) -> int:
+    print(f"ricecoder-otel gdpr: {printable(message)}", file=sys.stderr)
+    return code
+
+
+def run_erase(args: argparse.Namespace) -> int:
+    opened = _setup(args)
+    if isinstance(opened, int):
+        return opened
+    config, store = opened
+    audit, trail = audit_function(config)
+    try:
+        who = subject(args.subject, config, tuple(args.pseudonym))
+        if args.dry_run:
+            counts = count_rows(store, who)
+            result: dict[str, Any] = {"subject_ref": who.ref, "dry_run": True, "rows": counts}
+        else:
+            progress("erasing the subject from every table")
+            done = erase(store, who, audit=audit, clock=time.time)
+            result = {
+                "subject_ref": who.ref,
+                "dry_run": False,
+                "request": done.request.to_json(time.time_ns()),
+                "rows": done.deleted,
+                "audit_seq": done.audit_seq,
+            }
+    except SubjectError as error:
+        return _fail(str(error), EXIT_USAGE)
+    except (RequestError, AuditError, StoreError) as error:
+        return _fail(f"nothing erased: {error}")
+    finally:
+        store.close()
+        if trail is not None:
+            trail.close()
+    if args.json:
+        print_json(result)
+    else:
+        verb = "would delete" if args.dry_run else "deleted"
+        rows: dict[str, int] = result["rows"]
+        lines = [f"subject {who.ref[:16]}: {verb} {sum(rows.values())} rows"]
+        lines += [f"  {table:<24} {n}" for table, n in sorted(rows.items())]
+        print(printable("\n".join(lines)))
+    return EXIT_OK
+
+
+def run_export(args: argparse.Namespace) -> int:
+    opened = _setup(args)
+    if isinstance(opened, int):
+        return opened
+    config, store = opened
+    audit, trail = audit_function(config)
+    try:
+        who = subject(args.subject, config, tuple(args.pseudonym))
+        data = access_export(
+            store, who, audit=audit, clock=time.time, journal=journal_directory(config.compliance.audit)
+        )
+    except SubjectError as error:
+        return _fail(str(error), EXIT_USAGE)
+    except (AuditError, StoreError) as error:
+        return _fail(f"nothing exported: {error}")
+    finally:
+        store.close()
+        if trail is not None:
+            trail.close()
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    if args.output:
+        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        summary = {table: len(rows) for table, rows in data["tables"].items()}
+        if args.json:
+            print_json({"output": str(args.output), "rows": summary, "audit_records": len(data["audit_records"])})
+        else:
+            print(f"wrote {args.output}: " + (", ".join(f"{t}={n}" for t, n in summary.items()) or "no rows"))
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def run_requests(args: argparse.Namespace) -> int:
+    opened = _setup(args)
+    if isinstance(opened, int):
+        return opened
+    _, store = opened
+    try:
+        log = RequestLog(store)
+        if args.extend:
+            if not args.reason.strip():
+                return _fail("--extend needs --reason (the subject must be told why)", EXIT_USAGE)
+            log.extend(args.extend, args.reason)
+        found = log.list()
+    except (RequestError, StoreError) as error:
+        return _fail(str(error))
+    finally:
+        store.close()
+    now = time.time_ns()
+    late = [r for r in found if not r.on_time(now)]
+    if args.json:
+        print_json({"requests": [r.to_json(now) for r in found], "late": len(late)})
+    else:
+        lines = [f"{'id':<36}  {'kind':<8} {'state':<9} {'received':<20} {'due':<20} on time"]
+        for r in found:
+            data = r.to_json(now)
+            lines.append(
+                f"{r.id:<36}  {r.kind:<8} {r.state:<9} {data['received']:<20} {data['due']:<20} "
+                f"{'yes' if data['on_time'] else 'LATE'}"
+            )
+        print(printable("\n".join(lines)))
+    return EXIT_PROBLEM if late else EXIT_OK
+
+
+def run_ropa(args: argparse.Namespace) -> int:
+    config = load("gdpr")
+    if config is None:
+        return EXIT_USAGE
+    record = record_of_processing(config, os.environ)
+    if args.json:
+        print_json(record)
+        return EXIT_OK
+    lines = [f"Record of processing activities: {record['controller']}", ""]
+    for activity in record["activities"]:
+        lines.append(f"{activity['data_class']}: {activity['purpose']}")
+        lines.append(f"  personal data: {activity['personal_data']}")
+        lines.append(f"  erased after: {activity['time_limit_for_erasure_days']:g} days")
+    lines += ["", "Recipients:", *(f"  {r}" for r in record["activities"][0]["recipients"])]
+    lines += ["", "Security measures:", *(f"  {m}" for m in record["security_measures"])]
+    print(printable("\n".join(lines)))
+    return EXIT_OK
