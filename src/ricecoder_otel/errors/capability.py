@@ -20,7 +20,7 @@ from ricecoder_otel.errors.otel import ErrorTelemetry
 from ricecoder_otel.errors.service import ErrorService
 from ricecoder_otel.errors.sources import ErrorLogProcessor, ErrorSpanProcessor, UncaughtHooks
 from ricecoder_otel.errors.store import ErrorStore
-from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext
+from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext, filter_payload
 from ricecoder_otel.kernel.events import ErrorGroupEvent, EventHub
 from ricecoder_otel.kernel.guard import report_once
 
@@ -114,6 +114,9 @@ class ErrorsCapability(Capability):
         self.hooks = UncaughtHooks(self.intake.submit, context.clock)
         context.tracer_provider.add_span_processor(self.spans)
         context.logger_provider.add_log_record_processor(self.logs)
+        # Whatever policy filters outgoing payloads (compliance redaction) sees every Sentry event first.
+        filters = context.payload_filters
+        self.before_send.insert(0, lambda event, _hint: filter_payload(filters, event))
 
     def _engine(self, section: ErrorTrackingConfig) -> ErrorEngine:
         assert self._clock is not None

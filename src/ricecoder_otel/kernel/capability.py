@@ -22,9 +22,9 @@ self-telemetry); a capability never imports another capability.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ricecoder_otel.kernel.events import EventHub
 from ricecoder_otel.kernel.selftelemetry import SelfTelemetry
@@ -44,6 +44,24 @@ if TYPE_CHECKING:
     from ricecoder_otel.store import Store
 
 Clock = Callable[[], float]
+PayloadFilter = Callable[[Mapping[str, Any]], "dict[str, Any] | None"]
+"""A payload in, a filtered copy out, or None: the payload must not be sent at all."""
+
+
+def filter_payload(filters: Sequence[PayloadFilter], payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``payload`` after every filter; None when one says it must not be sent (or fails: fail closed)."""
+    current: dict[str, Any] | None = dict(payload)
+    for payload_filter in filters:
+        if current is None:
+            return None
+        try:
+            current = payload_filter(current)
+        except Exception as error:
+            from ricecoder_otel.kernel.guard import report_once
+
+            report_once("payload", "a payload filter failed (%s); the payload is not sent", type(error).__name__)
+            return None
+    return current
 
 
 class MetricProducer(Protocol):
@@ -116,6 +134,9 @@ class InstallContext:
     span_transforms: list[SpanTransform] = field(default_factory=list)
     """The same live list as in the BuildContext: a transform added here applies from the next export."""
     metric_transforms: list[MetricsTransform] = field(default_factory=list)
+    payload_filters: list[PayloadFilter] = field(default_factory=list)
+    """Applied to payloads a capability sends out itself (error reports to Sentry, notification
+    texts): the compliance redaction policy adds itself here. Live list; see :func:`filter_payload`."""
 
 
 def _no_store() -> Store:

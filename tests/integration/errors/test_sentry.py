@@ -172,7 +172,7 @@ def test_before_send_hooks_redact_or_drop(tmp_path: Path, ingest: Ingest) -> Non
 
     def redact(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
         for value in event["exception"]["values"]:
-            value["value"] = value["value"].replace("4111111111111111", "[card]")
+            value["value"] = value["value"].replace("order-7731", "[order]")
         return None if "drop me" in event["exception"]["values"][0]["value"] else event
 
     def explode(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
@@ -182,14 +182,16 @@ def test_before_send_hooks_redact_or_drop(tmp_path: Path, ingest: Ingest) -> Non
 
     errors.before_send.extend([redact, explode])
     try:
-        for message in ("card 4111111111111111 declined", "drop me", "explode here"):
+        for message in ("card 4111111111111111 declined for order-7731", "drop me", "explode here"):
             track_error(ErrorEvent(message=message, error_type="Payment"))
         pipeline.drain()
         assert errors.flush(5)
         events = ingest.wait_for(1)
     finally:
         pipeline.close()
-    assert [e["exception"]["values"][0]["value"] for e in events] == ["card [card] declined"]
+    # The pipeline's redaction policy runs first (the card number), then the application's hooks.
+    sent = [e["exception"]["values"][0]["value"] for e in events]
+    assert sent == ["card [REDACTED:credit_card] declined for [order]"]
     assert SELF_TELEMETRY.snapshot().errors["errors.sentry.before_send"] == 1
 
 

@@ -49,3 +49,31 @@ def test_transitions_on_the_hub_reach_a_webhook_and_open_an_incident(tmp_path: P
     finally:
         capture.close()
         receiver.close()
+
+
+TOKEN = "Bearer eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo"
+
+
+def test_notification_texts_pass_the_redaction_policy_before_they_leave(tmp_path: Path) -> None:
+    receiver = Receiver()
+    config = MonitoringConfig.model_validate({
+        "store": {"location": str(tmp_path / "store.db")},
+        "alerting": {"channels": [{"name": "hook", "type": "webhook", "url": receiver.url + "/hook"}],
+                     "route": {"group_wait": "10s"}},
+    })  # fmt: skip
+    capture = RicecoderCapture(config)
+    try:
+        hub, clock = capture.pipeline.hub, capture.clock
+        hub.publish(AlertTransition(at=clock(), rule="SignupErrors", series="signup.errors{user=ana@example.com}",
+                                    state="firing", value=3.0, threshold=1.0, severity="warning",
+                                    active_since=clock(),
+                                    annotations={"summary": "signup failing for ana@example.com", "token": TOKEN}))
+        hub.flush()
+        capture.advance(10)
+        [request] = receiver.wait_for(1)
+        text = request.body.decode()
+        assert "ana@example.com" not in text and "eyJhbGciOiJIUzI1NiJ9" not in text
+        assert "signup failing for" in text  # the rest of the text is kept
+    finally:
+        capture.close()
+        receiver.close()

@@ -12,6 +12,7 @@ Switched off, the threads stop; queued messages wait in the outbox for the next 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ricecoder_otel.alerting.incidents.manager import IncidentManager
@@ -20,7 +21,7 @@ from ricecoder_otel.alerting.incidents.tables import IncidentTables
 from ricecoder_otel.alerting.notify.alert import alert_from_transition
 from ricecoder_otel.alerting.notify.service import NotificationService
 from ricecoder_otel.alerting.notify.tables import NotifyTables
-from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext
+from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext, PayloadFilter, filter_payload
 from ricecoder_otel.kernel.events import AlertTransition, EventHub, IncidentChanged, Subscription
 from ricecoder_otel.store.sql import SqlStore
 
@@ -50,11 +51,13 @@ class NotificationCapability(Capability):
         self._store: SqlStore | None = None
         self._subscription: Subscription[AlertTransition] | None = None
         self._lock = threading.Lock()
+        self._filters: list[PayloadFilter] = []
 
     def install(self, context: InstallContext) -> None:
         self._config = context.config
         self._hub = context.hub
         self._clock = context.clock
+        self._filters = context.payload_filters
 
     def start(self) -> None:
         if self._config is None or self._hub is None or not self._config.alerting.channels:
@@ -104,7 +107,12 @@ class NotificationCapability(Capability):
             return
         if getattr(event, "flapping", False) and event.state == "firing":
             return
-        service.submit(alert_from_transition(event))
+        alert = alert_from_transition(event)
+        # What leaves the process passes the outgoing-payload policy (compliance redaction) first.
+        filtered = filter_payload(self._filters, {"labels": alert.labels, "annotations": alert.annotations})
+        if filtered is None:
+            return
+        service.submit(replace(alert, labels=dict(filtered["labels"]), annotations=dict(filtered["annotations"])))
 
     def _publish(self, incident: Incident, change: str) -> None:
         if self._hub is not None:

@@ -13,7 +13,8 @@ functions :func:`~ricecoder_otel.compliance.redaction.redact_value` and ``redact
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ricecoder_otel.compliance.redaction import reset_active, set_active
 from ricecoder_otel.compliance.redaction.engine import Callback, Policy, Redactor, Tally, build_policy
@@ -87,6 +88,19 @@ class RedactionCapability(Capability):
         context.span_transforms.append(SpanRedactor(self._live, self._record))
         context.metric_transforms.append(MetricsRedactor(self._live, self._record))
         context.logger_provider.add_log_record_processor(RedactingLogProcessor(self._live, self._record))
+        context.payload_filters.append(self._filter_payload)
+
+    def _filter_payload(self, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The policy over a payload another capability sends out (Sentry events, notifications)."""
+        redactor = self._live()
+        if redactor is None:
+            return dict(payload)
+        tally = Tally()
+        redacted = redactor.redact_attributes(payload, tally)
+        self._record(tally, "payload")
+        if tally.drop_record:
+            return None
+        return dict(payload) if redacted is None else redacted
 
     def _live(self) -> Redactor | None:
         return self.redactor if self.on else None
