@@ -64,6 +64,10 @@ def self_times(root: SpanFacts, spans: Iterable[SpanFacts]) -> dict[str, int]:
     for span in spans:
         if span.parent_id is not None and span.span_id != root.span_id:
             children.setdefault(span.parent_id, []).append(span)
+    if root.span_id not in children:  # a request with no child spans: all its own
+        alone = dict.fromkeys(CATEGORIES, 0)
+        alone[root.category if root.category in alone else OWN_CODE] = max(0, root.end_ns - root.start_ns)
+        return alone
     # (start, end, category, parent index) per span of the subtree, clipped to its parent.
     nodes: list[tuple[int, int, str, int]] = [(root.start_ns, root.end_ns, root.category, -1)]
     depth = [0]

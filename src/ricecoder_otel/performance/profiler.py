@@ -31,11 +31,11 @@ MAX_LABELS = 20_000
 
 @dataclass
 class Profile:
-    """Stack samples of one trace: collapsed stack -> count, and samples per span id (hex)."""
+    """Stack samples of one trace: collapsed stack -> count, and samples per span id."""
 
-    trace_id: str
+    trace_id: int
     stacks: Counter[str] = field(default_factory=Counter)
-    by_span: Counter[str] = field(default_factory=Counter)
+    by_span: Counter[int] = field(default_factory=Counter)
     samples: int = 0
 
     def collapsed(self) -> str:
@@ -44,19 +44,19 @@ class Profile:
 
 
 class ActiveSpans:
-    """Thread id -> the (trace id, span id) pairs open on it, innermost last."""
+    """Thread id -> the (trace id, span id) pairs open on it, innermost last (ids as the SDK's ints)."""
 
     def __init__(self) -> None:
-        self._open: dict[int, list[tuple[str, str]]] = {}
+        self._open: dict[int, list[tuple[int, int]]] = {}
 
-    def push(self, thread_id: int, trace_id: str, span_id: str) -> None:
+    def push(self, thread_id: int, trace_id: int, span_id: int) -> None:
         stack = self._open.get(thread_id)
         if stack is None:
             self._open[thread_id] = [(trace_id, span_id)]
         else:
             stack.append((trace_id, span_id))
 
-    def pop(self, thread_id: int, span_id: str) -> None:
+    def pop(self, thread_id: int, span_id: int) -> None:
         stack = self._open.get(thread_id)
         if not stack:
             return
@@ -67,12 +67,12 @@ class ActiveSpans:
         if not self._open.get(thread_id):
             self._open.pop(thread_id, None)
 
-    def innermost(self) -> list[tuple[int, str, str]]:
+    def innermost(self) -> list[tuple[int, int, int]]:
         """(thread id, trace id, span id) of the innermost open span of every thread with one.
 
         Runs on the sampler thread while request threads push and pop (no lock on their path): a
         stack emptied between the check and the read is skipped."""
-        found: list[tuple[int, str, str]] = []
+        found: list[tuple[int, int, int]] = []
         for tid, stack in list(self._open.items()):
             try:
                 trace_id, span_id = stack[-1]
@@ -102,7 +102,7 @@ class StackSampler:
         self.max_profiles = max_profiles
         self.max_stacks = max_stacks
         self.max_depth = max_depth
-        self._profiles: dict[str, Profile] = {}
+        self._profiles: dict[int, Profile] = {}
         self._labels: dict[CodeType, str] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -177,7 +177,7 @@ class StackSampler:
             sampled += 1
         return sampled
 
-    def _profile(self, trace_id: str) -> Profile:
+    def _profile(self, trace_id: int) -> Profile:
         profile = self._profiles.get(trace_id)
         if profile is None:
             if len(self._profiles) >= self.max_profiles:
@@ -202,12 +202,12 @@ class StackSampler:
             label = self._labels[code] = frame_label(code)
         return label
 
-    def finish(self, trace_id: str) -> Profile | None:
+    def finish(self, trace_id: int) -> Profile | None:
         """The profile of ``trace_id`` (None without samples); it is forgotten here."""
         with self._lock:
             return self._profiles.pop(trace_id, None)
 
-    def discard(self, trace_id: str) -> None:
+    def discard(self, trace_id: int) -> None:
         with self._lock:
             self._profiles.pop(trace_id, None)
 

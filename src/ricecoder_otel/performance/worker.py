@@ -163,7 +163,7 @@ class PerformanceWorker:
                 else:
                     self._remember(trace_id, fact)
             if root:
-                self._profile(span, f"{trace_id:032x}", f"{context.span_id:016x}", duration_s)
+                self._profile(span, trace_id, f"{context.span_id:016x}", duration_s)
         return done
 
     def _remember(self, trace_id: int, fact: SpanFacts) -> None:
@@ -176,7 +176,7 @@ class PerformanceWorker:
         if len(spans) < MAX_SPANS_PER_TRACE:
             spans.append(fact)
 
-    def _profile(self, span: ReadableSpan, trace_id: str, span_id: str, duration_s: float) -> None:
+    def _profile(self, span: ReadableSpan, trace_id: int, span_id: str, duration_s: float) -> None:
         profile = self.sampler.finish(trace_id)
         if profile is None or not profile.samples:
             return

@@ -89,20 +89,20 @@ def test_only_threads_with_an_open_span_are_sampled_and_stacks_are_bounded() -> 
     gate, done = threading.Event(), threading.Event()
 
     def request() -> None:
-        spans.push(threading.get_ident(), "a" * 32, "1" * 16)
+        spans.push(threading.get_ident(), 0xA, 0x1)
         gate.set()
         done.wait(10)
-        spans.pop(threading.get_ident(), "1" * 16)
+        spans.pop(threading.get_ident(), 0x1)
 
     worker = threading.Thread(target=request)
     worker.start()
     assert gate.wait(10)
     assert sampler.sample_once() == 1
-    spans.push(12345, "b" * 32, "2" * 16)  # a thread id with no frame: skipped
+    spans.push(12345, 0xB, 0x2)  # a thread id with no frame: skipped
     assert sampler.sample_once() == 1
     done.set()
     worker.join()
-    assert spans.innermost() == [(12345, "b" * 32, "2" * 16)]
-    profile = sampler.finish("a" * 32)
+    assert spans.innermost() == [(12345, 0xB, 0x2)]
+    profile = sampler.finish(0xA)
     assert profile is not None and profile.samples == 2 and len(profile.stacks) == 1
-    assert sampler.finish("a" * 32) is None
+    assert sampler.finish(0xA) is None
