@@ -5,7 +5,7 @@ Run it under the distribution exactly as a user would:
     opentelemetry-instrument python examples/shop/app.py
 
 Routes: a catalogue, a per-user cart, checkout (which writes orders to SQLite),
-a slow report, an endpoint that fails, and a health check.
+a slow report, a report with a slow database call, an endpoint that fails, and a health check.
 """
 
 from __future__ import annotations
@@ -139,6 +139,17 @@ def sales_report() -> Any:
         time.sleep(float(os.environ.get("SHOP_SLOW_SECONDS", "0.3")) * random.uniform(0.8, 1.2))
         row = db().execute("SELECT COUNT(*), COALESCE(SUM(total), 0) FROM orders").fetchone()
     return {"orders": row[0], "revenue": round(row[1], 2)}
+
+
+@app.get("/reports/inventory")
+def inventory_report() -> Any:
+    """A slow database call: a recursive query of SHOP_SLOW_DB_ROWS rows (default 1000) runs inside SQLite."""
+    rows = int(os.environ.get("SHOP_SLOW_DB_ROWS", "1000"))
+    cursor = db().cursor()  # a cursor's execute is traced; the connection's execute shortcut is not
+    cursor.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT COUNT(*) FROM n", (rows,)
+    )
+    return {"rows": cursor.fetchone()[0]}
 
 
 @app.get("/payments/flaky")
