@@ -431,16 +431,7 @@ def build_pipeline(
             span_exporters = [_local(cls, store_instance) for cls in span_classes.values()]
         if log_exporters is None:
             log_exporters = [_local(cls, store_instance) for cls in log_classes.values()]
-    export_processors: list[CountingBatchSpanProcessor | CountingBatchLogRecordProcessor] = []
-    for span_exporter in span_exporters:
-        isolated = IsolatingSpanExporter(span_exporter)  # innermost: it sees the transformed spans
-        span_processor = CountingBatchSpanProcessor(TransformingSpanExporter(isolated, build.span_transforms))
-        tracer_provider.add_span_processor(span_processor)
-        export_processors.append(span_processor)
-    for log_exporter in log_exporters:
-        log_processor = CountingBatchLogRecordProcessor(IsolatingLogExporter(log_exporter))
-        logger_provider.add_log_record_processor(log_processor)
-        export_processors.append(log_processor)
+    export_processors = _install_exporters(context, span_exporters, log_exporters)
     EventLogBridge(hub, logger_provider)
 
     pipeline = Pipeline(
@@ -469,6 +460,24 @@ def build_pipeline(
     if watch_config:
         _start_watcher(pipeline)
     return pipeline
+
+
+def _install_exporters(
+    context: InstallContext, span_exporters: Sequence[SpanExporter], log_exporters: Sequence[LogRecordExporter]
+) -> list[CountingBatchSpanProcessor | CountingBatchLogRecordProcessor]:
+    """One counting batch processor per exporter, after every capability's processors; each exporter
+    wrapped by the export transforms and by isolation (innermost, so it sees the transformed items)."""
+    processors: list[CountingBatchSpanProcessor | CountingBatchLogRecordProcessor] = []
+    for span_exporter in span_exporters:
+        transformed = TransformingSpanExporter(IsolatingSpanExporter(span_exporter), context.span_transforms)
+        span_processor = CountingBatchSpanProcessor(transformed)
+        context.tracer_provider.add_span_processor(span_processor)
+        processors.append(span_processor)
+    for log_exporter in log_exporters:
+        log_processor = CountingBatchLogRecordProcessor(IsolatingLogExporter(log_exporter))
+        context.logger_provider.add_log_record_processor(log_processor)
+        processors.append(log_processor)
+    return processors
 
 
 def _guarded(step: str, capabilities: list[Capability], context: BuildContext | InstallContext) -> list[Capability]:

@@ -14,9 +14,7 @@ from typing import Any
 from ricecoder_otel.analytics.engine import DAY_S, Activity, Dataset, Profile
 from ricecoder_otel.analytics.sketches import DistinctSketch, available
 from ricecoder_otel.store.base import Store
-from ricecoder_otel.store.sql import SqlStore, decode_json, encode_json, register_counted_table
-
-register_counted_table("analytics_activity", "analytics_activity", "first_ns")
+from ricecoder_otel.store.sql import SqlStore, decode_json, encode_json
 
 _ACTIVITY = (
     "INSERT INTO analytics_activity (day, user_hash, feature, uses, first_ns, last_ns, sessions)"

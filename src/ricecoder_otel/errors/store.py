@@ -18,10 +18,9 @@ from typing import Any
 from ricecoder_otel.errors.engine import ErrorGroup, Occurrence
 from ricecoder_otel.store.base import Store
 from ricecoder_otel.store.errors import StoreError
-from ricecoder_otel.store.sql import SqlStore, decode_json, encode_json, register_counted_table
+from ricecoder_otel.store.sql import SqlStore, decode_json, encode_json
 
 SAMPLES_KEPT = 20
-register_counted_table("error_groups", "error_groups", "last_seen_ns")
 
 _GROUP_COLUMNS = (
     "id, fingerprint, error_type, title, culprit, stack_trace, count, first_seen_ns, last_seen_ns, release,"

@@ -61,9 +61,12 @@ def _kept(table: str) -> str:
     return f" AND {keep}" if keep else ""
 
 
-# Counts reported in ``StoreCounts.extra``: key -> (table, time column). Capabilities whose
-# migrations add a table register it here with ``register_counted_table``.
-EXTRA_COUNTED_TABLES: dict[str, tuple[str, str]] = {}
+# Counts reported in ``StoreCounts.extra``: key -> (table, time column), for the capability
+# tables the store's own migrations create (so the counts never depend on what was imported).
+EXTRA_COUNTED_TABLES: dict[str, tuple[str, str]] = {
+    "error_groups": ("error_groups", "last_seen_ns"),
+    "analytics_activity": ("analytics_activity", "first_ns"),
+}
 
 _SPAN_COLUMNS = (
     "trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code, status_message,"
@@ -72,11 +75,6 @@ _SPAN_COLUMNS = (
 _METRIC_COLUMNS = "time_ns, name, kind, unit, attributes, value, count, sum, bucket_bounds, bucket_counts, service_name"
 _LOG_COLUMNS = "time_ns, severity_number, severity_text, body, event_name, trace_id, span_id, attributes, service_name"
 _MAX_SIZE_PASSES = 32
-
-
-def register_counted_table(key: str, table: str, time_column: str) -> None:
-    """Report the row count of ``table`` under ``key`` in ``Store.counts()``."""
-    EXTRA_COUNTED_TABLES[key] = (table, time_column)
 
 
 def encode_json(value: Any) -> str | None:

@@ -18,6 +18,7 @@ from ricecoder_otel.store.records import RetentionPolicy
 from tests.harness.store_rows import BASE_NS, SECOND, histogram, log, point, span
 
 StoreFactory = Callable[..., Store]
+NO_CAPABILITY_ROWS = {"error_groups": 0, "analytics_activity": 0}
 
 
 def raw_execute(store: Store, statement: str) -> list[Any]:
@@ -50,7 +51,7 @@ def test_round_trip_keeps_every_field(store: Store) -> None:
 
 def test_empty_batches_write_nothing(store: Store) -> None:
     assert store.write_spans([]) == 0
-    assert store.counts().as_dict() == {"spans": 0, "metric_series": 0, "logs": 0}
+    assert store.counts().as_dict() == {"spans": 0, "metric_series": 0, "logs": 0, **NO_CAPABILITY_ROWS}
 
 
 def test_queries_filter_and_return_newest_first(store: Store) -> None:
@@ -78,7 +79,7 @@ def test_counts_report_distinct_metric_series(store: Store) -> None:
     store.write_metric_points([point(9, name="other")])
     store.write_logs([log(i) for i in range(5)])
 
-    assert store.counts().as_dict() == {"spans": 3, "metric_series": 3, "logs": 5}
+    assert store.counts().as_dict() == {"spans": 3, "metric_series": 3, "logs": 5, **NO_CAPABILITY_ROWS}
     recent = store.counts(since_ns=BASE_NS + 2 * SECOND)
     assert (recent.spans, recent.metric_series, recent.logs) == (1, 3, 3)
 
@@ -187,7 +188,7 @@ def test_threads_write_and_read_concurrently(store: Store) -> None:
         thread.join()
 
     assert errors == []
-    assert store.counts().as_dict() == {"spans": 1800, "metric_series": 0, "logs": 180}
+    assert store.counts().as_dict() == {"spans": 1800, "metric_series": 0, "logs": 180, **NO_CAPABILITY_ROWS}
 
 
 def _in_child(action: Any) -> int:

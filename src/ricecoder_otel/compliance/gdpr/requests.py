@@ -94,7 +94,7 @@ def _row(row: Any) -> SubjectRequest:
 
 
 class RequestLog:
-    """The ``gdpr_requests`` table (migration 0009) through the SQL store's helpers."""
+    """The ``gdpr_requests`` table (migration 0007) through the SQL store's helpers."""
 
     def __init__(self, store: Store) -> None:
         self.store = sql_store(store)
@@ -157,7 +157,7 @@ class RequestLog:
         """Requests received since ``since_ns`` plus every one still open, newest first."""
         with self.store._transaction() as cur:
             if not self.store._table_exists(cur, "gdpr_requests"):
-                raise RequestError("this store has no gdpr_requests table (migration 0009 not applied)")
+                raise RequestError("this store has no gdpr_requests table (migration 0007 not applied)")
             cur.execute(
                 self.store._sql(
                     f"SELECT {_COLUMNS} FROM gdpr_requests WHERE received_ns >= ? OR state <> 'completed'"

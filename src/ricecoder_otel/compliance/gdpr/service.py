@@ -39,7 +39,7 @@ def erase(store: Store, subject: Subject, *, audit: AuditFn, clock: Callable[[],
     log = RequestLog(sql)
     with sql._transaction(write=True) as cur:
         if not sql._table_exists(cur, "gdpr_requests"):
-            raise RequestError("this store has no gdpr_requests table (migration 0009 not applied)")
+            raise RequestError("this store has no gdpr_requests table (migration 0007 not applied)")
         now = clock()
         request = log.open(cur, "erasure", subject.ref, now)
         deleted = delete_rows(sql, cur, subject)

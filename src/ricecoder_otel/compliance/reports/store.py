@@ -1,4 +1,4 @@
-"""Generated reports kept in the store (``compliance_reports``, migration 0009) as their JSON."""
+"""Generated reports kept in the store (``compliance_reports``, migration 0007) as their JSON."""
 
 from __future__ import annotations
 

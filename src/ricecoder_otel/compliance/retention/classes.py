@@ -35,7 +35,7 @@ class Purge:
     requires: tuple[str, ...] = ()
     """Other tables the clause reads; the purge is skipped when one is missing."""
     guarded: bool = False
-    """The table is append-only outside purges (migration 0009's guard row opens it)."""
+    """The table is append-only outside purges (migration 0007's guard row opens it)."""
 
 
 PURGES: dict[DataClass, tuple[Purge, ...]] = {
