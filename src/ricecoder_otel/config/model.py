@@ -727,7 +727,9 @@ class PerformanceThresholds(_Section):
         default=300.0, gt=0.0, description="Fire when the process' resident memory exceeds this many MB."
     )
     max_cpu_percent: Number | None = Field(
-        default=80.0, gt=0.0, description="Fire when the process' CPU use exceeds this percent of one core."
+        default=80.0,
+        gt=0.0,
+        description="Fire when the process' CPU use exceeds this percent of the machine's CPU (all cores).",
     )
     routes: dict[str, Annotated[float, Field(gt=0.0), BeforeValidator(_finite)] | None] = Field(
         default_factory=dict,
@@ -738,9 +740,10 @@ class PerformanceThresholds(_Section):
         default=5, ge=1, description="Requests a route needs in the window before its p95 is compared."
     )
     for_: Duration = Field(
-        default=timedelta(0),
+        default=timedelta(minutes=1),
         alias="for",
-        description="How long a limit must be exceeded before its alert fires (pending until then).",
+        description="How long a limit must be exceeded before its alert fires (pending until then), so one "
+        "busy evaluation does not page.",
     )
     severity: Literal["info", "warning", "critical"] = Field(
         default="warning", description="Severity of the threshold alerts."

@@ -8,7 +8,7 @@ notification capability routes, groups and silences them the same way:
   sliding window against ``max_response_time_ms`` (or the route's override), once the window holds
   at least ``min_requests`` requests;
 - ``performance.memory``: the process' resident memory (MB) against ``max_memory_mb``;
-- ``performance.cpu``: the process' CPU use (percent of one core) against ``max_cpu_percent``.
+- ``performance.cpu``: the process' CPU use (percent of all cores) against ``max_cpu_percent``.
 
 An instance fires once its condition has held for ``for_s`` (pending before that), and resolves
 at the first evaluation it no longer holds, or when it is no longer checked (a threshold

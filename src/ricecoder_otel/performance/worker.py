@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], float]
 ResourceProbe = Callable[[], tuple[float, float, float]]
-"""Returns (resident memory MB, CPU percent of one core since the last call, physical memory MB)."""
+"""Returns (resident memory MB, CPU percent of all cores since the last call, physical memory MB)."""
 
 MAX_PENDING_TRACES = 10_000
 MAX_SPANS_PER_TRACE = 10_000
@@ -47,9 +47,10 @@ def process_probe() -> ResourceProbe:
     process = psutil.Process()
     process.cpu_percent(None)  # the first call only sets the reference point
     total_mb = psutil.virtual_memory().total / 2**20
+    cores = psutil.cpu_count() or 1
 
     def probe() -> tuple[float, float, float]:
-        return process.memory_info().rss / 2**20, process.cpu_percent(None), total_mb
+        return process.memory_info().rss / 2**20, process.cpu_percent(None) / cores, total_mb
 
     return probe
 
@@ -229,7 +230,7 @@ class PerformanceWorker:
                                    f"resident memory {rss_mb:.0f} MB (limit {limit:.0f} MB)"))  # fmt: skip
             if limits.max_cpu_percent is not None:
                 found.append(Check(CPU_RULE, CPU_RULE, cpu, limits.max_cpu_percent, {},
-                                   f"CPU {cpu:.0f}% of one core (limit {limits.max_cpu_percent:.0f}%)"))  # fmt: skip
+                                   f"CPU {cpu:.0f}% of the machine (limit {limits.max_cpu_percent:.0f}%)"))  # fmt: skip
         return found
 
     def evaluate(self) -> list[AlertTransition]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ricecoder_otel.config import MonitoringConfig
 from ricecoder_otel.performance import PerformanceMonitor
 from ricecoder_otel.performance.capability import PerformanceCapability
 from ricecoder_otel.performance.engine import Operation
@@ -98,6 +99,7 @@ def test_finished_slots_are_stored_as_mergeable_summaries(ricecoder_capture: Ric
             "thresholds": {
                 "max_response_time_ms": 200,
                 "min_requests": 3,
+                "for": "0s",
                 "max_memory_mb": None,
                 "max_cpu_percent": None,
             }
@@ -127,7 +129,7 @@ def test_a_slow_route_fires_the_p95_alert_and_resolves_when_it_leaves_the_window
 
 
 @pytest.mark.ricecoder_config({"performance": {"thresholds": {
-    "max_response_time_ms": 200, "min_requests": 1, "routes": {"/report": 1000, "/export": None},
+    "max_response_time_ms": 200, "min_requests": 1, "for": "0s", "routes": {"/report": 1000, "/export": None},
     "max_memory_mb": None, "max_cpu_percent": None}}})  # fmt: skip
 def test_routes_override_or_switch_off_the_response_time_limit(ricecoder_capture: RicecoderCapture) -> None:
     request("/report", 600)
@@ -138,7 +140,7 @@ def test_routes_override_or_switch_off_the_response_time_limit(ricecoder_capture
 
 
 def test_memory_and_cpu_limits_fire_from_the_process_probe() -> None:
-    capture = RicecoderCapture()
+    capture = RicecoderCapture(MonitoringConfig.model_validate({"performance": {"thresholds": {"for": "0s"}}}))
     start = capture.clock()
 
     def probe() -> tuple[float, float, float]:  # by the pipeline's clock: the worker thread may evaluate too
@@ -171,3 +173,15 @@ def test_switched_off_it_records_nothing(ricecoder_capture: RicecoderCapture) ->
     request("/orders", 100)
     performance(ricecoder_capture).process_now()
     assert PerformanceMonitor().start().report() == []
+
+
+@pytest.mark.ricecoder_config({"performance": {"thresholds": {"min_requests": 1, "max_memory_mb": None,
+                                                               "max_cpu_percent": None}}})  # fmt: skip
+def test_by_default_a_limit_must_hold_for_a_minute(ricecoder_capture: RicecoderCapture) -> None:
+    capability = performance(ricecoder_capture)
+    request("/slow", 900)
+    capability.process_now()
+    assert alerts(ricecoder_capture) == []  # pending
+    ricecoder_capture.advance(60)
+    capability.process_now()
+    assert [a["ricecoder.alert.state"] for a in alerts(ricecoder_capture)] == ["firing"]
