@@ -16,9 +16,11 @@ from ricecoder_otel._version import __version__
 
 if TYPE_CHECKING:
     from ricecoder_otel.analytics.api import AnalyticsEngine
+    from ricecoder_otel.compliance.reports.engine import ComplianceEngine
     from ricecoder_otel.config import ConfigError, MonitoringConfig
     from ricecoder_otel.errors.tracker import ErrorEvent, ErrorTracker, Severity, capture_exception, track_error
     from ricecoder_otel.metrics.collector import MetricsCollector
+    from ricecoder_otel.performance.monitor import PerformanceMonitor
     from ricecoder_otel.performance.timer import PerformanceTimer
     from ricecoder_otel.pipeline import Pipeline
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 # ``ricecoder_otel.anomaly`` must not pull in the SDK pipeline.
 _LAZY = {
     "AnalyticsEngine": "ricecoder_otel.analytics.api",
+    "ComplianceEngine": "ricecoder_otel.compliance.reports.engine",
     "ConfigError": "ricecoder_otel.config",
     "ErrorEvent": "ricecoder_otel.errors.tracker",
     "ErrorTracker": "ricecoder_otel.errors.tracker",
@@ -34,6 +37,7 @@ _LAZY = {
     "track_error": "ricecoder_otel.errors.tracker",
     "MonitoringConfig": "ricecoder_otel.config",
     "MetricsCollector": "ricecoder_otel.metrics.collector",
+    "PerformanceMonitor": "ricecoder_otel.performance.monitor",
     "PerformanceTimer": "ricecoder_otel.performance.timer",
     "Pipeline": "ricecoder_otel.pipeline",
     "active_pipeline": "ricecoder_otel.pipeline",
@@ -51,11 +55,13 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AnalyticsEngine",
+    "ComplianceEngine",
     "ConfigError",
     "ErrorEvent",
     "ErrorTracker",
     "MetricsCollector",
     "MonitoringConfig",
+    "PerformanceMonitor",
     "PerformanceTimer",
     "Pipeline",
     "Severity",
