@@ -14,7 +14,7 @@ def test_empty_config_is_valid_with_documented_defaults() -> None:
     assert config.metrics.duration_buckets_seconds == list(DEFAULT_DURATION_BUCKETS_SECONDS)
     assert config.metrics.export_interval == timedelta(seconds=10)
     assert config.performance.slow_request_threshold == timedelta(seconds=1)
-    assert config.performance.cpu_threshold_percent == 85
+    assert config.performance.cpu_threshold_percent == 80
     assert config.performance.memory_threshold_percent == 90
     assert config.compliance.retention == timedelta(days=30)
     assert config.compliance.redaction.builtin == list(BUILTIN_REDACTION_PATTERNS)
