@@ -25,22 +25,17 @@ def test_reference_lists_every_field_with_type_default_and_variable() -> None:
         "| `metrics.export_interval` | duration (> 0, <= 1d) | `10s` | `RICECODER_METRICS__EXPORT_INTERVAL` |" in page
     )
     assert "| `error_tracking.sentry_dsn` | secret string or null | `null` |" in page
-    assert "| `alerting.rules[].threshold` | number | required |" in page
+    assert "| `alerting.rules[].threshold` | number or null | `null` | — |" in page  # required by some kinds
 
 
 def test_reference_marks_what_is_not_built_yet() -> None:
     page = render()
-    for section in ("analytics", "dashboards"):
-        table = page.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
-        assert "**Not built yet.** Nothing reads this section yet" in table, section
-    for section in ("metrics", "anomaly", "store", "compliance.redaction", "error_tracking"):
+    assert "| `performance.anomaly_detection_enabled` | boolean | `true` | " in page
+    assert "`RICECODER_PERFORMANCE__ANOMALY_DETECTION_ENABLED` | **Not built yet:**" in page
+    assert "`RICECODER_DASHBOARDS__REFRESH_INTERVAL` | **Not built yet:**" in page
+    for section in ("metrics", "anomaly", "store", "compliance.redaction", "error_tracking", "analytics", "alerting"):
         table = page.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
         assert "Nothing reads this section" not in table, section
-    assert "| `performance.slow_request_threshold` | duration (> 0) | `1s` | " in page
-    assert "`RICECODER_PERFORMANCE__SLOW_REQUEST_THRESHOLD` | **Not built yet.** Requests slower" in page
-    assert "| — | **Partly built:** only `anomaly` rules are evaluated. `threshold` compares" in page
-    assert "| **Not built yet:** `rate` rules are not evaluated. Look-back window" in page
-    assert "**Not built yet:** `anomaly` rules are evaluated at each metric export." in page
     # what is built carries no marker
     assert (
         "| `metrics.cardinality_limit` | integer (> 0) | `2000` | `RICECODER_METRICS__CARDINALITY_LIMIT` | Most" in page
