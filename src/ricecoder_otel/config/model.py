@@ -531,7 +531,8 @@ class RouteConfig(_Section):
     """A node of the routing tree (Alertmanager semantics; unset fields inherit from the parent)."""
 
     receiver: ChannelName | None = Field(
-        default=None, description="Channel that gets this route's notifications; at the root, unset means every channel."
+        default=None,
+        description="Channel that gets this route's notifications; at the root, unset means every channel.",
     )
     matchers: list[MatcherText] = Field(default_factory=list, description="All must match for the route to apply.")
     group_by: list[str] | None = Field(

@@ -245,5 +245,7 @@ def test_diff_configs_reports_dotted_paths(tmp_path: Path) -> None:
     ]
     two_rules = tmp_path / "c.yaml"
     two_rules.write_text(f"alerting: {{rules: [{rule}, {{name: b, metric: m, threshold: 1}}]}}\n")
-    assert diff_configs(old, load_config(two_rules, env={})) == ["alerting.rules", "error_tracking.dsn", "error_tracking.sentry_dsn"]
+    assert diff_configs(old, load_config(two_rules, env={})) == [
+        "alerting.rules", "error_tracking.dsn", "error_tracking.sentry_dsn"  # the DSN is gone from this file
+    ]
     assert diff_configs(old, old) == []
