@@ -282,6 +282,7 @@ DEFAULT_SAFE_KEYS: tuple[str, ...] = (
     "event.name", "exception.type", "code.*", "db.system", "db.system.name", "db.operation.name",
     "rpc.system", "rpc.service", "rpc.method", "messaging.system", "messaging.operation*", "session.id",
     "session.previous_id", "gen_ai.usage.*", "process.pid", "thread.id", "thread.name", "deployment.environment*",
+    "ricecoder.perf.histogram",  # numbers only (an exponential histogram); long float digits look like cards
 )  # fmt: skip
 """Keys never touched (neither scanned nor redacted); ``prefix*`` matches every key starting so.
 
