@@ -2,8 +2,9 @@
 
 Both sides export through a BatchSpanProcessor to the same exporter (one that
 discards, so the exporter's own cost does not blur the comparison). The
-ricecoder side is the pipeline ``build_pipeline`` installs: RED metrics from
-server spans, cardinality limits, self-telemetry, counting batch processors.
+ricecoder side is the pipeline ``build_pipeline`` installs with every default
+capability (RED metrics, error tracking, performance analysis, analytics capture,
+redaction on the export path, self-telemetry) and its counting batch processor.
 Rounds alternate between the two sides so machine noise hits both; the ratio of
 medians is recorded.
 
@@ -65,15 +66,17 @@ def bare_sdk() -> Side:
 
 
 def ricecoder() -> Side:
-    os.environ["OTEL_TRACES_EXPORTER"] = "none"
-    os.environ["OTEL_METRICS_EXPORTER"] = "none"
-    os.environ["OTEL_LOGS_EXPORTER"] = "none"
     from ricecoder_otel.config import MonitoringConfig
-    from ricecoder_otel.kernel.export import CountingBatchSpanProcessor
     from ricecoder_otel.pipeline import build_pipeline
 
-    pipeline = build_pipeline(MonitoringConfig(), set_global=False)
-    pipeline.tracer_provider.add_span_processor(CountingBatchSpanProcessor(DiscardExporter()))
+    # Every capability the registry installs by default, exporting to the same discarding exporter
+    # through the pipeline's own export path (transforms, isolation, counting batch processor).
+    store = Path(tempfile.mkdtemp(prefix="span-cost-")) / "telemetry.db"
+    config = MonitoringConfig.model_validate({"store": {"location": str(store)}})
+    pipeline = build_pipeline(
+        config, set_global=False, span_exporters=[DiscardExporter()], metric_readers=[], log_exporters=[],
+        watch_config=False,
+    )
     return pipeline.tracer_provider.get_tracer("bench"), pipeline.force_flush, pipeline.shutdown
 
 

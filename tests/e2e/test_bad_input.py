@@ -14,7 +14,8 @@ def test_an_unusable_store_location_is_reported_and_the_app_keeps_serving(tmp_pa
     assert stats.requests > 0
     assert set(stats.by_status) <= {200, 201, 404, 500}
     output = shop.output()
-    assert f"cannot create the store directory {blocker}" in output and "RICECODER_STORE_PATH" in output
+    assert f"cannot create the store {blocker / 'telemetry.db'}: Not a directory" in output
+    assert "RICECODER_STORE_PATH" in output
     assert output.count("cannot store spans") == 1  # one warning, then drops are counted
     assert "Traceback" not in output.split("payment gateway")[0]  # only the app's own deliberate error
 

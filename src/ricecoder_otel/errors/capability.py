@@ -11,16 +11,18 @@ engine keeps its groups, so switching back on resumes where it was.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ricecoder_otel.errors import tracker
-from ricecoder_otel.errors.engine import ErrorEngine, Outcome
+from ricecoder_otel.errors.engine import ErrorEngine, Occurrence, Outcome
 from ricecoder_otel.errors.intake import ErrorIntake, RawError
 from ricecoder_otel.errors.otel import ErrorTelemetry
 from ricecoder_otel.errors.service import ErrorService
 from ricecoder_otel.errors.sources import ErrorLogProcessor, ErrorSpanProcessor, UncaughtHooks
 from ricecoder_otel.errors.store import ErrorStore
-from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext, filter_payload
+from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext, PayloadFilter, filter_payload
 from ricecoder_otel.kernel.events import ErrorGroupEvent, EventHub
 from ricecoder_otel.kernel.guard import report_once
 
@@ -107,6 +109,7 @@ class ErrorsCapability(Capability):
             sinks=[self.telemetry],
             on_group_event=self._publish,
             service_name=str(service_name) if service_name is not None else None,
+            scrub=_scrubber(context.payload_filters),
         )
         self.intake = ErrorIntake(self.service.process)
         self.spans = ErrorSpanProcessor(self.intake.submit)
@@ -197,3 +200,21 @@ class ErrorsCapability(Capability):
     def _publish(self, kind: str, outcome: Outcome) -> None:
         if self._hub is not None:
             self._hub.publish(group_event(kind, outcome))
+
+
+def _scrubber(filters: list[PayloadFilter]) -> Callable[[Occurrence], Occurrence | None]:
+    """An occurrence's texts through the outgoing-payload filters (the redaction policy) before it is
+    grouped, stored or sent anywhere; None when a filter says it must not be kept."""
+
+    def scrub(occurrence: Occurrence) -> Occurrence | None:
+        if not filters:
+            return occurrence
+        text = {**occurrence.context, "message": occurrence.message, "stack_trace": occurrence.stack_trace}
+        filtered = filter_payload(filters, text)
+        if filtered is None:
+            return None
+        context = {key: str(filtered.get(key, "")) for key in occurrence.context}
+        return replace(occurrence, message=str(filtered.get("message", "")),
+                       stack_trace=str(filtered.get("stack_trace", "")), context=context)  # fmt: skip
+
+    return scrub

@@ -109,6 +109,9 @@ class SentryBridge:
             "send_default_pii": False,
             "max_breadcrumbs": 0,
             "shutdown_timeout": 2,
+            # A burst of errors (a failing route under load) must not overflow Sentry's default 100-event
+            # queue: the bridge runs on our worker, not the request thread, so a deeper queue costs nothing.
+            "transport_queue_size": 1000,
         }
         if transport is not None:
             options["transport"] = transport

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from ricecoder_otel.errors.engine import ErrorEngine, Outcome
+from ricecoder_otel.errors.engine import ErrorEngine, Occurrence, Outcome
 from ricecoder_otel.errors.intake import RawError, to_occurrence
 from ricecoder_otel.errors.store import ErrorStore, StoredSample
 from ricecoder_otel.kernel.guard import report_once
@@ -40,8 +40,11 @@ class ErrorService:
         sinks: Sequence[Sink] = (),
         on_group_event: Callable[[str, Outcome], None] | None = None,
         service_name: str | None = None,
+        scrub: Callable[[Occurrence], Occurrence | None] | None = None,
     ) -> None:
         self.engine = engine
+        self.scrub = scrub
+        """Applied to every occurrence before it is grouped, stored or sent (the redaction policy)."""
         self.store = store
         self.sinks = list(sinks)
         self.on_group_event = on_group_event
@@ -49,6 +52,8 @@ class ErrorService:
 
     def process(self, batch: list[RawError]) -> None:
         occurrences = [to_occurrence(raw) for raw in batch]
+        if self.scrub is not None:
+            occurrences = [kept for kept in map(self.scrub, occurrences) if kept is not None]
         pairs = [(occ, self.engine.classify(occ)) for occ in occurrences if not self.engine.ignored(occ)]
         self._sync_from_store({grouping.group_id for _, grouping in pairs})
         samples: list[StoredSample] = []
