@@ -2,14 +2,12 @@
 
 Usage: PYTHONPATH=src:. python -m benchmarks.anomaly.evaluate
            [--split train|heldout|realistic|both|all] [--out benchmarks/results] [--option name=value ...]
-           [--nab [DIR]]
 
 The ``train`` split is what defaults were chosen on; ``heldout`` (other seeds, two unseen
 families and irregular 5-minute sampling with gaps) is only ever reported; ``realistic``
 (families shaped like public real monitoring data, NAB-sized windows centred on each onset)
 is used alongside ``train`` to check that a change generalises. ``both`` is train and heldout,
-``all`` adds realistic. ``--nab`` also scores the real labelled NAB series with NAB's own scorer
-(:mod:`benchmarks.anomaly.nab`; the data lives outside the repository).
+``all`` adds realistic.
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.anomaly import nab
 from benchmarks.anomaly.baselines import Ewma, RollingZScore
 from benchmarks.anomaly.generators import ANOMALY_KINDS, Series, dataset
 from benchmarks.anomaly.realistic import realistic
@@ -85,17 +82,8 @@ def evaluate(split: str, runners: dict[str, Runner]) -> dict[str, Any]:
     return result
 
 
-def nab_markdown(res: dict[str, Any]) -> list[str]:
-    return ["## Real series: NAB (31 files, 53 windows)", "",
-            "Raw `update()` score of every row of every file, thresholded by NAB's scorer (one threshold",
-            "per cost profile for the whole corpus, no per-file tuning, labels unused at run time).", "",
-            *nab.table(res), "", f"{res['points']} points; {res['points_per_second']:,} points/s inside update() "
-            "on the (shared, loaded) benchmark machine.", ""]
-
-
-def markdown(results: list[dict[str, Any]], command: str, nab_result: dict[str, Any] | None = None) -> str:
+def markdown(results: list[dict[str, Any]], command: str) -> str:
     lines = ["# Anomaly detection evaluation", "", f"Command: `{command}`", "",
-             *(nab_markdown(nab_result) if nab_result else []),
              "NAB-style scoring (standard profile: TP up to +1 by earliness, FP -0.11, missed window -1;",
              "only the first detection per window counts). Delay is in points after the window start.",
              "Detections: episode onsets for the default detector; rising edges of the per-point alarm for",
@@ -147,8 +135,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write anomaly-eval.{md,json} here")
     parser.add_argument("--option", action="append", default=[], help="detector option name=value")
     parser.add_argument("--only-default", action="store_true", help="skip the baselines")
-    parser.add_argument("--nab", nargs="?", const="", default=None,
-                        help="also score the NAB series (DIR, or found as benchmarks.anomaly.nab finds it)")
     args = parser.parse_args(argv)
     options = dict(parse_option(o) for o in args.option)
     runners: dict[str, Runner] = {"default": run_default(options)}
@@ -157,17 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         runners["ewma"] = run_flags(Ewma)
     splits = {"both": ["train", "heldout"], "all": list(SPLITS)}.get(args.split, [args.split])
     results = [evaluate(split, runners) for split in splits]
-    nab_result = None
-    if args.nab is not None:
-        nab_result = nab.evaluate(nab.find_nab(args.nab or None), options)
-        print("\n".join(nab.table(nab_result)), file=sys.stderr)
     if args.out:
         command = "PYTHONPATH=src:. python -m benchmarks.anomaly.evaluate " + " ".join(argv or sys.argv[1:])
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "anomaly-eval.json").write_text(json.dumps(
-            {"command": command, "options": options, "results": results,
-             "nab": nab_result and {k: v for k, v in nab_result.items() if k != "per_file"}}, indent=2) + "\n")
-        (args.out / "anomaly-eval.md").write_text(markdown(results, command, nab_result))
+            {"command": command, "options": options, "results": results}, indent=2) + "\n")
+        (args.out / "anomaly-eval.md").write_text(markdown(results, command))
     return 0
 
 

@@ -55,8 +55,6 @@ _PER_DAY = 1.0 / _DAY
 _MAX_ABS = 1e300  # beyond this a value is clamped so arithmetic never overflows
 _MAX_Z = 1e6
 _WEEK_RATE = 1.0  # day-of-week offsets learn over about one visit of each day
-_YOUNG = 20.0  # extra range margin, times 1/n, a record needs in a young series
-_CTX_RING = 2 * _DAY_BINS  # where the contextual exceedances start in the context array
 _RECENT = 5  # points kept to re-anchor the level when a shift is adopted
 
 # Which piece of evidence dominates a point.
@@ -139,7 +137,6 @@ class Detector:
         "_c1",
         "_cn",
         "_cp",
-        "_ctx",
         "_day",
         "_decay16",
         "_dt",
@@ -160,10 +157,7 @@ class Detector:
         "_ep_se",
         "_ep_tails",
         "_floor",
-        "_hi",
-        "_hold",
         "_level",
-        "_lo",
         "_m",
         "_mf",
         "_mode",
@@ -186,7 +180,6 @@ class Detector:
         "_sv",
         "_svs",
         "_t",
-        "_t0",
         "_tail_hi",
         "_tail_lo",
         "_top_hi",
@@ -211,8 +204,6 @@ class Detector:
             o.variance_alpha, o.threshold / (o.variance_ratio - 1.0),
             o.threshold / (o.slope_alpha * o.trend_sigmas), o.scale_alpha, o.level_alpha, o.slope_alpha,
             o.variance_slow_alpha, o.fast_alpha, o.warmup, o.open_score,
-            o.novelty_margin * o.threshold / 6.0, o.context_margin * o.threshold / 6.0,
-            o.context_days * _DAY, o.refractory, o.hold_score,
         )
         self._decay16 = o.tail_decay**16
         self._on_episode: Callable[[Episode], None] | None = o.on_episode
@@ -245,11 +236,6 @@ class Detector:
         self._day: array[float] | None = None
         self._week: array[float] = array("d")
         self._run = self._run_sign = self._run_var = 0
-        self._hi = -math.inf
-        self._lo = math.inf
-        self._t0 = 0.0
-        self._hold = 0
-        self._ctx: array[float] | None = None
         self._ep_onset: float | None = None
         self._reset_episode()
 
@@ -412,35 +398,28 @@ class Detector:
         self._prev_x = warm[-1][1]
         self._repeat = sum(1 for a, b in pairwise(warm) if a[1] == b[1]) / (len(warm) - 1)
         self._t = warm[-1][0]
-        self._t0 = warm[0][0]
-        self._hi, self._lo = values[-1], values[0]
         self._n = len(warm)
         self._warm = None
         if o.seasonal and self._dt <= _SEASONAL_MAX_STEP:
             self._day = array("d", bytes(8 * _DAY_BINS))
             self._week = array("d", bytes(8 * 7))
-            # highest and lowest value seen per half-hour of the day, then the last few
-            # contextual exceedances (one array: each array costs a 64-byte header)
-            self._ctx = array("d", [-math.inf] * _DAY_BINS + [math.inf] * _DAY_BINS + [0.0] * o.context_points)
         return 0.0
 
     def _score_only(self, x: float) -> float:
-        """A late point: judged against the series' range, learns nothing, alerts nothing."""
-        if self._warm is not None or self._n < self._o.warmup:
+        if self._warm is not None:
             return 0.0
-        hi, lo = self._hi, self._lo
-        span = hi - lo
-        nov = x - hi if x > hi else (lo - x if x < lo else 0.0)
-        if nov <= 0.0:
-            return 0.0
-        nov = nov / span if span > 0.0 else _MAX_Z
-        score = nov / (nov + self._p[15])
-        hold = self._o.hold_score
-        return score if (self._hold <= 0 and self._ep_onset is None) or score < hold else hold
+        r = self._transform(x) - self._seasonal(self._t) - self._m - self._b
+        tail = (self._tail_hi if r > 0.0 else self._tail_lo) / self._o.tail_share
+        se = self._scale()
+        z = abs(r) / (tail if tail > se else se)
+        if z > _MAX_Z:
+            z = _MAX_Z
+        th = self._o.threshold
+        return z * z / (z * z + th * th)
 
     def _step(self, t: float, x: float) -> float:
         (gap_factor, tail_share, k, th, k_cusum, va, k_var, k_trend, sa, la, sl, vsa, fa, warmup,
-         open_score, m_nov, m_ctx, ctx_after, refractory, hold) = self._p
+         open_score) = self._p
         dt = t - self._t
         typical = self._dt
         if dt > gap_factor * typical:
@@ -585,54 +564,7 @@ class Detector:
             z, dom = zv, _VAR
         if zt > z:
             z, dom = zt, _TREND
-        evidence = z * z / (z * z + th * th)
-
-        # novelty, the alert score: a value beyond the series' whole range, or a recent mean
-        # beyond every value seen at this time of day (records get rarer as history grows)
-        hi = self._hi
-        lo = self._lo
-        span = hi - lo
-        up = True
-        score = 0.0
-        if x > hi or x < lo:
-            # a record among n points happens by chance about 2/n of the time: a young
-            # series must exceed its range by more
-            margin = m_nov + _YOUNG / self._n
-            nov = ((x - hi) if x > hi else (lo - x)) / span if span > 0.0 else _MAX_Z
-            score = nov / (nov + margin)
-            # the range at most doubles per point, so one absurd value cannot deafen it
-            if x > hi:
-                self._hi = x if span <= 0.0 or x - hi <= span else hi + span
-            else:
-                self._lo = x if span <= 0.0 or lo - x <= span else lo - span
-                up = False
-        ctx = self._ctx
-        if ctx is not None and day is not None:
-            bhi = ctx[dbin]
-            blo = ctx[dbin + _DAY_BINS]
-            ec = 0.0
-            if span > 0.0 and t - self._t0 >= ctx_after:
-                if x > bhi:
-                    ec = (x - bhi) / span
-                elif x < blo:
-                    ec = (x - blo) / span
-            if x > bhi:
-                ctx[dbin] = x
-            if x < blo:
-                ctx[dbin + _DAY_BINS] = x
-            k = len(ctx) - _CTX_RING
-            ctx[_CTX_RING + self._n % k] = ec
-            mean = sum(ctx[_CTX_RING:]) / k
-            amean = mean if mean > 0.0 else -mean
-            if amean > 0.0:
-                sc = amean / (amean + m_ctx)
-                if sc > score:
-                    score = sc
-                    up = mean > 0.0
-        if dom == _STUCK and evidence >= open_score and evidence > score:
-            score = evidence  # an improbable run of one reading (alerts when it becomes one)
-        elif up != (zp >= 0.0):
-            zp = -zp  # the alert's side names the kind
+        score = z * z / (z * z + th * th)
 
         n = self._n
         if not n & 15:  # outlier and run memories decay in steps of 16 points
@@ -689,23 +621,14 @@ class Detector:
                 wk[w0] += gw * (1.0 - wf)
                 wk[w1] += gw * wf
 
-        # alerts and episodes: one alert per incident
+        # episodes
         if n < warmup:
             return 0.0
-        if self._hold > 0:
-            self._hold -= 1
-            if self._ep_onset is not None:
-                self._continue_episode(t, x, xt, season, pred, se, evidence if evidence > score else score, dom, zp, zv)
+        if self._ep_onset is None:
             if score >= open_score:
-                self.suppressed += 1
-            return score if score < hold else hold
-        if score >= open_score:
-            if self._ep_onset is not None:
-                self._close(self._ep_last)  # a new alert after the refractory is a new episode
-            self._hold = refractory
-            self._open(t, x, xt, season, pred, se, score, dom if dom == _STUCK else _POINT, zp, zv)
-        elif self._ep_onset is not None:
-            self._continue_episode(t, x, xt, season, pred, se, evidence if evidence > score else score, dom, zp, zv)
+                self._open(t, x, xt, season, pred, se, score, dom, zp, zv)
+            return score
+        self._continue_episode(t, x, xt, season, pred, se, score, dom, zp, zv)
         return score
 
     # ------------------------------------------------------------------ episodes

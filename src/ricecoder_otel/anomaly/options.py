@@ -12,27 +12,16 @@ from ricecoder_otel.anomaly.episode import Episode
 class DetectorOptions:
     """Every knob of :class:`~ricecoder_otel.anomaly.detector.Detector`.
 
-    Rates are per point. The score reaches ``open_score`` (0.5) when a value leaves the series'
-    range by ``novelty_margin`` of that range, or the mean of the last ``context_points`` values
-    leaves the range seen at this time of day by ``context_margin``; both margins scale with
-    ``threshold / 6``. ``threshold`` is also the robust z (residual over the mean absolute
-    deviation) of the model that classifies, tracks and adopts episodes and finds stuck values.
-    An alert opens an episode; it closes after ``cooldown`` points below ``close_score``. For
-    ``refractory`` points after an alert and while its episode is open the score is held at or
-    below ``hold_score``: one alert per incident.
+    Rates are per point. ``threshold`` is the robust z (residual over the mean absolute
+    deviation) at which the score reaches 0.5; episodes open at ``open_score`` and close
+    after ``cooldown`` points below ``close_score``.
     """
 
     threshold: float = 6.0
     open_score: float = 0.5
     close_score: float = 0.3
     cooldown: int = 6
-    warmup: int = 48
-    novelty_margin: float = 0.02
-    context_margin: float = 0.06
-    context_points: int = 3
-    context_days: float = 5.0
-    refractory: int = 100
-    hold_score: float = 0.15
+    warmup: int = 24
     adopt_after: int = 8
     level_alpha: float = 0.03
     scale_alpha: float = 0.02
@@ -70,14 +59,7 @@ class DetectorOptions:
                 problems.append(f"{name}: must be in (0, 1], got {value!r}")
         if not 0 < self.tail_decay < 1:
             problems.append("tail_decay: must be in (0, 1)")
-        for name in ("novelty_margin", "context_margin", "context_days"):
-            if not getattr(self, name) > 0:
-                problems.append(f"{name}: must be > 0")
-        if not 0 <= self.hold_score < self.open_score:
-            problems.append("hold_score: need 0 <= hold_score < open_score")
-        if self.refractory < 0:
-            problems.append("refractory: must be >= 0")
-        for name in ("cooldown", "warmup", "adopt_after", "history", "context_points"):
+        for name in ("cooldown", "warmup", "adopt_after", "history"):
             if getattr(self, name) < 1:
                 problems.append(f"{name}: must be >= 1")
         if self.transform not in (None, "none", "count", "log"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ricecoder_otel.anomaly import DetectorOptions, create_detector
+from ricecoder_otel.anomaly import create_detector
 
 from .conftest import START, closed, feed, gaussian
 
@@ -50,14 +50,13 @@ def test_duplicate_timestamps_are_accepted() -> None:
 def test_huge_magnitudes_give_defined_scores_and_recovery() -> None:
     det = create_detector()
     feed(det, gaussian(300))
-    scores = [det.update(START + (300 + i) * 60, v) for i, v in enumerate((1e308, -1e308, 1e200, 2e300))]
-    assert scores[0] > 0.5  # one alert for the incident, then held below the alert level
-    assert all(0.0 <= s <= DetectorOptions().hold_score for s in scores[1:])
+    for i, v in enumerate((1e308, -1e308, 1e200, 2e300)):
+        s = det.update(START + (300 + i) * 60, v)
+        assert 0.0 <= s <= 1.0 and s > 0.5
     tail = feed(det, gaussian(600, seed=3), start=START + 400 * 60)
     assert all(math.isfinite(s) for s in tail)
     assert max(tail[100:]) < 0.5
-    # absurd values widen the range by at most a doubling per point: a value beyond it still alerts
-    assert det.update(START + 1100 * 60, 1e4) > 0.5
+    assert det.update(START + 1100 * 60, 400.0) > 0.5  # still detects after recovering
 
 
 def test_a_series_of_huge_values_is_handled_like_any_other() -> None:
@@ -76,11 +75,8 @@ def test_gaps_and_irregular_sampling() -> None:
     for i, v in enumerate(gaussian(2000)):
         t += 60.0 * (1.5 if i % 3 else 0.5) + (6 * 3600.0 if i in (700, 1400) else 0.0)
         scores.append(det.update(t, v))
-    assert len(closed(det)) <= 1  # at most one new record of the noise
-    for v in gaussian(101, seed=4):  # past the refractory of a possible alert on the noise
-        t += 60.0
-        det.update(t, v)
-    assert det.update(t + 60.0, 190.0) > 0.5
+    assert closed(det) == []
+    assert det.update(t + 60, 190.0) > 0.5
 
 
 def test_constant_for_days_then_noise_recovers() -> None:
@@ -88,6 +84,5 @@ def test_constant_for_days_then_noise_recovers() -> None:
     feed(det, [7.25] * 20_000)
     noisy = feed(det, gaussian(3000, mean=7.25, sd=1.0), start=START + 20_000 * 60)
     episodes = closed(det)
-    # the change is reported, not every point; the new range is re-alerted while it widens
-    assert 1 <= len(episodes) <= 10
-    assert sum(s >= 0.5 for s in noisy[1500:]) <= 3
+    assert 1 <= len(episodes) <= 3  # the change is reported, not every point
+    assert max(noisy[1500:]) < 0.5

@@ -16,9 +16,7 @@ from .conftest import START, closed, daily, feed, gaussian
 def test_scores_are_in_unit_interval_and_quiet_on_noise(detector: Detector) -> None:
     scores = feed(detector, gaussian(3000))
     assert all(0.0 <= s <= 1.0 for s in scores)
-    # an all-time record beyond the range margin alerts, and pure noise sets one now and then
-    assert len(closed(detector)) <= 1
-    assert sum(s >= 0.5 for s in scores) <= 1
+    assert closed(detector) == []
 
 
 def test_warm_up_scores_zero_and_opens_no_episode() -> None:
@@ -83,10 +81,10 @@ def test_trend_is_detected_and_then_adopted(detector: Detector) -> None:
     values = [100.0 + rng.gauss(0, 5) for _ in range(1000)]
     values += [100.0 + 0.3 * i + rng.gauss(0, 5) for i in range(1500)]
     feed(detector, values)
-    episodes = [ep for ep in closed(detector) if ep.onset >= START + 1000 * 60]
+    episodes = closed(detector)
     assert episodes, "a steady ramp must be reported"
-    assert episodes[0].direction == 1
-    assert len(episodes) <= 8  # a ramp keeps setting records: one alert per refractory period
+    assert episodes[0].direction == 1 and episodes[0].onset >= START + 1000 * 60
+    assert len(episodes) <= 3
 
 
 def test_daily_seasonality_is_learned_then_quiet() -> None:
@@ -114,7 +112,7 @@ def test_low_counts_use_poisson_scale() -> None:
 
     values: list[float | None] = [float(poisson(0.5)) for _ in range(3000)]
     feed(det, values)
-    assert len(closed(det)) <= 1  # zeros with the odd 1, 2 or 3 are normal; one new record may alert
+    assert closed(det) == []  # zeros with the odd 1, 2 or 3 are normal
     assert det.update(START + 3000 * 60, 12.0) > 0.5
 
 
@@ -129,7 +127,8 @@ def test_flat_line_then_change_then_recovery(detector: Detector) -> None:
 def test_stuck_sensor_is_one_stuck_episode(detector: Detector) -> None:
     values = gaussian(1500) + [103.7] * 120 + gaussian(400, seed=5)
     feed(detector, values)
-    ep = next(ep for ep in closed(detector) if ep.kind == "stuck")
+    [ep] = closed(detector)
+    assert ep.kind == "stuck"
     assert START + 1500 * 60 < ep.onset <= START + 1540 * 60  # early in the run
 
 

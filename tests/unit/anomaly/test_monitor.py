@@ -113,5 +113,4 @@ def test_an_override_applies_to_its_own_series_only() -> None:
     # The strict threshold catches noise the defaults ignore; the warm-up length is per series too.
     onsets = {key: {ep.onset for ep in reports if ep.key == key} for key in scores}
     assert onsets["default"] < onsets["strict"]
-    assert scores["strict"][:29] == [0.0] * 29 and scores["default"][:47] == [0.0] * 47
-    assert max(scores["strict"][30:250]) > max(scores["default"][30:250])
+    assert scores["strict"][24:29] == [0.0] * 5 and all(s > 0.0 for s in scores["default"][24:29])
