@@ -48,8 +48,8 @@ def poll(page: Page, expression: str, deadline_s: float) -> float:
         page.wait_for_timeout(10)
 
 
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an event loop running while open,
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:  # which breaks later asyncio.run()
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run .ci/steps/chromium.sh (apt-get install chromium)")
     with sync_playwright() as playwright:
