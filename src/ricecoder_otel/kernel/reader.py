@@ -222,7 +222,10 @@ class PullGate(MetricReader):
 
 
 def gated_pull_reader(
-    reader_class: type[MetricReader], producers: Sequence[MetricProducer], transforms: Sequence[MetricsTransform] = ()
+    reader_class: type[MetricReader],
+    producers: Sequence[MetricProducer],
+    transforms: Sequence[MetricsTransform] = (),
+    **reader_kwargs: Any,
 ) -> PullGate:
     """An instance of ``reader_class`` (a pull reader registered as a metrics exporter) with a gate."""
 
@@ -231,7 +234,7 @@ def gated_pull_reader(
         _transforms = transforms
 
     Gated.__name__ = Gated.__qualname__ = f"Gated{reader_class.__name__}"
-    return Gated()
+    return Gated(**reader_kwargs)
 
 
 def _call(ref: weakref.ref[ControlledReader], method: str) -> None:

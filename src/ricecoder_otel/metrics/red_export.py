@@ -1,8 +1,7 @@
 """Publish :class:`RedAggregator` state as standard OpenTelemetry metric data.
 
-Every metric reader the pipeline builds is an instance of a subclass made by
-:func:`with_red_metrics`: at each collection its ``_receive_metrics`` (the hook
-the SDK documents for reader subclasses) gets the SDK's data plus one scope,
+:class:`RedPublisher` is a metric producer: every reader the pipeline builds
+(``kernel.reader``) merges its data into each collection, the SDK's data plus one scope,
 ``ricecoder_otel.red``, holding ``http.server.request.duration`` (histogram) and
 ``ricecoder.http.server.errors`` (sum), in the reader's preferred temporality.
 Exporters and pull endpoints downstream (OTLP, Prometheus, the embedded store,
@@ -16,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from opentelemetry.sdk.metrics import Exemplar as SdkExemplar
 from opentelemetry.sdk.metrics.export import (
@@ -35,12 +34,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from ricecoder_otel._version import __version__
-from ricecoder_otel.kernel.guard import report_once
-from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, ERRORS_METRIC, RedAggregator, SeriesSnapshot
 
 SCOPE = InstrumentationScope("ricecoder_otel.red", __version__)
-R = TypeVar("R", bound=MetricReader)
 
 
 class RedPublisher:
@@ -145,34 +141,3 @@ def _histogram_temporality(reader: MetricReader) -> AggregationTemporality:
         if instrument_class.__name__.lstrip("_") == "Histogram":
             return temporality
     return AggregationTemporality.CUMULATIVE
-
-
-def with_red_metrics(reader_class: type[R], publisher: RedPublisher) -> type[R]:
-    """A subclass of ``reader_class`` whose collections include the RED metrics."""
-
-    class RedReader(reader_class):  # type: ignore[valid-type,misc]
-        _red_published = False
-
-        def collect(self, timeout_millis: float = 10_000) -> None:
-            self._red_published = False
-            super().collect(timeout_millis)
-            if not self._red_published:
-                # The SDK had nothing of its own to report, so it skipped _receive_metrics.
-                data = _publish(None, self)
-                if data is not None:
-                    super()._receive_metrics(data, timeout_millis)
-
-        def _receive_metrics(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> None:
-            self._red_published = True
-            super()._receive_metrics(_publish(metrics_data, self) or metrics_data, timeout_millis, **kwargs)
-
-    def _publish(metrics_data: MetricsData | None, reader: MetricReader) -> MetricsData | None:
-        try:
-            return publisher.inject(metrics_data, reader)
-        except Exception as error:  # the SDK's own metrics must still flow
-            SELF_TELEMETRY.count_error("red_metrics.export")
-            report_once("red_metrics", "could not publish RED metrics: %s", type(error).__name__)
-            return metrics_data
-
-    RedReader.__name__ = RedReader.__qualname__ = f"Red{reader_class.__name__}"
-    return RedReader

@@ -9,10 +9,11 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from ricecoder_otel.kernel.guard import TIMING_SAMPLE
+from ricecoder_otel.kernel.reader import gated_pull_reader
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.metrics.cardinality import OVERFLOW_ATTRIBUTES, CardinalityLimiter
 from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, ERRORS_METRIC, RedAggregator
-from ricecoder_otel.metrics.red_export import RedPublisher, with_red_metrics
+from ricecoder_otel.metrics.red_export import RedPublisher
 from ricecoder_otel.metrics.red_processor import RedMetricsProcessor
 from ricecoder_otel.testing import Capture, metric_points
 
@@ -25,9 +26,8 @@ class Red:
         self.processor = RedMetricsProcessor(RedAggregator(CardinalityLimiter(limit)))
         self.capture.tracer_provider.add_span_processor(self.processor)
         publisher = RedPublisher(self.processor.aggregator, Resource.create({}))
-        reader_class = with_red_metrics(InMemoryMetricReader, publisher)
         kwargs: dict[str, Any] = {"preferred_temporality": {HistogramInstrument: temporality}} if temporality else {}
-        self.reader = reader_class(**kwargs)
+        self.reader = gated_pull_reader(InMemoryMetricReader, [publisher], **kwargs)
         self.meter_provider = MeterProvider(metric_readers=[self.reader])
 
     def serve(self, route: str, status: int, kind: SpanKind = SpanKind.SERVER, error: bool = False) -> None:
