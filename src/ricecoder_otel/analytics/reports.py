@@ -65,6 +65,29 @@ def week_of(day: int) -> int:
     return (day + 3) // 7
 
 
+@dataclass(frozen=True)
+class Intervals:
+    """Whole weeks (Monday first) or whole days, numbered from the epoch, that cohorts and states use."""
+
+    length: int
+
+    @classmethod
+    def named(cls, interval: str) -> Intervals:
+        if interval not in ("week", "day"):
+            raise ValueError(f"unknown interval {interval!r}; expected week or day")
+        return cls(7 if interval == "week" else 1)
+
+    def of(self, day: int) -> int:
+        return week_of(day) if self.length == 7 else day
+
+    def first_day(self, number: int) -> int:
+        return number * 7 - 3 if self.length == 7 else number
+
+    def per_user(self, days: Mapping[str, set[int]]) -> dict[str, set[int]]:
+        """Each user's active days as the intervals they fall in."""
+        return {user: {self.of(d) for d in ds} for user, ds in days.items()}
+
+
 def _ratio(part: float, whole: float) -> float | None:
     return round(part / whole, PLACES) if whole else None
 
@@ -256,25 +279,22 @@ def retention(
     data: Dataset, since_day: int, until_day: int, *, interval: str = "week", feature: str | None = None
 ) -> Report:
     """Cohort grid: users first seen (on ``feature`` if given) in an interval, active k intervals later."""
+    intervals = Intervals.named(interval)
     index = Index(data)
-    bucket = week_of if interval == "week" else (lambda d: d)
-    days = index.days if feature is None else index.feature_days.get(feature, {})
-    firsts = {user: bucket(min(ds)) for user, ds in days.items()}
-    active_in = {user: {bucket(d) for d in ds} for user, ds in days.items()}
-    first_bucket, last_bucket = bucket(since_day), bucket(until_day)
+    active_in = intervals.per_user(index.days if feature is None else index.feature_days.get(feature, {}))
+    last_bucket = intervals.of(until_day)
     rows = []
-    for cohort in range(first_bucket, last_bucket + 1):
-        members = [u for u, f in firsts.items() if f == cohort]
+    for cohort in range(intervals.of(since_day), last_bucket + 1):
+        members = [u for u, buckets in active_in.items() if min(buckets) == cohort]
         if not members:
             continue
-        start_day = cohort * 7 - 3 if interval == "week" else cohort
         for period in range(0, last_bucket - cohort + 1):
             target = cohort + period
             retained = sum(1 for u in members if target in active_in[u])
             unbounded = sum(1 for u in members if max(active_in[u]) >= target)
             rows.append(
                 {
-                    "cohort": iso_day(start_day),
+                    "cohort": iso_day(intervals.first_day(cohort)),
                     "period": period,
                     "cohort_users": len(members),
                     "retained": retained,
@@ -514,13 +534,11 @@ LIFECYCLE_COLUMNS = (
 def lifecycle(
     data: Dataset, since_day: int, until_day: int, *, interval: str = "week", churn_after_days: int = 28
 ) -> Report:
-    index = Index(data)
-    bucket = week_of if interval == "week" else (lambda d: d)
-    length = 7 if interval == "week" else 1
-    churn = max(1, math.ceil(churn_after_days / length))
-    active = {user: {bucket(d) for d in days} for user, days in index.days.items()}
+    intervals = Intervals.named(interval)
+    churn = max(1, math.ceil(churn_after_days / intervals.length))
+    active = intervals.per_user(Index(data).days)
     rows = []
-    for i in range(bucket(since_day), bucket(until_day) + 1):
+    for i in range(intervals.of(since_day), intervals.of(until_day) + 1):
         counts = dict.fromkeys(("new", "returning", "resurrecting", "dormant", "churned"), 0)
         for buckets in active.values():
             now, before = i in buckets, (i - 1) in buckets
@@ -533,8 +551,7 @@ def lifecycle(
                 earlier = [b for b in buckets if b < i]
                 if earlier and max(earlier) == i - churn:
                     counts["churned"] += 1
-        start = i * 7 - 3 if interval == "week" else i
-        rows.append({"interval": iso_day(start), **counts})
+        rows.append({"interval": iso_day(intervals.first_day(i)), **counts})
     return Report("lifecycle", since_day, until_day, LIFECYCLE_COLUMNS, rows, (f"interval: {interval}",))
 
 
