@@ -203,20 +203,28 @@ class Pipeline:
     def _shutdown_steps(self) -> list[tuple[str, Callable[[float], object]]]:
         """Independent steps run in parallel, each given the time left."""
 
-        def capabilities(_: float) -> None:
-            for capability in reversed(self.capabilities):
-                self._switch(capability, False)
-                capability.shutdown()
+        capabilities_stopped = threading.Event()
 
         def metrics(left: float) -> None:
-            capabilities(left)  # readers take a last collection as they stop
+            try:
+                for capability in reversed(self.capabilities):
+                    self._switch(capability, False)
+                    capability.shutdown()  # flushes publish their last events; readers take a last collection
+            finally:
+                capabilities_stopped.set()
             self.meter_provider.shutdown(timeout_millis=left * 1000)
+
+        def events_then_logs(left: float) -> None:
+            # Events published while capabilities stop become log records, so the hub drains
+            # after them and the log pipeline closes after the hub.
+            capabilities_stopped.wait(left)
+            self.hub.shutdown(left)
+            self.logger_provider.shutdown()
 
         return [
             ("metrics", metrics),
-            ("events", lambda left: self.hub.shutdown(left)),
+            ("events+logs", events_then_logs),
             ("spans", lambda _: self.tracer_provider.shutdown()),
-            ("logs", lambda _: self.logger_provider.shutdown()),
         ]
 
     def _after_fork_in_child(self) -> None:
