@@ -4,7 +4,9 @@
 operation: count, p50/p90/p95/p99/max, and for each route the share of its time each kind of
 work takes, the biggest one, and which one grew when the route got slower (older half of the
 period against the newer half). ``profile TRACE_ID`` prints a slow request's profile as
-collapsed stacks, speedscope JSON or a flame graph SVG (``-o FILE`` writes it to a file).
+collapsed stacks, speedscope JSON, a flame graph SVG or gzip-compressed pprof ``profile.proto``
+for ``go tool pprof`` (``-o FILE`` writes it to a file; pprof goes to stdout only when that is
+not a terminal).
 Exit codes: 0 done, 1 the store cannot be read or nothing was stored for that trace, 2 bad
 arguments or an invalid configuration.
 """
@@ -12,6 +14,7 @@ arguments or an invalid configuration.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 import time
@@ -25,11 +28,12 @@ from ricecoder_otel.config import ConfigError
 from ricecoder_otel.config.secrets import redact_dsn
 from ricecoder_otel.performance.bottleneck import CATEGORIES
 from ricecoder_otel.performance.formats import flame_graph_svg, self_samples, speedscope
+from ricecoder_otel.performance.pprof import pprof
 from ricecoder_otel.performance.report import OperationTotals, PerfReport, StoredProfile, load_profile, load_report
 from ricecoder_otel.store import Store, StoreError, open_store
 
 HOUR_NS = 3600 * 10**9
-FORMATS = ("collapsed", "speedscope", "svg")
+FORMATS = ("collapsed", "speedscope", "svg", "pprof")
 
 
 def register(subparsers: Any) -> None:
@@ -128,6 +132,9 @@ def run_profile(args: argparse.Namespace) -> int:
         print(f"ricecoder-otel perf: expected a trace id of 32 hex digits, got {printable(args.trace_id)!r}",
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
+    if args.format == "pprof" and not args.output and not args.json and sys.stdout.isatty():
+        print("ricecoder-otel perf: pprof is binary: write it with -o FILE or redirect stdout", file=sys.stderr)
+        return EXIT_USAGE
 
     def work(store: Store) -> int:
         profile = load_profile(store, trace_id)
@@ -135,18 +142,22 @@ def run_profile(args: argparse.Namespace) -> int:
             print(f"ricecoder-otel perf: no profile stored for trace {trace_id} (profiling_enabled, and the request "
                   "at least slow_request_threshold?)", file=sys.stderr)  # fmt: skip
             return EXIT_STORE
-        text = _render(profile, args.format)
+        rendered = _render(profile, args.format)
         if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
+            Path(args.output).write_bytes(rendered if isinstance(rendered, bytes) else rendered.encode("utf-8"))
         if args.json:
             hottest = list(self_samples((s.split(";"), n) for s, n in profile.stacks.items()).items())[:10]
             print_json({"trace_id": trace_id, "operation": profile.operation, "samples": profile.samples,
                         "rate_hz": profile.rate_hz, "duration_s": profile.duration_s, "format": args.format,
                         "hottest": [{"frame": f, "samples": n} for f, n in hottest], "output": args.output,
-                        **({} if args.output else {"profile": text if args.format != "speedscope"
-                                                   else json.loads(text)})})  # fmt: skip
+                        **({} if args.output else {"profile": _json_profile(rendered, args.format)})})  # fmt: skip
         elif not args.output:
-            sys.stdout.write(text)
+            if isinstance(rendered, bytes):
+                sys.stdout.flush()
+                sys.stdout.buffer.write(rendered)
+                sys.stdout.buffer.flush()
+            else:
+                sys.stdout.write(rendered)
         else:
             print(f"wrote {args.format} profile of trace {trace_id} ({profile.samples} samples) to {args.output}")
         return EXIT_OK
@@ -154,9 +165,19 @@ def run_profile(args: argparse.Namespace) -> int:
     return _with_store(args, work)
 
 
-def _render(profile: StoredProfile, fmt: str) -> str:
+def _json_profile(rendered: str | bytes, fmt: str) -> object:
+    """The profile inside ``--json`` output: speedscope as JSON, pprof as base64, text as text."""
+    if isinstance(rendered, bytes):
+        return base64.b64encode(rendered).decode("ascii")
+    return json.loads(rendered) if fmt == "speedscope" else rendered
+
+
+def _render(profile: StoredProfile, fmt: str) -> str | bytes:
     stacks = [(stack.split(";"), n) for stack, n in profile.stacks.most_common()]
     title = f"{profile.operation or 'trace'} {profile.trace_id}"
+    if fmt == "pprof":
+        return pprof(stacks, rate_hz=profile.rate_hz, trace_id=profile.trace_id, comments=[title],
+                     time_ns=profile.time_ns, duration_s=profile.duration_s)  # fmt: skip
     if fmt == "speedscope":
         return json.dumps(speedscope(stacks, title, profile.rate_hz), separators=(",", ":")) + "\n"
     if fmt == "svg":

@@ -127,6 +127,8 @@ class StoredProfile:
     rate_hz: float
     operation: str
     duration_s: float
+    time_ns: int = 0
+    """When the first part of the profile was recorded (the request's end)."""
 
 
 def load_profile(store: Store, trace_id: str) -> StoredProfile | None:
@@ -134,7 +136,9 @@ def load_profile(store: Store, trace_id: str) -> StoredProfile | None:
     sql = _sql_store(store)
     with sql._transaction() as cur:
         cur.execute(
-            sql._sql("SELECT attributes, body FROM logs WHERE event_name = ? AND trace_id = ? ORDER BY time_ns, id"),
+            sql._sql(
+                "SELECT attributes, body, time_ns FROM logs WHERE event_name = ? AND trace_id = ? ORDER BY time_ns, id"
+            ),
             [PROFILE_EVENT, trace_id.lower()],
         )
         rows = cur.fetchall()
@@ -142,7 +146,7 @@ def load_profile(store: Store, trace_id: str) -> StoredProfile | None:
         return None
     stacks: Counter[str] = Counter()
     samples, rate, operation, duration = 0, 100.0, "", 0.0
-    for raw, body in rows:
+    for raw, body, _ in rows:
         attributes = decode_json(raw) or {}
         for line in str(body or "").splitlines():
             stack, _, count = line.rpartition(" ")
@@ -152,4 +156,4 @@ def load_profile(store: Store, trace_id: str) -> StoredProfile | None:
         rate = float(attributes.get("ricecoder.profile.rate_hz", rate))
         operation = str(attributes.get(PREFIX + "operation", operation))
         duration = max(duration, float(attributes.get("ricecoder.profile.duration_s", 0.0)))
-    return StoredProfile(trace_id.lower(), stacks, samples, rate, operation, duration)
+    return StoredProfile(trace_id.lower(), stacks, samples, rate, operation, duration, int(rows[0][2] or 0))

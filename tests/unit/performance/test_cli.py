@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import gzip
 import json
+import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -125,3 +130,59 @@ def test_profile_and_report_errors_are_clear(tmp_path: Path, capsys: pytest.Capt
     with pytest.raises(SystemExit) as usage:
         main(["perf", "report", "--since", "soon"])
     assert usage.value.code == 2
+
+
+def go_binary() -> str:
+    """The Go toolchain, whose ``go tool pprof`` reads our pprof files (the machine image ships Go)."""
+    found = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").is_file() else None)
+    if found is None:
+        pytest.fail("the Go toolchain is required to check pprof output with `go tool pprof`; see .ci/steps/pprof.sh")
+    return found
+
+
+def go_pprof(*argv: str) -> str:
+    """``go tool pprof ARGV``: its standard output (the first call may build pprof from Go's sources)."""
+    result = subprocess.run([go_binary(), "tool", "pprof", *argv], capture_output=True, text=True, timeout=600,
+                            check=False, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.ricecoder_config(PROFILING)
+def test_profile_exports_pprof_that_go_tool_pprof_reads(
+    ricecoder_capture: RicecoderCapture, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trace_id, _ = serve("/reports/sales", [slow_query])
+    capability = ricecoder_capture.pipeline.capability("performance")
+    assert isinstance(capability, PerformanceCapability)
+    capability.process_now()
+    path = tmp_path / "telemetry.db"
+    store_records(ricecoder_capture, path)
+    store = ["--store", str(path)]
+    code, collapsed, _ = run(["perf", "profile", trace_id, *store], capsys)
+    assert code == 0
+    expected = {stack: int(n) for stack, _, n in (line.rpartition(" ") for line in collapsed.splitlines())}
+
+    output = tmp_path / "sales.pb.gz"
+    code, out, _ = run(["perf", "profile", trace_id, "--format", "pprof", "-o", str(output), *store], capsys)
+    assert code == 0 and "wrote pprof profile" in out
+    assert gzip.decompress(output.read_bytes())  # gzip-compressed, as pprof files are
+
+    raw = go_pprof("-raw", str(output))
+    assert "PeriodType: wall nanoseconds" in raw and "Period: 5000000" in raw  # 200 samples/s
+    assert f"GET /reports/sales {trace_id}" in raw  # the comment names the request
+    samples = raw.split("Samples:\n", 1)[1].split("Locations\n", 1)[0]
+    assert samples.splitlines()[0].split() == ["samples/count", "wall/nanoseconds[dflt]"]
+    counts = [int(m[1]) for m in re.finditer(r"^\s*(\d+)\s+\d+:", samples, re.MULTILINE)]
+    assert sorted(counts) == sorted(expected.values())  # one pprof sample per collapsed stack, same counts
+    assert raw.count(f"trace_id:[{trace_id}]") == len(expected)
+
+    top = go_pprof("-top", "-sample_index=samples", str(output)).splitlines()
+    hottest = top[next(i for i, line in enumerate(top) if "flat%" in line) + 1].split()
+    assert hottest[-1] == "slow_query", top  # the hottest frame is the injected sleep, as in the collapsed form
+    assert int(hottest[0]) == sum(n for s, n in expected.items() if s.endswith(":slow_query"))
+    assert int(hottest[0]) >= 0.8 * sum(counts)
+
+    code, out, _ = run(["perf", "profile", trace_id, "--format", "pprof", "--json", *store], capsys)
+    document = json.loads(out)
+    assert code == 0 and base64.b64decode(document["profile"]) == output.read_bytes()
