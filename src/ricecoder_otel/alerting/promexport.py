@@ -1,11 +1,14 @@
-"""Our rules as a Prometheus rule file, with the names Prometheus stores for our metrics.
+"""Export rules as a Prometheus rule file, with the names Prometheus stores for our metrics.
 
-Names follow the OpenTelemetry-to-Prometheus translation (the Prometheus exporter and the
-collector): dots become underscores, the unit is appended (``s`` -> ``_seconds``, ``{...}`` and
-``1`` add nothing), counters end in ``_total``, histograms are ``_bucket{le}``/``_sum``/``_count``.
-That needs each metric's kind and unit: :data:`KNOWN_METRICS` lists the ones the distribution
-records; a rule on another metric is skipped with the reason. Annotations are copied verbatim
-(the same templates render here and in Prometheus).
+Names follow the OpenTelemetry-to-Prometheus translation: dots become underscores, the unit is
+appended (``s`` -> ``_seconds``, ``{...}`` adds nothing), counters end in ``_total``, histograms
+are ``_bucket{le}``/``_sum``/``_count``. Unit ``1`` depends on the path (:data:`PATHS`): the
+collector's ``prometheus`` and ``prometheus_remote_write`` exporters name a gauge with unit ``1``
+``<name>_ratio``; the Python SDK's Prometheus exporter (the app's own ``/metrics``) appends
+nothing. Both were read from the real exporters (tests/integration/alerting_rules). That needs
+each metric's kind and unit: :data:`KNOWN_METRICS` lists the ones the distribution records,
+``metrics=`` adds the application's own; a rule on another metric is skipped with the reason.
+Annotations are copied verbatim (the same templates render here and in Prometheus).
 """
 
 from __future__ import annotations
@@ -13,16 +16,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ricecoder_otel.alerting.rules import prometheus_label
-from ricecoder_otel.alerting.series import MetricKind
 from ricecoder_otel.config import AlertRule
 from ricecoder_otel.config.duration import format_duration
 
-Known = Mapping[str, tuple[MetricKind, str]]
+ExportKind = Literal["gauge", "updowncounter", "counter", "histogram"]
+"""A metric's kind as the exporters see it: an UpDownCounter is a gauge in Prometheus but not
+a ``Gauge`` to the collector's naming (it gets no ``_ratio``)."""
+Known = Mapping[str, tuple[ExportKind, str]]
+MetricPath = Literal["scrape", "collector"]
+PATHS: tuple[MetricPath, ...] = ("scrape", "collector")
+"""``scrape``: Prometheus scrapes the app (``OTEL_METRICS_EXPORTER=prometheus``); ``collector``:
+OTLP to the collector, whose ``prometheus`` or ``prometheus_remote_write`` exporter stores it."""
 
-KNOWN_METRICS: dict[str, tuple[MetricKind, str]] = {
+KNOWN_METRICS: dict[str, tuple[ExportKind, str]] = {
     "http.server.request.duration": ("histogram", "s"),
     "ricecoder.http.server.errors": ("counter", "{request}"),
     "ricecoder.anomaly.score": ("gauge", "1"),
@@ -47,13 +56,15 @@ class Unsupported(ValueError):
     """A rule Prometheus cannot express; the message is the reason."""
 
 
-def prometheus_name(metric: str, kind: MetricKind, unit: str) -> str:
-    """The stored name (histograms: the base of ``_bucket``/``_sum``/``_count``)."""
+def prometheus_name(metric: str, kind: ExportKind, unit: str, path: MetricPath = "scrape") -> str:
+    """The stored name (histograms: the base of ``_bucket``/``_sum``/``_count``) on ``path``."""
     name = re.sub(r"[^a-zA-Z0-9:]+", "_", metric)
     if name[:1].isdigit():
         name = "_" + name[1:]
     suffix = _UNITS.get(re.sub(r"\{.*\}", "", unit), re.sub(r"[^a-zA-Z0-9]+", "_", re.sub(r"\{.*\}", "", unit)))
-    suffix = "" if suffix == "1" else suffix.strip("_")
+    if suffix == "1":
+        suffix = "ratio" if path == "collector" and kind == "gauge" else ""
+    suffix = suffix.strip("_")
     if suffix and not name.endswith("_" + suffix):
         name += "_" + suffix
     return name + "_total" if kind == "counter" and not name.endswith("_total") else name
@@ -65,19 +76,21 @@ class Export:
     skipped: list[tuple[str, str]]
 
 
-def export(rules: list[AlertRule], group: str = "ricecoder", metrics: Known | None = None) -> Export:
+def export(rules: list[AlertRule], group: str = "ricecoder", metrics: Known | None = None,
+           path: MetricPath = "scrape") -> Export:  # fmt: skip
     """A rule-file document (``groups:``) and the rules left out, with the reason for each.
 
-    ``metrics`` adds the kind and unit of the application's own metrics to :data:`KNOWN_METRICS`.
+    ``metrics`` adds the kind and unit of the application's own metrics to :data:`KNOWN_METRICS`;
+    ``path`` is how the metrics reach Prometheus (:data:`PATHS`).
     """
-    known = {**KNOWN_METRICS, **(metrics or {})}
+    known = _Names({**KNOWN_METRICS, **(metrics or {})}, path)
     exported: list[dict[str, Any]] = []
     skipped: list[tuple[str, str]] = []
     for rule in rules:
         if not rule.enabled:
             continue
         try:
-            expr = expression(rule, known)
+            expr = _expression(rule, known)
         except Unsupported as reason:
             skipped.append((rule.name, str(reason)))
             continue
@@ -93,12 +106,20 @@ def export(rules: list[AlertRule], group: str = "ricecoder", metrics: Known | No
     return Export({"groups": [{"name": group, "rules": exported}]}, skipped)
 
 
-def _metric(name: str, metrics: Known) -> tuple[MetricKind, str]:
-    known = metrics.get(name)
+@dataclass(frozen=True)
+class _Names:
+    """The known metrics and the path: what decides each stored name."""
+
+    known: Known
+    path: MetricPath
+
+
+def _metric(name: str, metrics: _Names) -> tuple[Literal["gauge", "counter", "histogram"], str]:
+    known = metrics.known.get(name)
     if known is None:
         raise Unsupported(f"unknown metric '{name}': its kind and unit decide its Prometheus name")
     kind, unit = known
-    return kind, prometheus_name(name, kind, unit)
+    return ("gauge" if kind == "updowncounter" else kind), prometheus_name(name, kind, unit, metrics.path)
 
 
 def _selector(name: str, rule: AlertRule) -> str:
@@ -127,7 +148,7 @@ def _threshold(rule: AlertRule) -> str:
     return f" {rule.operator} {rule.threshold!r}"
 
 
-def expression(rule: AlertRule, known: Known) -> str:
+def _expression(rule: AlertRule, known: _Names) -> str:
     """The PromQL of one rule, or :class:`Unsupported`."""
     if rule.kind == "threshold":
         return _aggregate(rule, known) + _threshold(rule)
@@ -156,14 +177,15 @@ def expression(rule: AlertRule, known: Known) -> str:
         return " or ".join(pairs)
     if rule.kind == "anomaly":
         pattern = re.escape(rule.metric).replace("\\", "\\\\") + "(\\\\{.*)?"
-        return f'ricecoder_anomaly_score{{ricecoder_anomaly_series=~"{pattern}"}}{_threshold(rule)}'
+        score = _metric("ricecoder.anomaly.score", known)[1]
+        return f'{score}{{ricecoder_anomaly_series=~"{pattern}"}}{_threshold(rule)}'
     if rule.kind == "absence":
         raise Unsupported("in-process absence counts new measurements; Prometheus sees a flat cumulative "
                           "series as present")  # fmt: skip
     raise Unsupported("composite rules combine in-process conditions; write the PromQL `and`/`or` by hand")
 
 
-def _aggregate(rule: AlertRule, known: Known) -> str:
+def _aggregate(rule: AlertRule, known: _Names) -> str:
     kind, name = _metric(rule.metric, known)
     aggregation = rule.aggregation or ("last" if kind == "gauge" else "rate")
     window, selector, by = _window(rule), _selector(name, rule), _by(rule)
@@ -191,7 +213,7 @@ def _aggregate(rule: AlertRule, known: Known) -> str:
     return f"{outer} {by} ({inner})" if by else inner
 
 
-def _increase(rule: AlertRule, metric: str, window: str, known: Known) -> str:
+def _increase(rule: AlertRule, metric: str, window: str, known: _Names) -> str:
     kind, name = _metric(metric, known)
     series = name + "_count" if kind == "histogram" else name
     if kind == "gauge":
@@ -199,6 +221,6 @@ def _increase(rule: AlertRule, metric: str, window: str, known: Known) -> str:
     return f"sum {_by(rule, whole=True)} (increase({_selector(series, rule)}[{window}]))"
 
 
-def _ratio(rule: AlertRule, window: str, known: Known) -> str:
+def _ratio(rule: AlertRule, window: str, known: _Names) -> str:
     errors, total = _increase(rule, rule.metric, window, known), _increase(rule, rule.total_metric, window, known)
     return f"{errors} / {total}"

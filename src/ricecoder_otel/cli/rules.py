@@ -2,7 +2,9 @@
 
 ``check`` lists every problem with its path and line (exit 1 on errors, 0 with warnings only).
 ``export`` writes a Prometheus rule file to stdout (or ``--output``) and lists the rules it
-skipped with the reason on stderr; an invalid file is exit 2.
+skipped with the reason on stderr; an invalid file or ``--metric`` is exit 2. ``--via`` names the
+path the metrics take to Prometheus (names differ for unit ``1`` gauges); ``--metric`` declares
+the kind and unit of the application's own metrics so rules on them are exported too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import yaml
 
 from ricecoder_otel.alerting.check import read_rules
-from ricecoder_otel.alerting.promexport import export
+from ricecoder_otel.alerting.promexport import PATHS, ExportKind, export
 from ricecoder_otel.cli._util import print_json, printable
 
 
@@ -31,6 +33,10 @@ def register(subparsers: Any) -> None:
     exp.add_argument("file", type=Path, help="a config file (alerting.rules) or a rule file (rules:)")
     exp.add_argument("--format", choices=["prometheus"], default="prometheus", help="output format")
     exp.add_argument("--output", "-o", type=Path, help="write here instead of stdout")
+    exp.add_argument("--via", choices=PATHS, default="scrape",
+                     help="how metrics reach Prometheus: scrape of the app's endpoint, or the collector")  # fmt: skip
+    exp.add_argument("--metric", action="append", default=[], metavar="NAME=KIND:UNIT",
+                     help="kind (gauge, updowncounter, counter, histogram) and unit; repeatable")  # fmt: skip
     exp.add_argument("--json", action="store_true", help="print the document and the skipped rules as JSON")
     exp.set_defaults(func=run_export)
 
@@ -54,7 +60,12 @@ def run_export(args: argparse.Namespace) -> int:
         for finding in result.findings:
             print(printable(str(finding)), file=sys.stderr)
         return 2
-    exported = export(result.rules)
+    try:
+        metrics = dict(_metric_option(text) for text in args.metric)
+    except ValueError as error:
+        print(printable(f"--metric: {error}"), file=sys.stderr)
+        return 2
+    exported = export(result.rules, metrics=metrics, path=args.via)
     if args.json:
         print_json({"document": exported.document,
                     "skipped": [{"rule": r, "reason": why} for r, why in exported.skipped]})  # fmt: skip
@@ -67,3 +78,16 @@ def run_export(args: argparse.Namespace) -> int:
     for rule, reason in exported.skipped:
         print(printable(f"skipped {rule}: {reason}"), file=sys.stderr)
     return 0
+
+
+_KINDS: dict[str, ExportKind] = {"gauge": "gauge", "updowncounter": "updowncounter", "counter": "counter",
+                                 "histogram": "histogram"}  # fmt: skip
+
+
+def _metric_option(text: str) -> tuple[str, tuple[ExportKind, str]]:
+    """``shop.saturation=gauge:1`` -> ``("shop.saturation", ("gauge", "1"))``."""
+    name, _, spec = text.partition("=")
+    kind, _, unit = spec.partition(":")
+    if not name or kind not in _KINDS:
+        raise ValueError(f"{text!r}: expected NAME=KIND:UNIT with KIND one of {', '.join(_KINDS)}")
+    return name, (_KINDS[kind], unit)
