@@ -48,6 +48,7 @@ class AnalyticsCapability(Capability):
         self.replica = uuid.uuid4().hex[:16]
         self.flushes = 0
         self._clock: Clock | None = None
+        self._service_version: str | None = None
         self._store: AnalyticsStore | None = None
         self._queue: deque[Call] = deque()
         self._wake = threading.Event()
@@ -59,6 +60,8 @@ class AnalyticsCapability(Capability):
     def install(self, context: InstallContext) -> None:
         self.config = context.config.analytics
         self._clock = context.clock
+        version = context.resource.attributes.get("service.version")
+        self._service_version = str(version) if version else None
         self.core = self._engine(self.config)
         self.events = AnalyticsEvents(context.logger_provider, self.config.tracking_id)
         self.processor = ServerSpanActivity(self.submit, self.config)
@@ -74,6 +77,9 @@ class AnalyticsCapability(Capability):
                 "analytics.pseudonym_key is not set: pseudonyms are random per process "
                 "and do not join across restarts or replicas",
             )
+        release = config.release or self._service_version
+        if release is not None:
+            core.release(release)
         return core
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -112,6 +118,8 @@ class AnalyticsCapability(Capability):
             self.core = self._engine(config)
         elif self.core is not None:
             self.core.reconfigure(config)
+            if config.release != old.analytics.release and (config.release or self._service_version):
+                self.core.release(config.release or self._service_version)
         self.config = config
 
     def after_fork(self) -> None:
@@ -189,7 +197,7 @@ class AnalyticsCapability(Capability):
             return True
         with self._work:
             data = core.drain()
-            if not data.rows() and not data.sketches and not data.profiles and not data.aliases and not data.anonymous:
+            if data.empty():
                 return True
             try:
                 self.analytics_store().write(data, core.clock())

@@ -9,7 +9,9 @@ before the engine keeps anything. What it keeps between two flushes is a :class:
 * the step events of configured funnels (user, feature, time);
 * profiles (allow-listed traits, account) and aliases (anonymous pseudonym -> user pseudonym);
 * anonymous use counts per day and feature (no user, or no consent);
-* a HyperLogLog sketch of users per day and feature (``"*"`` for all), kept ``keep_days``.
+* a HyperLogLog sketch of users per day and feature (``"*"`` for all), kept ``keep_days``;
+* the releases this process ran (``service.version``), first and last time seen, for
+  adoption curves per release.
 
 Datasets merge: rows add up, sketches and sets unite, so the rows flushed by several replicas
 merge into exactly what one process that saw every event would hold (:mod:`.reports` reads them).
@@ -105,15 +107,13 @@ class Dataset:
     aliases: dict[str, str] = field(default_factory=dict)
     anonymous: dict[tuple[int, str], int] = field(default_factory=dict)
     sketches: dict[tuple[int, str], DistinctSketch] = field(default_factory=dict)
+    releases: dict[str, Activity] = field(default_factory=dict)
+    """Release (version) -> when processes running it were first and last seen."""
 
     def merge(self, other: Dataset) -> None:
         """Add ``other`` to this dataset (rows add, sets and sketches unite)."""
-        for key, row in other.activity.items():
-            mine = self.activity.get(key)
-            if mine is None:
-                self.activity[key] = Activity(row.count, row.first, row.last, row.sessions)
-            else:
-                mine.merge(row)
+        _merge_rows(self.activity, other.activity)
+        _merge_rows(self.releases, other.releases)
         self.steps |= other.steps
         for user, profile in other.profiles.items():
             existing = self.profiles.get(user)
@@ -144,13 +144,9 @@ class Dataset:
         if not self.aliases:
             return self
         out = Dataset(lg_k=self.lg_k, aliases={}, anonymous=dict(self.anonymous), sketches=dict(self.sketches))
+        out.releases = self.releases
         for (day, user, feature), row in self.activity.items():
-            key = (day, self.resolve(user), feature)
-            existing = out.activity.get(key)
-            if existing is None:
-                out.activity[key] = Activity(row.count, row.first, row.last, row.sessions)
-            else:
-                existing.merge(row)
+            _merge_rows(out.activity, {(day, self.resolve(user), feature): row})
         out.steps = {(self.resolve(user), feature, at) for user, feature, at in self.steps}
         for user, profile in self.profiles.items():
             target = self.resolve(user)
@@ -162,6 +158,20 @@ class Dataset:
 
     def rows(self) -> int:
         return len(self.activity) + len(self.steps)
+
+    def empty(self) -> bool:
+        """Nothing to write."""
+        return not (self.rows() or self.sketches or self.profiles or self.aliases or self.anonymous or self.releases)
+
+
+def _merge_rows(into: dict[Any, Activity], rows: Mapping[Any, Activity]) -> None:
+    """Add ``rows`` to ``into`` (copies, so the source stays untouched)."""
+    for key, row in rows.items():
+        mine = into.get(key)
+        if mine is None:
+            into[key] = Activity(row.count, row.first, row.last, row.sessions)
+        else:
+            mine.merge(row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +213,7 @@ class AnalyticsCore:
         self._sessions: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._funnel_features = {step for funnel in config.funnels.values() for step in funnel.steps}
         self._newest_day = -1
+        self._release: str | None = None
 
     def reconfigure(self, config: AnalyticsConfig) -> None:
         """Take a new config; the pseudonym key only changes through a new engine (rotation)."""
@@ -301,6 +312,17 @@ class AnalyticsCore:
             self._pending.aliases[self.pseudonymise(anonymous)] = self.pseudonymise(user)
         return True
 
+    def release(self, version: object, *, at: float | None = None) -> bool:
+        """Mark ``version`` as the release this process runs, seen from now on (every drain
+        renews its last-seen time); False for a missing or over-long version."""
+        if not isinstance(version, str) or not version or len(version) > MAX_ACTION_CHARS:
+            self.on_drop("analytics.bad_input", 1)
+            return False
+        with self._lock:
+            self._release = version
+            self._pending.releases.setdefault(version, Activity()).add(self.clock() if at is None else at, False)
+        return True
+
     # -- output ---------------------------------------------------------------------------------
 
     def drain(self) -> Dataset:
@@ -308,6 +330,8 @@ class AnalyticsCore:
         touched since then are included whole. The engine keeps its sketches."""
         with self._lock:
             out, self._pending = self._pending, Dataset(lg_k=self.config.sketch_lg_k)
+            if self._release is not None:
+                out.releases.setdefault(self._release, Activity()).add(self.clock(), False)
             out.sketches = {
                 key: self._copy(self._day_sketches[key]) for key in self._touched if key in self._day_sketches
             }
@@ -318,6 +342,7 @@ class AnalyticsCore:
         """Put back a drained dataset the store refused, so the next flush retries it."""
         with self._lock:
             rows = Dataset(data.lg_k, data.activity, data.steps, data.profiles, data.aliases, data.anonymous)
+            rows.releases = data.releases
             self._pending.merge(rows)
             self._touched |= set(data.sketches)
 

@@ -13,18 +13,28 @@ import itertools
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ricecoder_otel.analytics.engine import ALL, DAY_S, Dataset
+from ricecoder_otel.analytics.engine import ALL, DAY_S, Dataset, day_of
 from ricecoder_otel.analytics.sketches import DistinctSketch
 
 if TYPE_CHECKING:
     from ricecoder_otel.config.model import AnalyticsConfig
 
-REPORT_KINDS = ("active", "stickiness", "adoption", "retention", "funnel", "engagement", "lifecycle", "segments")
+REPORT_KINDS = (
+    "active",
+    "stickiness",
+    "adoption",
+    "adoption-curve",
+    "retention",
+    "funnel",
+    "engagement",
+    "lifecycle",
+    "segments",
+)
 PLACES = 6
 
 
@@ -257,9 +267,80 @@ def adoption(data: Dataset, since_day: int, until_day: int, *, min_uses: int = 3
                 "median_seconds_to_first_use": _median(delays),
             }
         )
-    return Report(
-        "adoption", since_day, until_day, ADOPTION_COLUMNS, rows, ("adoption curves per release are not computed",)
-    )
+    return Report("adoption", since_day, until_day, ADOPTION_COLUMNS, rows, ("per release: the adoption-curve report",))
+
+
+CURVE_COLUMNS = (
+    Column("release", "string", "release (`service.version` of the processes, or declared in `analytics.releases`)"),
+    Column("released", "date", "day the release was first seen (or declared)"),
+    Column("feature", "string", "feature name"),
+    Column("period", "integer", "intervals since the release (0 starts on the release day)"),
+    Column("through", "date", "last day of the period"),
+    Column("active_users", "integer", "users active from the release day through `through`"),
+    Column("users", "integer", "of them, users who used the feature in that time"),
+    Column("adoption", "number", "users / active_users"),
+    Column("first_time_users", "integer", "users whose first use of the feature ever falls in this period"),
+)
+
+
+def adoption_curve(
+    data: Dataset,
+    releases: Mapping[str, float],
+    since_day: int,
+    until_day: int,
+    *,
+    interval: str = "day",
+    feature: str | None = None,
+) -> Report:
+    """Cumulative adoption of each feature as a function of time since each release.
+
+    A release's curve runs from its day until the day before the next release (or ``until_day``),
+    so curves of successive releases line up at period 0 and can be compared.
+    """
+    length = Intervals.named(interval).length
+    index = Index(data)
+    features = [feature] if feature is not None else index.features()
+    timeline = sorted((day_of(at), version) for version, at in releases.items())
+    rows = []
+    for i, (start, version) in enumerate(timeline):
+        end = min(until_day, timeline[i + 1][0] - 1) if i + 1 < len(timeline) else until_day
+        if not since_day <= start <= end:
+            continue
+        periods = (end - start) // length + 1
+        active = _first_period(index.days.values(), start, end, length, periods)
+        for name in features:
+            used = index.feature_days.get(name, {})
+            adopters = _first_period(used.values(), start, end, length, periods)
+            newcomers = [0] * periods
+            for days in used.values():
+                if start <= min(days) <= end:
+                    newcomers[(min(days) - start) // length] += 1
+            for k in range(periods):
+                rows.append(
+                    {
+                        "release": version,
+                        "released": iso_day(start),
+                        "feature": name,
+                        "period": k,
+                        "through": iso_day(min(end, start + (k + 1) * length - 1)),
+                        "active_users": active[k],
+                        "users": adopters[k],
+                        "adoption": _ratio(adopters[k], active[k]),
+                        "first_time_users": newcomers[k],
+                    }
+                )
+    note = f"interval: {interval}" + (f"; feature: {feature}" if feature else "")
+    return Report("adoption-curve", since_day, until_day, CURVE_COLUMNS, rows, (note,))
+
+
+def _first_period(day_sets: Iterable[set[int]], start: int, end: int, length: int, periods: int) -> list[int]:
+    """Per period, how many of the sets have a day in [start, end] up to that period's end (cumulative)."""
+    counts = [0] * periods
+    for days in day_sets:
+        inside = [d for d in days if start <= d <= end]
+        if inside:
+            counts[(min(inside) - start) // length] += 1
+    return list(itertools.accumulate(counts))
 
 
 # -- retention --------------------------------------------------------------------------------------
@@ -593,6 +674,12 @@ def _matches(profile: Any, wanted: Mapping[str, str]) -> bool:
     return all(str(profile.traits.get(key)) == value for key, value in wanted.items())
 
 
+def releases(data: Dataset, config: AnalyticsConfig) -> dict[str, float]:
+    """When each release came out: first seen running, unless ``analytics.releases`` declares it."""
+    seen = {version: row.first for version, row in data.releases.items()}
+    return seen | {version: when.timestamp() for version, when in config.releases.items()}
+
+
 def build(
     kind: str,
     data: Dataset,
@@ -614,6 +701,8 @@ def build(
         return stickiness(data, until_day)
     if kind == "adoption":
         return adoption(data, since_day, until_day, min_uses=min_uses)
+    if kind == "adoption-curve":
+        return adoption_curve(data, releases(data, config), since_day, until_day, interval=interval, feature=feature)
     if kind == "retention":
         return retention(data, since_day, until_day, interval=interval, feature=feature)
     if kind == "funnel":

@@ -4,6 +4,10 @@ Every statement merges instead of replacing, so replicas sharing one PostgreSQL 
 one process would hold: activity rows add their uses and widen first/last, steps and aliases
 are sets, anonymous counts add, profiles keep the newer value per trait. Each replica writes its
 own HyperLogLog sketch per day and feature (a restart is a new replica); reading unites them.
+A release a process ran is an activity row of the reserved user ``release`` on day -1 with the
+version as its feature (pseudonyms are 32 hex characters, so it never meets a user): the
+activity merge keeps its earliest first and latest last sighting across replicas, and the
+retention purge removes it once no process has run that release for the retention period.
 Runs SQL through the SQL store's helpers; both dialects take the same statements.
 """
 
@@ -47,6 +51,10 @@ _SKETCH = (
 )
 
 
+RELEASE_USER = "release"
+RELEASE_DAY = -1
+
+
 def _ns(seconds: float) -> int:
     return round(seconds * 1e9)
 
@@ -66,6 +74,10 @@ class AnalyticsStore:
         activity = [
             (day, user, feature, r.count, _ns(r.first), _ns(r.last), r.sessions)
             for (day, user, feature), r in sorted(data.activity.items())
+        ]
+        activity += [
+            (RELEASE_DAY, RELEASE_USER, version, r.count, _ns(r.first), _ns(r.last), 0)
+            for version, r in sorted(data.releases.items())
         ]
         steps = [(user, feature, _ns(at)) for user, feature, at in sorted(data.steps)]
         anonymous = [(day, feature, n) for (day, feature), n in sorted(data.anonymous.items())]
@@ -112,7 +124,11 @@ class AnalyticsStore:
                 (until_day,),
             )
             for day, user, feature, uses, first, last, sessions in cur.fetchall():
-                data.activity[(int(day), user, feature)] = Activity(int(uses), first / 1e9, last / 1e9, int(sessions))
+                row = Activity(int(uses), first / 1e9, last / 1e9, int(sessions))
+                if user == RELEASE_USER and day == RELEASE_DAY:
+                    data.releases[feature] = row
+                else:
+                    data.activity[(int(day), user, feature)] = row
             cur.execute(
                 self.store._sql("SELECT user_hash, feature, at_ns FROM analytics_steps WHERE at_ns < ?"), (end_ns,)
             )

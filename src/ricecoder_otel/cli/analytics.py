@@ -1,9 +1,12 @@
 """``ricecoder-otel analytics report KIND``: usage reports from the store.
 
-KIND is one of active, stickiness, adoption, retention, funnel, engagement, lifecycle, segments.
-The report covers whole UTC days from ``now - --since`` (default 30 days) to today, over the rows
-every replica flushed. ``--format`` picks json, csv, md or html (default: a table); ``--json`` is
-``--format json``; ``--output FILE`` writes there instead of stdout. Exit codes: 0 done, 1 the
+KIND is one of active, stickiness, adoption, adoption-curve, retention, funnel, engagement,
+lifecycle, segments. The report covers whole UTC days from ``--until`` (default today) minus
+``--since`` (default 29 days) to ``--until``, over the rows every replica flushed.
+``adoption-curve`` gives, per release that came out in the window, the adoption of each feature
+by days (``--interval day``) or weeks since the release. ``--format`` picks json, csv, md or
+html (default: a table); ``--json`` is ``--format json``; ``--output FILE`` writes there instead
+of stdout. Exit codes: 0 done, 1 the
 store cannot be read, 2 bad arguments or an invalid configuration.
 """
 
@@ -13,10 +16,11 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ricecoder_otel.analytics.engine import day_of
+from ricecoder_otel.analytics.engine import DAY_S, day_of
 from ricecoder_otel.analytics.render import FORMATS, render
 from ricecoder_otel.analytics.reports import REPORT_KINDS, Report, build
 from ricecoder_otel.analytics.store import AnalyticsStore
@@ -36,13 +40,14 @@ def register(subparsers: Any) -> None:
     report = actions.add_parser("report", help="one report from the store")
     report.add_argument("kind", choices=REPORT_KINDS)
     report.add_argument("--since", type=since_argument, metavar="DURATION", help="window start (default 29d ago)")
+    report.add_argument("--until", type=until_argument, metavar="DATE", help="last day (YYYY-MM-DD, default today)")
     report.add_argument("--format", choices=FORMATS, help="json, csv, md or html (default: a table)")
     report.add_argument("--json", action="store_true", help="same as --format json")
     report.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
     report.add_argument("--store", metavar="LOCATION", help="store location (default: store.location)")
     report.add_argument("--funnel", metavar="NAME", help="funnel to report (default: the first configured)")
     report.add_argument("--interval", choices=("week", "day"), default="week", help="retention/lifecycle interval")
-    report.add_argument("--feature", metavar="NAME", help="retention on one feature")
+    report.add_argument("--feature", metavar="NAME", help="retention or adoption-curve of one feature")
     report.add_argument("--min-uses", type=positive_int, default=3, metavar="N", help="adoption: uses for N-times")
     report.add_argument("--by", choices=("user", "account", "product"), default="user", help="engagement unit")
     report.add_argument("--method", choices=("exact", "hll"), default="exact", help="active users: count method")
@@ -56,7 +61,7 @@ def run(args: argparse.Namespace, now: Callable[[], float] = time.time) -> int:
         print(f"ricecoder-otel analytics: {redact_dsn(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     location = args.store or config.store.location
-    until = now()
+    until = args.until if args.until is not None else now()
     since = until - (args.since if args.since is not None else DEFAULT_SINCE_NS) / 1e9
     section = config.analytics
     progress("reading analytics rows")
@@ -90,6 +95,15 @@ def run(args: argparse.Namespace, now: Callable[[], float] = time.time) -> int:
         print(f"ricecoder-otel analytics: {error}", file=sys.stderr)
         return EXIT_USAGE
     return _emit(report, "json" if args.json else args.format, args.output)
+
+
+def until_argument(text: str) -> float:
+    """``--until 2024-01-16`` -> the last second of that UTC day."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2024-01-16, got {text!r}") from None
+    return (day - date(1970, 1, 1)).days * DAY_S + DAY_S - 1.0
 
 
 def _emit(report: Report, fmt: str | None, output: Path | None) -> int:

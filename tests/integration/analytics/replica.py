@@ -4,7 +4,8 @@
 
 Feeds every PARTS-th event of the hand-computed scenario starting at PART through
 ``AnalyticsEngine.track_action`` at the event's time (a manual clock), then shuts the pipeline
-down, which flushes this replica's rows and sketches to the store.
+down, which flushes this replica's rows and sketches to the store. Every replica runs release
+``1.0`` (first seen when its pipeline starts, a minute before the first event).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ RAW = {user: f"{user}-person@example.com" for user in "abcd"}
 
 
 def main(dsn: str, part: int, parts: int) -> None:
-    analytics = settings(flush_interval="1h")
+    analytics = settings(flush_interval="1h", release="1.0")
     monitoring = MonitoringConfig.model_validate({"analytics": analytics, "store": {"location": dsn}})
     clock = ManualClock(start=EVENTS[0][2] - 60)
     pipeline = build_pipeline(

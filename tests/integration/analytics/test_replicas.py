@@ -53,6 +53,7 @@ def run_replicas(dsn: str, parts: int) -> None:
 
 def one_process() -> Dataset:
     core = AnalyticsCore(config(), clock=lambda: at(15, 23))
+    core.release("1.0", at=EVENTS[0][2] - 60)
     for user, feature, when in EVENTS:
         core.track(RAW[user], feature, {"email": RAW[user]}, at=when)
     core.identify(RAW["a"], {"plan": "pro"}, at=at(0, 10))
@@ -89,6 +90,9 @@ def test_two_replicas_through_postgres_report_like_one_process(dsn: str) -> None
     run_replicas(dsn, 2)
     fleet = from_store(dsn)
     assert every_report(fleet) == every_report(one_process())
+    assert fleet.releases["1.0"].first == EVENTS[0][2] - 60
+    curve = reports.build("adoption-curve", fleet, config(), D0, END, interval="day", feature="export").rows
+    assert [r["users"] for r in curve] == [0, *[2] * 6, *[3] * 9]  # a, c on day 1; b on day 7
     active = {r["feature"]: r for r in reports.active_users(fleet, END, method="hll").rows}
     assert (active["*"]["mau"], active["search"]["mau"], active["export"]["mau"]) == (4, 3, 3)
     store = open_store(dsn, read_only=True)
