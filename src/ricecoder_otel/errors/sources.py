@@ -4,9 +4,10 @@
   error status but no exception event (``error.type`` or the status description names it).
 - :class:`ErrorLogProcessor`: log records at ERROR or above that carry an exception
   (``exception.type``, as ``logger.exception(...)`` and ``exc_info=True`` produce).
-- :class:`UncaughtHooks`: ``sys.excepthook``, ``threading.excepthook`` and, per event loop, the
-  asyncio exception handler; each calls whatever was installed before, and :meth:`UncaughtHooks.restore`
-  puts the previous ones back.
+- :class:`UncaughtHooks`: ``sys.excepthook``, ``threading.excepthook`` and asyncio's exception
+  handling on every event loop, including loops created later (``asyncio.run``, a thread's own
+  loop); each calls whatever was installed before, and :meth:`UncaughtHooks.restore` puts the
+  previous ones back.
 
 Every hook only copies references into a :class:`~ricecoder_otel.errors.intake.RawError` and
 queues it: O(1) per error, shielded, nothing formatted on the application's thread.
@@ -152,6 +153,7 @@ class ErrorLogProcessor(LogRecordProcessor):
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], Any]
 ThreadHook = Callable[[threading.ExceptHookArgs], Any]
 LoopHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
+LoopCall = Callable[[asyncio.BaseEventLoop, dict[str, Any]], None]
 
 
 def _skipped(exception: BaseException | None) -> bool:
@@ -160,7 +162,17 @@ def _skipped(exception: BaseException | None) -> bool:
 
 
 class UncaughtHooks:
-    """Installs the process-wide hooks for uncaught exceptions, chained to the previous ones."""
+    """Installs the process-wide hooks for uncaught exceptions, chained to the previous ones.
+
+    asyncio has no process-wide hook: a handler set with ``loop.set_exception_handler`` covers one
+    loop, and the loops an application creates after we start (``asyncio.run``, a worker thread's
+    loop) would report nothing. So ``BaseEventLoop.call_exception_handler``, which every standard
+    loop calls for a task exception nobody retrieved or a failing callback, is wrapped: we see the
+    context, then the original runs the handler the application set on that loop (or the default,
+    which logs). Loops that are not ``BaseEventLoop`` subclasses (uvloop) get a per-loop handler
+    from :meth:`install_asyncio`. Restoring puts the original method back while ours is still the
+    one installed; if something wrapped it after us, ours stays in place but passes calls through.
+    """
 
     def __init__(self, submit: Submit, clock: Callable[[], float] = time.time) -> None:
         self.submit = submit
@@ -168,20 +180,41 @@ class UncaughtHooks:
         self._previous_sys: ExceptHook | None = None
         self._previous_thread: ThreadHook | None = None
         self._loops: list[tuple[asyncio.AbstractEventLoop, LoopHandler | None]] = []
+        self._loop_call: tuple[LoopCall, LoopCall] | None = None  # (the original, ours) while installed
 
     def install(self) -> None:
-        """Install ``sys.excepthook`` and ``threading.excepthook`` (and on the running loop, if any)."""
+        """Install ``sys.excepthook``, ``threading.excepthook`` and the hook of every asyncio loop."""
         if self._previous_sys is None:
             self._previous_sys = sys.excepthook
             sys.excepthook = self._sys_hook
         if self._previous_thread is None:
             self._previous_thread = threading.excepthook
             threading.excepthook = self._thread_hook
-        with contextlib.suppress(RuntimeError):  # no loop running here: call install_asyncio(loop) from one
+        if self._loop_call is None:
+            self._loop_call = self._wrap_loop_call()
+        with contextlib.suppress(RuntimeError):  # a running loop of another kind (uvloop) needs its own handler
             self.install_asyncio(asyncio.get_running_loop())
 
+    def _wrap_loop_call(self) -> tuple[LoopCall, LoopCall]:
+        original: LoopCall = asyncio.BaseEventLoop.call_exception_handler
+
+        def call_exception_handler(loop: asyncio.BaseEventLoop, context: dict[str, Any]) -> None:
+            installed = self._loop_call
+            if installed is not None and installed[1] is call_exception_handler:
+                self._capture_asyncio(context)
+            original(loop, context)
+
+        call_exception_handler.__doc__ = original.__doc__
+        asyncio.BaseEventLoop.call_exception_handler = call_exception_handler  # type: ignore[method-assign,assignment]
+        return original, call_exception_handler
+
     def install_asyncio(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Route ``loop``'s unhandled exceptions here, then to its previous handler (or the default)."""
+        """Route ``loop``'s unhandled exceptions here, then to its previous handler (or the default).
+
+        Needed only for loops that are not ``BaseEventLoop`` subclasses: standard loops are
+        covered by :meth:`install`, whenever they were created."""
+        if self._loop_call is not None and isinstance(loop, asyncio.BaseEventLoop):
+            return
         if any(known is loop for known, _ in self._loops):
             return
         previous = loop.get_exception_handler()
@@ -210,6 +243,11 @@ class UncaughtHooks:
             if not loop.is_closed():
                 loop.set_exception_handler(previous)
         self._loops.clear()
+        if self._loop_call is not None:
+            original, ours = self._loop_call
+            self._loop_call = None
+            if vars(asyncio.BaseEventLoop).get("call_exception_handler") is ours:
+                asyncio.BaseEventLoop.call_exception_handler = original  # type: ignore[method-assign,assignment]
 
     def _sys_hook(self, error_type: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         self._capture(value, "excepthook", "critical")
@@ -222,6 +260,7 @@ class UncaughtHooks:
         previous = self._previous_thread or threading.__excepthook__
         previous(args)
 
+    @shielded("errors.hooks", None)
     def _capture_asyncio(self, context: dict[str, Any]) -> None:
         exception = context.get("exception")
         if isinstance(exception, BaseException):

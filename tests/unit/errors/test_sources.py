@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import io
 import logging
 import sys
 import threading
@@ -163,6 +165,63 @@ def test_uncaught_exceptions_reach_us_and_the_previous_hooks(errors_capture: Err
 
 def _explode() -> None:
     raise OSError("callback failed")
+
+
+class InventoryMismatch(Exception):
+    pass
+
+
+class QuotaExceeded(Exception):
+    pass
+
+
+async def _fire_and_forget(error: Exception) -> None:
+    """A task whose exception nobody awaits: asyncio reports it when the task is collected."""
+    task = asyncio.get_running_loop().create_task(_raise(error))
+    while not task.done():
+        await asyncio.sleep(0)
+    del task
+    gc.collect()
+
+
+async def _raise(error: Exception) -> None:
+    raise error
+
+
+def test_loops_created_after_start_report_unhandled_task_exceptions(errors_capture: ErrorsCapture) -> None:
+    app_seen: list[str] = []
+
+    async def app() -> None:  # an application with its own loop handler, on a loop made after we started
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, context: app_seen.append(context["message"]))
+        await _fire_and_forget(InventoryMismatch("sku 42 counted twice"))
+
+    asyncio.run(app())
+    assert app_seen == ["Task exception was never retrieved"]  # the application's handler still runs
+
+    def worker() -> None:  # a thread with its own loop and no handler: the default one logs as before
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(_fire_and_forget(QuotaExceeded("tenant 7 over quota")))
+        finally:
+            loop.close()
+
+    with contextlib.redirect_stderr(io.StringIO()):
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+    hooked = {r.log_record.attributes["exception.type"]: r for r in errors_capture.exception_records()
+              if r.log_record.attributes["ricecoder.error.source"] == "asyncio"}  # fmt: skip
+    names = {name.rpartition(".")[2] for name in hooked}
+    assert names == {"InventoryMismatch", "QuotaExceeded"}
+    [mismatch] = [r.log_record for name, r in hooked.items() if name.endswith("InventoryMismatch")]
+    assert mismatch.attributes["exception.message"] == "sku 42 counted twice"
+    assert "_raise" in mismatch.attributes["exception.stacktrace"]
+    assert mismatch.attributes["ricecoder.error.context.asyncio.message"] == "Task exception was never retrieved"
+
+    errors_capture.errors.stop()  # stopping restores asyncio's own method
+    assert asyncio.BaseEventLoop.call_exception_handler.__module__ == "asyncio.base_events"
+    asyncio.run(app())
+    assert app_seen == ["Task exception was never retrieved"] * 2  # the application's handler, and only it
 
 
 def test_the_seed_api(errors_capture: ErrorsCapture) -> None:
