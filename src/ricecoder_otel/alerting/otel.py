@@ -25,6 +25,7 @@ from opentelemetry.sdk.metrics.export import (
 from ricecoder_otel.alerting.series import Hist, Labels, MetricKind, MetricSnapshot, Value, labels_of
 from ricecoder_otel.kernel.capability import MetricProducer
 from ricecoder_otel.kernel.events import AlertTransition
+from ricecoder_otel.kernel.metricdata import walk
 from ricecoder_otel.kernel.reader import merge_producers
 
 EVENT_NAME = AlertTransition.event_name
@@ -60,27 +61,25 @@ def snapshot(data: MetricsData | None, metrics: Collection[str]) -> dict[str, Me
     found: dict[str, tuple[MetricKind, dict[Labels, Value]]] = {}
     if data is None or not metrics:
         return {}
-    for resource_metrics in data.resource_metrics:
-        for scope_metrics in resource_metrics.scope_metrics:
-            for metric in scope_metrics.metrics:
-                if metric.name not in metrics:
-                    continue
-                points = metric.data
-                kind: MetricKind
-                if isinstance(points, Histogram):
-                    kind = "histogram"
-                elif isinstance(points, Sum) and points.is_monotonic:
-                    kind = "counter"
-                elif isinstance(points, Sum | Gauge):
-                    kind = "gauge"
-                else:
-                    continue
-                series = found.setdefault(metric.name, (kind, {}))[1]
-                for point in points.data_points:
-                    key = labels_of(point.attributes or {})
-                    if isinstance(point, HistogramDataPoint):
-                        counts = tuple(float(c) for c in point.bucket_counts)
-                        series[key] = Hist(float(point.count), float(point.sum), tuple(point.explicit_bounds), counts)
-                    else:
-                        series[key] = float(point.value)
+    for _, metric in walk(data):
+        if metric.name not in metrics:
+            continue
+        points = metric.data
+        kind: MetricKind
+        if isinstance(points, Histogram):
+            kind = "histogram"
+        elif isinstance(points, Sum) and points.is_monotonic:
+            kind = "counter"
+        elif isinstance(points, Sum | Gauge):
+            kind = "gauge"
+        else:
+            continue
+        series = found.setdefault(metric.name, (kind, {}))[1]
+        for point in points.data_points:
+            key = labels_of(point.attributes or {})
+            if isinstance(point, HistogramDataPoint):
+                counts = tuple(float(c) for c in point.bucket_counts)
+                series[key] = Hist(float(point.count), float(point.sum), tuple(point.explicit_bounds), counts)
+            else:
+                series[key] = float(point.value)
     return {name: MetricSnapshot(kind, series) for name, (kind, series) in found.items()}

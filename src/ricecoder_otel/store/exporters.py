@@ -41,6 +41,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.util.types import Attributes
 
 from ricecoder_otel.config.secrets import redact_dsn
+from ricecoder_otel.kernel.metricdata import walk
 from ricecoder_otel.store import Store, get_default_store
 from ricecoder_otel.store.errors import StoreError
 from ricecoder_otel.store.records import LogRow, MetricPoint, SpanRecord
@@ -186,13 +187,11 @@ def metrics_to_points(data: MetricsData) -> list[MetricPoint]:
 
 
 def _iter_points(data: MetricsData) -> Iterator[MetricPoint]:
-    for resource_metrics in data.resource_metrics:
-        service = _service_name(resource_metrics.resource)
-        for scope_metrics in resource_metrics.scope_metrics:
-            for metric in scope_metrics.metrics:
-                for point in _metric_points(metric.data):
-                    point.name, point.unit, point.service_name = metric.name, metric.unit or "", service
-                    yield point
+    for resource, metric in walk(data):
+        service = _service_name(resource)
+        for point in _metric_points(metric.data):
+            point.name, point.unit, point.service_name = metric.name, metric.unit or "", service
+            yield point
 
 
 def _metric_points(body: object) -> Iterator[MetricPoint]:

@@ -29,6 +29,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from ricecoder_otel.config import MonitoringConfig
+from ricecoder_otel.kernel.metricdata import walk
 from ricecoder_otel.testing.memory import InMemoryMetricExporter, ManualClock
 
 Point = tuple[dict[str, Any], Any]
@@ -37,13 +38,9 @@ Point = tuple[dict[str, Any], Any]
 def points_in(data: MetricsData | None, name: str) -> list[Point]:
     """``(attributes, point)`` for every point of metric ``name`` in one collection."""
     found: list[Point] = []
-    if data is None:
-        return found
-    for resource_metrics in data.resource_metrics:
-        for scope_metrics in resource_metrics.scope_metrics:
-            for metric in scope_metrics.metrics:
-                if metric.name == name:
-                    found.extend((dict(p.attributes or {}), p) for p in metric.data.data_points)
+    for _, metric in walk(data):
+        if metric.name == name:
+            found.extend((dict(p.attributes or {}), p) for p in metric.data.data_points)
     return found
 
 

@@ -35,6 +35,7 @@ from opentelemetry.trace import Link, Status
 
 from ricecoder_otel.compliance.redaction.engine import Redactor, Tally
 from ricecoder_otel.kernel.guard import report_once
+from ricecoder_otel.kernel.metricdata import walk
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 
 COUNT_ATTRIBUTE = "ricecoder.redacted.count"
@@ -134,10 +135,8 @@ class MetricsRedactor:
         redactor = self._source()
         if redactor is None:
             return data
-        for resource_metrics in data.resource_metrics:
-            for scope_metrics in resource_metrics.scope_metrics:
-                for metric in scope_metrics.metrics:
-                    self._metric(redactor, metric.data)
+        for _, metric in walk(data):
+            self._metric(redactor, metric.data)
         return data
 
     def _metric(self, redactor: Redactor, body: Any) -> None:
