@@ -5,7 +5,8 @@ Calls (``track_action``, ``identify``, ``alias``, ``group``, captured requests) 
 queue (``event_buffer_size``; a full queue drops and counts). While on, one thread
 (``ricecoder-analytics``) feeds the queue to the engine, emits the events as log records and,
 every ``flush_interval``, writes what the engine gathered to the store (migration 0006) as this
-replica's rows and sketches. Stopping processes the queue, flushes and joins the thread.
+replica's rows and sketches, and makes the scheduled reports that are due by the pipeline's clock
+(:mod:`.scheduled`). Stopping processes the queue, flushes and joins the thread.
 Reports read the store and add what is not flushed yet.
 """
 
@@ -21,6 +22,7 @@ from ricecoder_otel.analytics import api
 from ricecoder_otel.analytics.engine import AnalyticsCore, Dataset, day_of
 from ricecoder_otel.analytics.otel import ALIAS_EVENT, GROUP_EVENT, IDENTIFY_EVENT, AnalyticsEvents, ServerSpanActivity
 from ricecoder_otel.analytics.reports import Report, build
+from ricecoder_otel.analytics.scheduled import ScheduledReports
 from ricecoder_otel.analytics.store import AnalyticsStore
 from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext
 from ricecoder_otel.kernel.guard import report_once
@@ -44,6 +46,7 @@ class AnalyticsCapability(Capability):
         self.core: AnalyticsCore | None = None
         self.events: AnalyticsEvents | None = None
         self.processor: ServerSpanActivity | None = None
+        self.scheduled: ScheduledReports | None = None
         self.config: AnalyticsConfig | None = None
         self.replica = uuid.uuid4().hex[:16]
         self.flushes = 0
@@ -66,6 +69,7 @@ class AnalyticsCapability(Capability):
         self.events = AnalyticsEvents(context.logger_provider, self.config.tracking_id)
         self.processor = ServerSpanActivity(self.submit, self.config)
         context.tracer_provider.add_span_processor(self.processor)
+        self.scheduled = ScheduledReports(self.config.schedules, clock=context.clock, make=self.report, hub=context.hub)
         SELF_TELEMETRY.register_queue("analytics", lambda: len(self._queue))
 
     def _engine(self, config: AnalyticsConfig) -> AnalyticsCore:
@@ -113,6 +117,8 @@ class AnalyticsCapability(Capability):
             self.processor.config = config
         if self.events is not None:
             self.events.tracking_id = config.tracking_id
+        if self.scheduled is not None:
+            self.scheduled.reconfigure(config.schedules)
         if self.core is not None and old.analytics.pseudonym_key != config.pseudonym_key:
             self.flush_now()  # rotation: rows so far keep the old pseudonyms
             self.core = self._engine(config)
@@ -239,6 +245,8 @@ class AnalyticsCapability(Capability):
             self._wake.clear()
             try:
                 self.process()
+                if self.scheduled is not None:
+                    self.scheduled.run_due()
                 if time.monotonic() >= next_flush:
                     next_flush = time.monotonic() + self._interval()
                     self.flush_now()

@@ -906,6 +906,50 @@ class EngagementConfig(_Section):
         return bands
 
 
+AnalyticsReportKind = Literal[
+    "active", "stickiness", "adoption", "adoption-curve", "retention", "funnel", "engagement", "lifecycle", "segments"
+]
+
+
+class AnalyticsSchedule(_Section):
+    """Reports generated on a schedule by the analytics worker, written to files and/or announced on the hub."""
+
+    reports: list[AnalyticsReportKind] = Field(min_length=1, description="Reports generated on each run.")
+    every: PositiveDuration = Field(
+        default=timedelta(days=1),
+        description="Period between runs (at least 1m); runs fall on multiples of it counted from Monday "
+        "1970-01-05 00:00 UTC, so `1d` is daily at midnight and `7d` weekly on Mondays.",
+    )
+    offset: Duration = Field(
+        default=timedelta(0), description="Shift of each run into its period: `every: 7d, offset: 6h` is Mondays 06:00."
+    )
+    days: Integer = Field(
+        default=30, gt=0, le=400, description="Whole UTC days each report covers, ending with the day before the run."
+    )
+    interval: Literal["week", "day"] = Field(default="week", description="Retention, lifecycle, adoption-curve unit.")
+    format: Literal["json", "csv", "md", "html"] = Field(default="json", description="Format of the written files.")
+    directory: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Directory the reports are written to, as `<schedule>-<report>-<run time>.<format>`.",
+    )
+    publish: bool = Field(
+        default=True,
+        description="Announce each report as a `ricecoder.analytics.report` event on the hub (a log record; "
+        "a notifier can deliver it).",
+    )
+
+    @model_validator(mode="after")
+    def _runnable(self) -> Self:
+        if self.every < timedelta(minutes=1):
+            raise PydanticCustomError("every", "every: expected at least 1m")
+        if self.offset >= self.every:
+            raise PydanticCustomError("offset", "offset: expected less than `every`")
+        if self.directory is None and not self.publish:
+            raise PydanticCustomError("destination", "give a `directory`, or keep `publish` on")
+        return self
+
+
 class AnalyticsConfig(_Section):
     """Usage analytics: actions, identities, sessions, adoption, retention, funnels, engagement, segments."""
 
@@ -999,11 +1043,24 @@ class AnalyticsConfig(_Section):
         description="Release -> when it came out (ISO 8601; UTC unless a zone is given); replaces the first "
         "time a process running it was seen (for releases older than the analytics data).",
     )
+    schedules: dict[str, AnalyticsSchedule] = Field(
+        default_factory=dict, description="Scheduled reports by name (the name starts each file's name)."
+    )
 
     @field_validator("releases")
     @classmethod
     def _utc_releases(cls, releases: dict[str, datetime]) -> dict[str, datetime]:
         return {v: t if t.tzinfo is not None else t.replace(tzinfo=UTC) for v, t in releases.items()}
+
+    @field_validator("schedules")
+    @classmethod
+    def _file_safe_names(cls, schedules: dict[str, AnalyticsSchedule]) -> dict[str, AnalyticsSchedule]:
+        for name in schedules:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name) or name.startswith("."):
+                raise PydanticCustomError(
+                    "schedule_name", "schedule '{name}': expected letters, digits, `_`, `-`, `.`", {"name": name}
+                )
+        return schedules
 
     @field_validator("pseudonym_key")
     @classmethod

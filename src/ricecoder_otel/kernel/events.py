@@ -481,3 +481,34 @@ class ComplianceReportGenerated(Event):
 
     def level(self) -> str:
         return "WARN" if self.status == "non_compliant" else "INFO"
+
+
+@dataclass(frozen=True)
+class AnalyticsReportGenerated(Event):
+    """A scheduled usage-analytics report was generated (and written to ``path`` when it has one)."""
+
+    event_name: ClassVar[str] = "ricecoder.analytics.report"
+
+    schedule: str = ""
+    kind: str = ""
+    format: str = ""
+    period_start: float = 0.0
+    period_end: float = 0.0
+    """Start of the first and end of the last whole UTC day covered."""
+    rows: int = 0
+    path: str = ""
+
+    def body(self) -> str:
+        where = f", written to {self.path}" if self.path else ""
+        return f"analytics {self.kind} report ({self.schedule}): {self.rows} rows{where}"
+
+    def attributes(self) -> Mapping[str, AttributeValue]:
+        return {
+            "ricecoder.analytics.report.schedule": self.schedule,
+            "ricecoder.analytics.report.kind": self.kind,
+            "ricecoder.analytics.report.format": self.format,
+            "ricecoder.analytics.report.period.start": _iso(self.period_start),
+            "ricecoder.analytics.report.period.end": _iso(self.period_end),
+            "ricecoder.analytics.report.rows": self.rows,
+            "ricecoder.analytics.report.path": self.path,
+        }
