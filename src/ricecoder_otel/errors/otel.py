@@ -7,6 +7,12 @@ so backends link it to its trace. Each also adds one to the ``ricecoder.errors``
 labels are bounded: ``error.type`` and ``ricecoder.error.group_id`` take at most
 ``max_types`` / ``max_groups`` distinct values per process, then ``_OTHER`` (the
 semantic-convention fallback for ``error.type``).
+
+Group events (a new group, a regression, a spike) also add one to ``ricecoder.errors.group_events``
+with ``ricecoder.error.group.kind`` (its only label): the hub event itself is a log record, and
+alert rules read metrics, so this is how a rule pages on them (``increase`` of the counter with
+``match: {ricecoder.error.group.kind: spike}``). The three series exist from the start at zero,
+so an increase over a rule's window is defined before the first event of a kind.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from ricecoder_otel.errors.engine import Outcome, short_type
 SCOPE = "ricecoder_otel.errors"
 EVENT_NAME = "exception"
 METRIC = "ricecoder.errors"
+GROUP_EVENTS_METRIC = "ricecoder.errors.group_events"
+GROUP_EVENT_KINDS = ("new", "regression", "spike")
 OTHER = "_OTHER"
 
 SEVERITY: dict[str, SeverityNumber] = {
@@ -79,6 +87,12 @@ class ErrorTelemetry:
         self._counter = meter_provider.get_meter(SCOPE, __version__).create_counter(
             METRIC, unit="{error}", description="Errors counted per group (one per trace in which it occurred)."
         )
+        self._group_events = meter_provider.get_meter(SCOPE, __version__).create_counter(
+            GROUP_EVENTS_METRIC, unit="{event}",
+            description="Error groups that opened (new), came back after being resolved (regression) or spiked.",
+        )  # fmt: skip
+        for kind in GROUP_EVENT_KINDS:
+            self._group_events.add(0, {"ricecoder.error.group.kind": kind})
         self._group_label = _Bounded(max_groups)
         self._type_label = _Bounded(max_types)
 
@@ -112,10 +126,8 @@ class ErrorTelemetry:
             attributes=attributes,
             event_name=EVENT_NAME,
         )
-        self._counter.add(
-            1,
-            {
-                "error.type": self._type_label(short_type(occurrence.error_type)),
-                "ricecoder.error.group_id": self._group_label(group.id),
-            },
-        )
+        error_type = self._type_label(short_type(occurrence.error_type))
+        self._counter.add(1, {"error.type": error_type, "ricecoder.error.group_id": self._group_label(group.id)})
+        for kind, happened in zip(GROUP_EVENT_KINDS, (outcome.new, outcome.regression, outcome.spike), strict=True):
+            if happened:
+                self._group_events.add(1, {"ricecoder.error.group.kind": kind})
