@@ -3,7 +3,11 @@
 The window ``(end - range, end]`` is cut into at most ``max_points`` steps counted back from
 ``end``. The store returns one row per series per step (its last point; for gauges also the
 step's average, minimum and maximum), computed in SQL, so a 7-day range costs a bounded number
-of rows whatever the scrape interval was. Cumulative series (counters, histograms) are turned
+of rows whatever the scrape interval was. For cumulative series only the points near each step's
+two edges matter, so the store is asked for those alone: one ``(name, time_ns)`` index range
+per step boundary, as wide as a few sampling intervals, so a read costs the same for 7 days as
+for 1 hour. A dashboard's coarse windows (stat values, tables, sparklines) are derived from its
+graph window's read: one read per metric. Cumulative series (counters, histograms) are turned
 into per-step changes: ``rate`` per second, ``increase``, ``count`` (histogram observations) and
 ``p50``..``p99`` interpolated inside the histogram buckets of the step's change, the way
 Prometheus' ``histogram_quantile`` does. A counter that goes down (a restart) starts over.
@@ -29,18 +33,41 @@ MAX_ROWS = 200_000
 MIN_STEP_NS = 1_000_000_000
 SERVICE = "service.name"
 
-_ENDS_SQL = """
-WITH ends AS (
-    SELECT MIN(id) AS first_id, MAX(id) AS last_id FROM metric_points
-    WHERE name = ? AND time_ns > ? AND time_ns <= ?
-    GROUP BY service_name, attributes, (? - time_ns) / CAST(? AS BIGINT)
-)
+_ENDS_TAIL = """
 SELECT m.time_ns, m.service_name, m.attributes, m.kind, m.unit, m.value, m.count, m.sum,
        m.bucket_bounds, m.bucket_counts, (? - m.time_ns) / CAST(? AS BIGINT) AS step
 FROM metric_points m
 WHERE m.id IN (SELECT first_id FROM ends UNION SELECT last_id FROM ends)
 ORDER BY m.time_ns DESC LIMIT ?
 """
+_ENDS_SQL = (
+    """
+WITH ends AS (
+    SELECT MIN(id) AS first_id, MAX(id) AS last_id FROM metric_points
+    WHERE name = ? AND time_ns > ? AND time_ns <= ?
+    GROUP BY service_name, attributes, (? - time_ns) / CAST(? AS BIGINT)
+)"""
+    + _ENDS_TAIL
+)
+_EDGE_ENDS_SQL = (
+    """
+WITH RECURSIVE args(name, low, high, step, edge) AS (
+    SELECT ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
+), bounds(b) AS (
+    SELECT high FROM args UNION ALL SELECT b - step FROM bounds, args WHERE b - step >= low
+), near AS (
+    SELECT CASE WHEN b - edge > low THEN b - edge ELSE low END AS lo,
+           CASE WHEN b + edge < high THEN b + edge ELSE high END AS hi
+    FROM bounds, args
+), ends AS (
+    SELECT MIN(m.id) AS first_id, MAX(m.id) AS last_id FROM near JOIN metric_points m
+    ON m.name = (SELECT name FROM args) AND m.time_ns > near.lo AND m.time_ns <= near.hi
+    GROUP BY m.service_name, m.attributes, (? - m.time_ns) / CAST(? AS BIGINT)
+)"""
+    + _ENDS_TAIL
+)
+"""The first and last point per series and step, read only near the step boundaries ``end - k * step``:
+``(b - edge, b + edge]`` clipped to the window, each an index range."""
 _GAUGE_SQL = """
 SELECT MAX(time_ns), service_name, attributes, MAX(kind), MAX(unit), AVG(value), MIN(value), MAX(value),
        (? - time_ns) / CAST(? AS BIGINT) AS step
@@ -52,6 +79,13 @@ ORDER BY MAX(time_ns) DESC LIMIT ?
 _GAUGE_AGGREGATIONS = {"avg": 5, "min": 6, "max": 7}
 _GAUGE_KINDS = ("gauge", "updowncounter")
 _KIND_SQL = "SELECT kind FROM metric_points WHERE name = ? ORDER BY time_ns DESC LIMIT 1"
+_NEWEST_SQL = "SELECT time_ns, service_name, attributes FROM metric_points WHERE name = ? ORDER BY time_ns DESC LIMIT ?"
+NEWEST_SAMPLE = 512
+"""Newest points read to estimate a metric's sampling interval."""
+MIN_EDGE_NS = 120_000_000_000
+"""Each step's edges read at least this wide: twice the SDK's default export interval."""
+EDGE_INTERVALS = 4
+"""Edges span this many sampling intervals, so a late or missed export still leaves a point in them."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +120,10 @@ class _Series:
     unit: str = ""
     points: dict[int, list[tuple[Any, ...]]] = field(default_factory=dict)
     """step -> its rows, oldest first: the step's first and last point (gauges: one aggregate row)."""
+    changes: dict[Window, dict[int, tuple[float, tuple[int, float, list[float], list[int]]]]] = field(
+        default_factory=dict
+    )
+    """window -> step -> (seconds, histogram change): computed once, shared by every quantile and rate panel."""
 
 
 @dataclass
@@ -107,10 +145,17 @@ class Evaluation:
 class MetricSource:
     """Reads downsampled metric rows from a SQL store (SQLite or PostgreSQL)."""
 
-    def __init__(self, store: SqlStore, *, max_rows: int = MAX_ROWS) -> None:
+    def __init__(
+        self, store: SqlStore, *, max_rows: int = MAX_ROWS, base: Window | None = None, base_lookback: int = 1
+    ) -> None:
         self.store = store
         self.max_rows = max_rows
+        self.base = base
+        """The finest window the caller will ask for (a dashboard's graphs): read first, the rest derived."""
+        self.base_lookback = base_lookback
+        """Earlier steps read with ``base`` (a sparkline's coarser steps need one more of theirs)."""
         self._kinds: dict[str, str] = {}
+        self._edges: dict[str, int | None] = {}
         self._series: dict[tuple[str, Window, int, bool], tuple[list[_Series], bool]] = {}
 
     def kind_of(self, metric: str) -> str:
@@ -129,9 +174,31 @@ class MetricSource:
         kind = self.kind_of(metric)
         gauge = kind in _GAUGE_KINDS and (aggregation in _GAUGE_AGGREGATIONS or aggregation == "sum")
         key = (metric, window, lookback, gauge)
+        fine, more = self.base, self.base_lookback
+        if key not in self._series and fine is not None and not gauge and _covers(fine, more, window, lookback):
+            base = (metric, fine, more, False)
+            if base not in self._series:
+                self._series[base] = self._read(metric, fine, more, False)
         if key not in self._series:
             self._series[key] = self._derived(key) or self._read(metric, window, lookback, gauge)
         return self._series[key]
+
+    def edge_ns(self, metric: str) -> int | None:
+        """How wide each step's edges are read for ``metric``: ``EDGE_INTERVALS`` times the longest gap
+        between consecutive newest points of one series, at least ``MIN_EDGE_NS``; None when unknown."""
+        if metric not in self._edges:
+            with self.store._transaction() as cur:
+                cur.execute(self.store._sql(_NEWEST_SQL), [metric, NEWEST_SAMPLE])
+                rows = cur.fetchall()
+            newest: dict[tuple[str, str], int] = {}
+            gap = 0
+            for time_ns, service, attributes in rows:
+                key = (service, attributes if isinstance(attributes, str) else repr(attributes))
+                if key in newest:
+                    gap = max(gap, newest[key] - int(time_ns))
+                newest[key] = int(time_ns)
+            self._edges[metric] = max(MIN_EDGE_NS, EDGE_INTERVALS * gap) if gap else None
+        return self._edges[metric]
 
     def _derived(self, key: tuple[str, Window, int, bool]) -> tuple[list[_Series], bool] | None:
         """Coarser steps from finer ones already read (each step keeps its first and last point): one scan
@@ -140,12 +207,7 @@ class MetricSource:
         if gauge:
             return None
         for (name, fine, fine_lookback, fine_gauge), (series, truncated) in self._series.items():
-            usable = (
-                name == metric and not fine_gauge and fine.end_ns == coarse.end_ns
-                and coarse.step_ns % fine.step_ns == 0
-                and (coarse.steps + lookback) * coarse.step_ns <= (fine.steps + fine_lookback) * fine.step_ns
-            )  # fmt: skip
-            if usable:
+            if name == metric and not fine_gauge and _covers(fine, fine_lookback, coarse, lookback):
                 return [_rebucket(one, fine, coarse, lookback) for one in series], truncated
         return None
 
@@ -156,13 +218,19 @@ class MetricSource:
             statement = _GAUGE_SQL
             params = [window.end_ns, window.step_ns, metric, low, window.end_ns, window.end_ns, window.step_ns]
         else:
-            statement = _ENDS_SQL
-            params = [metric, low, window.end_ns, window.end_ns, window.step_ns, window.end_ns, window.step_ns]
+            end, step, edge = window.end_ns, window.step_ns, self.edge_ns(metric)
+            if edge is not None and 2 * edge < step:  # else every point is near an edge: read them all
+                statement = _EDGE_ENDS_SQL
+                params = [metric, low, end, step, edge, end, step, end, step]
+            else:
+                statement = _ENDS_SQL
+                params = [metric, low, end, end, step, end, step]
         with self.store._transaction() as cur:
             cur.execute(self.store._sql(statement), [*params, self.max_rows + 1])
             rows = cur.fetchall()
         truncated = len(rows) > self.max_rows
         by_key: dict[tuple[str, str], _Series] = {}
+        decoded: dict[str, Any] = {}
         for row in rows[: self.max_rows]:
             key = (row[1], row[2] if isinstance(row[2], str) else repr(row[2]))
             series = by_key.get(key)
@@ -172,9 +240,20 @@ class MetricSource:
                     labels[SERVICE] = row[1]
                 series = by_key[key] = _Series(labels=labels, kind=row[3], unit=row[4])
             if not gauge:  # histogram buckets decoded once, whatever the number of panels reading them
-                row = (*row[:8], decode_json(row[8]), decode_json(row[9]), row[10])
+                bounds = row[8]
+                if isinstance(bounds, str):  # one boundary list per series, stored on every point
+                    bounds = decoded.get(bounds) or decoded.setdefault(bounds, decode_json(bounds))
+                row = (*row[:8], bounds, decode_json(row[9]), row[10])
             series.points.setdefault(int(row[-1]), []).insert(0, tuple(row))
         return list(by_key.values()), truncated
+
+
+def _covers(fine: Window, fine_lookback: int, coarse: Window, lookback: int) -> bool:
+    """Whether ``coarse`` plus ``lookback`` steps can be derived from a read of ``fine`` plus ``fine_lookback``."""
+    return (
+        fine.end_ns == coarse.end_ns and coarse.step_ns % fine.step_ns == 0
+        and (coarse.steps + lookback) * coarse.step_ns <= (fine.steps + fine_lookback) * fine.step_ns
+    )  # fmt: skip
 
 
 def _rebucket(series: _Series, fine: Window, coarse: Window, lookback: int) -> _Series:
@@ -211,21 +290,8 @@ def series_values(series: _Series, aggregation: str, window: Window) -> dict[int
                 if s < window.steps and rows[-1][column] is not None}  # fmt: skip
     if series.kind in _GAUGE_KINDS or (aggregation == "last" and series.kind != "histogram"):
         return {s: rows[-1][5] for s, rows in series.points.items() if s < window.steps and rows[-1][5] is not None}
-    for step in range(window.steps):
-        rows = series.points.get(step)
-        if rows is None:
-            continue
-        now = rows[-1]
-        # The change since the previous step's last point, else since this step's first point.
-        before = series.points[step + 1][-1] if step + 1 in series.points else (rows[0] if len(rows) > 1 else None)
-        if before is None:
-            continue
-        seconds = (now[0] - before[0]) / 1e9
-        if series.kind == "histogram":
-            change = _histogram_change(before, now)
-            if change is None:
-                continue
-            count, total, bounds, buckets = change
+    if series.kind == "histogram":
+        for step, (seconds, (count, total, bounds, buckets)) in _histogram_changes(series, window).items():
             if aggregation in QUANTILES:
                 out[step] = (bounds, buckets)
             elif aggregation == "rate":
@@ -234,7 +300,10 @@ def series_values(series: _Series, aggregation: str, window: Window) -> dict[int
                 out[step] = count
             elif aggregation in ("avg", "last"):
                 out[step] = (total, count)
-        elif now[5] is not None and before[5] is not None:
+        return out
+    for step, before, now in _step_ends(series, window):
+        seconds = (now[0] - before[0]) / 1e9
+        if now[5] is not None and before[5] is not None:
             delta = now[5] - before[5] if now[5] >= before[5] else now[5]
             if aggregation == "rate":
                 out[step] = delta / seconds if seconds > 0 else None
@@ -243,9 +312,32 @@ def series_values(series: _Series, aggregation: str, window: Window) -> dict[int
     return out
 
 
-def _histogram_change(
-    before: tuple[Any, ...], now: tuple[Any, ...]
-) -> tuple[int, float, list[float], list[int]] | None:
+def _step_ends(series: _Series, window: Window) -> list[tuple[int, tuple[Any, ...], tuple[Any, ...]]]:
+    """(step, point before, last point) for each step of ``window`` that has a change to report."""
+    out = []
+    for step in range(window.steps):
+        rows = series.points.get(step)
+        if rows is None:
+            continue
+        # The change since the previous step's last point, else since this step's first point.
+        before = series.points[step + 1][-1] if step + 1 in series.points else (rows[0] if len(rows) > 1 else None)
+        if before is not None:
+            out.append((step, before, rows[-1]))
+    return out
+
+
+def _histogram_changes(
+    series: _Series, window: Window
+) -> dict[int, tuple[float, tuple[int, float, list[float], list[int]]]]:
+    if window not in series.changes:
+        series.changes[window] = {
+            step: ((now[0] - before[0]) / 1e9, _histogram_change(before, now))
+            for step, before, now in _step_ends(series, window)
+        }
+    return series.changes[window]
+
+
+def _histogram_change(before: tuple[Any, ...], now: tuple[Any, ...]) -> tuple[int, float, list[float], list[int]]:
     bounds, counts = now[8] or [], now[9] or []
     old_bounds, old_counts = before[8] or [], before[9] or []
     count, total = int(now[6] or 0), float(now[7] or 0.0)

@@ -56,7 +56,7 @@ def take_snapshot(
     factor = -(-window.steps // SPARKLINE_POINTS)  # whole multiples of the graphs' step: read once, shared
     sparkline = Window(end_ns=end, step_ns=window.step_ns * factor, steps=-(-window.steps // factor))
     evaluation = Evaluation(variable_attributes={v.name: v.attribute for v in dashboard.variables})
-    source = MetricSource(store)
+    source = MetricSource(store, base=window, base_lookback=factor)
     service_variable = next((v.name for v in dashboard.variables if v.attribute == "service.name"), None)
     panels: dict[str, PanelData] = {}
     for panel in dashboard.panels:
