@@ -245,6 +245,25 @@ class Detector:
     def options(self) -> DetectorOptions:
         return self._o
 
+    def retune(self, options: DetectorOptions) -> bool:
+        """Switch to ``options`` keeping what was learned; False when that cannot be done.
+
+        Thresholds, rates and episode rules take effect from the next point. Turning
+        seasonality off drops the learned profile; turning it on starts an empty one. A
+        transform other than the one the series is modelled on invalidates the level and scale
+        (they live on that scale): then nothing changes and the caller starts a new detector.
+        """
+        if self._warm is None and options.transform is not None and _MODES[options.transform] != self._mode:
+            return False
+        fresh = Detector(options)
+        self._o, self._p, self._decay16, self._on_episode = options, fresh._p, fresh._decay16, fresh._on_episode
+        if self._warm is None:
+            if not options.seasonal:
+                self._day, self._week = None, array("d")
+            elif self._day is None and self._dt <= _SEASONAL_MAX_STEP:
+                self._day, self._week = array("d", bytes(8 * _DAY_BINS)), array("d", bytes(8 * 7))
+        return True
+
     @property
     def points(self) -> int:
         """Valid points seen so far."""

@@ -20,6 +20,18 @@ KINDS: tuple[str, ...] = (SPIKE, DIP, LEVEL_SHIFT, VARIANCE_CHANGE, TREND, STUCK
 
 
 @dataclass(frozen=True, slots=True)
+class Exemplar:
+    """A request behind a point: its trace and span (hex) and when it was measured (epoch ns).
+
+    ``span_id`` and ``time_ns`` may be unknown; a tag span can only join the trace with ``span_id``.
+    """
+
+    trace_id: str
+    span_id: str | None = None
+    time_ns: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Episode:
     """A snapshot of one anomaly episode.
 

@@ -4,12 +4,12 @@ A metric exporter on its own periodic reader (delta temporality) turns every
 collection interval into one point per watched series:
 
 - ``http.server.request.duration{route}``: mean latency of the route in the
-  interval (seconds), with the slowest exemplar's trace id;
+  interval (seconds), with the slowest exemplar (its trace, span and time);
 - ``http.server.error_rate{route}``: errors / requests of the route;
 - ``process.cpu.utilization`` and ``process.memory.usage`` (from the
   system-metrics instrumentation);
 - every metric named in ``anomaly.metrics``: gauges by value, sums as a rate
-  per second, histograms by their mean.
+  per second, histograms by their mean (with their largest exemplar).
 
 Series keys include the identifying attributes (``name{k=v,...}``) so each
 route or label set has its own detector.
@@ -43,6 +43,7 @@ from opentelemetry.sdk.metrics.export import (
 )
 from opentelemetry.sdk.metrics.export import Histogram as HistogramData
 
+from ricecoder_otel.anomaly.episode import Exemplar
 from ricecoder_otel.anomaly.monitor import AnomalyMonitor
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, ERRORS_METRIC
@@ -69,8 +70,8 @@ def series_key(name: str, attributes: Any, keys: Sequence[str] | None = None) ->
     return name if not items else name + "{" + ",".join(f"{k}={v}" for k, v in items) + "}"
 
 
-def _slowest_trace_id(point: HistogramDataPoint, since_ns: int = 0) -> str | None:
-    """The trace of the slowest exemplar recorded after ``since_ns`` (cumulative points keep old ones)."""
+def _slowest_exemplar(point: HistogramDataPoint, since_ns: int = 0) -> Exemplar | None:
+    """The largest exemplar with a trace recorded after ``since_ns`` (cumulative points keep old ones)."""
     slowest = None
     for exemplar in point.exemplars or ():
         if (
@@ -79,7 +80,10 @@ def _slowest_trace_id(point: HistogramDataPoint, since_ns: int = 0) -> str | Non
             and (slowest is None or exemplar.value > slowest.value)
         ):
             slowest = exemplar
-    return None if slowest is None else f"{slowest.trace_id:032x}"
+    if slowest is None or slowest.trace_id is None:
+        return None
+    span_id = f"{slowest.span_id:016x}" if slowest.span_id else None
+    return Exemplar(f"{slowest.trace_id:032x}", span_id, slowest.time_unix_nano)
 
 
 def _attributes_key(attributes: Any) -> tuple[Any, ...]:
@@ -158,7 +162,7 @@ class AnomalyFeedExporter(MetricExporter):
         interval = now - self._last_export if self._last_export is not None else None
         self._last_export = now
         since_ns = self._previous_export_ns
-        requests: dict[str, tuple[float, str | None]] = {}
+        requests: dict[str, tuple[float, Exemplar | None]] = {}
         errors: dict[str, float] = {}
         for resource_metrics in metrics_data.resource_metrics:
             for scope_metrics in resource_metrics.scope_metrics:
@@ -170,10 +174,10 @@ class AnomalyFeedExporter(MetricExporter):
                             if count > 0:
                                 route = series_key(DURATION_METRIC, point.attributes, ("http.route",))
                                 cumulative = data.aggregation_temporality is AggregationTemporality.CUMULATIVE
-                                trace_id = _slowest_trace_id(point, since_ns if cumulative else 0)
-                                self._monitor.observe(route, total / count, now, trace_id)
+                                exemplar = _slowest_exemplar(point, since_ns if cumulative else 0)
+                                self._monitor.observe(route, total / count, now, exemplar)
                                 seen, _ = requests.get(route, (0, None))
-                                requests[route] = (seen + count, trace_id)
+                                requests[route] = (seen + count, exemplar)
                     elif metric.name == ERRORS_METRIC and isinstance(data, Sum):
                         for number in data.data_points:
                             increase = self._sum_interval(ERRORS_METRIC, data, number)
@@ -182,18 +186,20 @@ class AnomalyFeedExporter(MetricExporter):
                     elif metric.name in PROCESS_SERIES and isinstance(data, Gauge | Sum):
                         self._feed_numbers(PROCESS_SERIES[metric.name], data, interval, now, by_attributes=False)
                     elif metric.name in self._watched:
-                        self._feed_watched(metric.name, data, interval, now)
+                        self._feed_watched(metric.name, data, interval, now, since_ns)
         self._previous_export_ns = int(now * 1e9)
-        for route, (count, trace_id) in requests.items():
+        for route, (count, exemplar) in requests.items():
             rate_key = ERROR_RATE_SERIES + route[len(DURATION_METRIC):]
-            self._monitor.observe(rate_key, errors.get(route, 0.0) / count, now, trace_id)
+            self._monitor.observe(rate_key, errors.get(route, 0.0) / count, now, exemplar)
 
-    def _feed_watched(self, name: str, data: Any, interval: float | None, now: float) -> None:
+    def _feed_watched(self, name: str, data: Any, interval: float | None, now: float, since_ns: int) -> None:
         if isinstance(data, HistogramData):
+            cumulative = data.aggregation_temporality is AggregationTemporality.CUMULATIVE
             for point in data.data_points:
                 count, total = self._histogram_interval(name, data, point)
                 if count > 0:
-                    self._monitor.observe(series_key(name, point.attributes), total / count, now)
+                    exemplar = _slowest_exemplar(point, since_ns if cumulative else 0)
+                    self._monitor.observe(series_key(name, point.attributes), total / count, now, exemplar)
         elif isinstance(data, Gauge | Sum):
             self._feed_numbers(name, data, interval, now, by_attributes=True)
 

@@ -827,6 +827,45 @@ class PerformanceConfig(_Section):
         return self
 
 
+ANOMALY_BUILTIN_SERIES = (
+    "http.server.request.duration",
+    "http.server.error_rate",
+    "process.cpu.utilization",
+    "process.memory.usage",
+)
+"""Series the anomaly feed always watches; ``anomaly.metrics`` adds more."""
+
+
+class AnomalySeriesOptions(_Section):
+    """Detector options for the series of one metric whose attributes match; the first entry that matches wins."""
+
+    metric: str = Field(
+        min_length=1,
+        description="The series' metric: `http.server.request.duration`, `http.server.error_rate`, "
+        "`process.cpu.utilization`, `process.memory.usage` or a name in `anomaly.metrics`.",
+    )
+    match: dict[str, str] = Field(
+        default_factory=dict,
+        description="Attribute values the series must have, shell-style wildcards allowed "
+        "(`{http.route: /api/*}`); empty: every series of the metric.",
+    )
+    sensitivity: Number = Field(
+        default=1.0,
+        gt=0,
+        le=100,
+        description="Divides the detector's threshold: 2 alarms on deviations half as large as the default, "
+        "0.5 only on deviations twice as large.",
+    )
+    seasonal: bool | None = Field(
+        default=None, description="Learn daily and weekly patterns; `null` keeps the default (on)."
+    )
+    transform: Literal["auto", "none", "log", "count"] = Field(
+        default="auto",
+        description="Scale the series is modelled on: `auto` picks from the warm-up points; `log` for "
+        "multiplicative spread (latency), `count` for low event counts, `none` for raw values.",
+    )
+
+
 class AnomalyConfig(_Section):
     """Streaming anomaly detection."""
 
@@ -835,6 +874,30 @@ class AnomalyConfig(_Section):
         default_factory=list,
         description="Extra metric names to watch, besides per-route latency, error rate, CPU and memory.",
     )
+    series: list[AnomalySeriesOptions] = Field(
+        default_factory=list,
+        description="Per-series detector options (sensitivity, seasonality, transform), applied live.",
+    )
+
+    @model_validator(mode="after")
+    def _watched_series(self) -> Self:
+        """Options may only name a series the feed watches (a typo would silently do nothing)."""
+        watched = (*ANOMALY_BUILTIN_SERIES, *self.metrics)
+        for i, entry in enumerate(self.series):
+            if entry.metric not in watched:
+                close = difflib.get_close_matches(entry.metric, watched, n=1)
+                raise PydanticCustomError(
+                    "unwatched_series",
+                    "series[{index}].metric: '{metric}' is not watched{hint}; watched: {watched} "
+                    "(add a metric to anomaly.metrics to watch it)",
+                    {
+                        "index": i,
+                        "metric": entry.metric,
+                        "hint": f" (did you mean '{close[0]}'?)" if close else "",
+                        "watched": ", ".join(watched),
+                    },
+                )
+        return self
 
 
 class AnalyticsFunnel(_Section):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ricecoder_otel.anomaly import AnomalyMonitor, Detector, DetectorOptions, Episode
+from ricecoder_otel.anomaly import AnomalyMonitor, Detector, DetectorOptions, Episode, Exemplar
 
 from .conftest import START, gaussian
 
@@ -26,7 +26,7 @@ def test_episodes_carry_key_and_exemplar_trace() -> None:
     values[300] = 250.0
     for i, v in enumerate(values):
         clock.now = START + i * 60
-        monitor.observe("latency:GET /orders", v, trace_id=f"{i:032x}")
+        monitor.observe("latency:GET /orders", v, exemplar=Exemplar(f"{i:032x}"))
     reports = monitor.drain_episodes()
     assert [ep.is_open for ep in reports] == [True, False]
     assert seen == reports

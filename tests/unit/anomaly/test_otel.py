@@ -8,7 +8,7 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogR
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
-from ricecoder_otel.anomaly import AnomalyMonitor
+from ricecoder_otel.anomaly import AnomalyMonitor, Exemplar
 from ricecoder_otel.anomaly.capability import episode_event
 from ricecoder_otel.anomaly.otel import EVENT_NAME, SCORE_GAUGE, SERIES_ATTRIBUTE, AnomalyTelemetry
 from ricecoder_otel.kernel.event_log import EventLogBridge
@@ -39,7 +39,8 @@ def test_episodes_become_event_log_records() -> None:
     values[300] = 250.0
     trace = "4bf92f3577b34da6a3ce929d0e0e4736"
     for i, v in enumerate(values):
-        monitor.observe("latency:GET /orders", v, timestamp=START + i * 60, trace_id=trace if i == 300 else None)
+        exemplar = Exemplar(trace) if i == 300 else None
+        monitor.observe("latency:GET /orders", v, timestamp=START + i * 60, exemplar=exemplar)
     records = [d.log_record for d in exporter.get_finished_logs()]
     assert [r.event_name for r in records] == [EVENT_NAME, EVENT_NAME]
     start, end = records
