@@ -25,11 +25,12 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from ricecoder_otel._version import __version__
 from ricecoder_otel.errors.engine import Outcome, short_type
+from ricecoder_otel.kernel import names
 
 SCOPE = "ricecoder_otel.errors"
 EVENT_NAME = "exception"
-METRIC = "ricecoder.errors"
-GROUP_EVENTS_METRIC = "ricecoder.errors.group_events"
+METRIC = names.ERRORS
+GROUP_EVENTS_METRIC = names.ERROR_GROUP_EVENTS
 GROUP_EVENT_KINDS = ("new", "regression", "spike")
 OTHER = "_OTHER"
 
@@ -85,11 +86,10 @@ class ErrorTelemetry:
     ) -> None:
         self._logger = logger_provider.get_logger(SCOPE, __version__)
         self._counter = meter_provider.get_meter(SCOPE, __version__).create_counter(
-            METRIC, unit="{error}", description="Errors counted per group (one per trace in which it occurred)."
+            METRIC, **names.unit_and_description(METRIC)
         )
         self._group_events = meter_provider.get_meter(SCOPE, __version__).create_counter(
-            GROUP_EVENTS_METRIC, unit="{event}",
-            description="Error groups that opened (new), came back after being resolved (regression) or spiked.",
+            GROUP_EVENTS_METRIC, **names.unit_and_description(GROUP_EVENTS_METRIC),
         )  # fmt: skip
         for kind in GROUP_EVENT_KINDS:
             self._group_events.add(0, {"ricecoder.error.group.kind": kind})

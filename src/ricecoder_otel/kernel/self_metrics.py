@@ -8,6 +8,13 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from ricecoder_otel._version import __version__
 from ricecoder_otel.kernel.capability import Capability, InstallContext
+from ricecoder_otel.kernel.names import (
+    SELF_DROPPED,
+    SELF_ERRORS,
+    SELF_PROCESSOR_TIME,
+    SELF_QUEUE_DEPTH,
+    unit_and_description,
+)
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY, SelfTelemetry
 from ricecoder_otel.store.exporters import dropped_totals
 
@@ -40,19 +47,20 @@ def install_self_metrics(
         return [Observation(v / 1e9, {"component": k}) for k, v in source.snapshot().processor_time_ns.items()]
 
     meter.create_observable_gauge(
-        "ricecoder.self.queue.depth", [queue_depth], unit="{item}", description="Items waiting in export queues."
+        SELF_QUEUE_DEPTH,
+        [queue_depth],
+        **unit_and_description(SELF_QUEUE_DEPTH),
     )
     meter.create_observable_counter(
-        "ricecoder.self.dropped", [dropped], unit="{item}", description="Telemetry items dropped by ricecoder."
+        SELF_DROPPED, [dropped], **unit_and_description(SELF_DROPPED)
     )
     meter.create_observable_counter(
-        "ricecoder.self.errors", [errors], unit="{error}", description="Internal errors contained by ricecoder."
+        SELF_ERRORS, [errors], **unit_and_description(SELF_ERRORS)
     )
     meter.create_observable_counter(
-        "ricecoder.self.processor.time",
+        SELF_PROCESSOR_TIME,
         [processor_time],
-        unit="s",
-        description="Time spent inside ricecoder's span and log processors.",
+        **unit_and_description(SELF_PROCESSOR_TIME),
     )
 
 

@@ -16,11 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ricecoder_otel.kernel import names
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
 from ricecoder_otel.metrics.red import DEFAULT_DURATION_BUCKETS, red_series
 
-DURATION_METRIC = "http.server.request.duration"
-ERRORS_METRIC = "ricecoder.http.server.errors"
+DURATION_METRIC = names.REQUEST_DURATION
+ERRORS_METRIC = names.SERVER_ERRORS
 
 # trace id, span id, value (s), time (ns): the last sampled request seen in a bucket.
 Exemplar = tuple[int, int, float, int]

@@ -34,6 +34,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from ricecoder_otel._version import __version__
+from ricecoder_otel.kernel.names import known
 from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, ERRORS_METRIC, RedAggregator, SeriesSnapshot
 
 SCOPE = InstrumentationScope("ricecoder_otel.red", __version__)
@@ -117,8 +118,8 @@ def _metrics(
     metrics = [
         Metric(
             DURATION_METRIC,
-            "Duration of HTTP server requests, derived from server spans.",
-            "s",
+            known(DURATION_METRIC).description,
+            known(DURATION_METRIC).unit,
             Histogram(duration_points, temporality),
         )
     ]
@@ -127,8 +128,8 @@ def _metrics(
         metrics.append(
             Metric(
                 ERRORS_METRIC,
-                "HTTP server requests that failed (5xx or span error).",
-                "{request}",
+                known(ERRORS_METRIC).description,
+                known(ERRORS_METRIC).unit,
                 Sum(error_points, temporality, is_monotonic=True),
             )
         )

@@ -23,13 +23,15 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 from opentelemetry import metrics as metrics_api
 from opentelemetry import trace as trace_api
 
+from ricecoder_otel.kernel import names
+
 if TYPE_CHECKING:
     from ricecoder_otel.config.model import PerformanceConfig
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-DURATION_METRIC = "ricecoder.operation.duration"
+DURATION_METRIC = names.OPERATION_DURATION
 
 _Running = tuple[tuple["PerformanceTimer", float, Any], ...]
 _RUNNING: contextvars.ContextVar[_Running] = contextvars.ContextVar("ricecoder_running_timers", default=())
@@ -59,9 +61,8 @@ class PerformanceTimer:
         tracer = (tracer_provider or trace_api.get_tracer_provider()).get_tracer("ricecoder_otel.performance")
         meter = (meter_provider or metrics_api.get_meter_provider()).get_meter("ricecoder_otel.performance")
         self._tracer = tracer
-        self._histogram = meter.create_histogram(
-            DURATION_METRIC, unit="s", description="Duration of operations timed with PerformanceTimer."
-        )
+        known = names.known(DURATION_METRIC)
+        self._histogram = meter.create_histogram(DURATION_METRIC, unit=known.unit, description=known.description)
         self.last_duration_s: float | None = None
 
     @property

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ricecoder_otel.compliance.redaction import reset_active, set_active
 from ricecoder_otel.compliance.redaction.engine import Callback, Policy, Redactor, Tally, build_policy
 from ricecoder_otel.compliance.redaction.otel import MetricsRedactor, RedactingLogProcessor, SpanRedactor
+from ricecoder_otel.kernel import names
 from ricecoder_otel.kernel.capability import Capability, InstallContext
 from ricecoder_otel.kernel.guard import report_once
 
@@ -83,7 +84,7 @@ class RedactionCapability(Capability):
         self._use(context.config)
         meter = context.meter_provider.get_meter("ricecoder_otel.redaction")
         self._counter = meter.create_counter(
-            "ricecoder.redaction.values", unit="{value}", description="Values redacted before export, by detector."
+            names.REDACTED_VALUES, **names.unit_and_description(names.REDACTED_VALUES),
         )
         context.span_transforms.append(SpanRedactor(self._live, self._record))
         context.metric_transforms.append(MetricsRedactor(self._live, self._record))
