@@ -88,16 +88,19 @@ class Dispatcher:
         self._log = log
         self._send_resolved = dict(send_resolved)
         self._external_url = external_url
-        self._groups: dict[str, _Group] = {}
+        self._groups: dict[tuple[int, str], _Group] = {}
+        """Per route and group key, as Alertmanager keeps them: sibling routes with equal matchers
+        share a group key string but not their groups (nor their timers)."""
 
     def ingest(self, alert: Alert, now: float) -> None:
         """Put ``alert`` (new, updated or resolved) into the groups of the routes it takes."""
         for route in self.route.match(alert.labels):
             key = route.group_key(alert.labels)
-            group = self._groups.get(key)
+            group = self._groups.get((id(route), key))
             if group is None:
                 wait = 0.0 if alert.starts_at + route.group_wait < now else route.group_wait
-                group = self._groups[key] = _Group(route, key, route.group_labels(alert.labels), now + wait)
+                group = _Group(route, key, route.group_labels(alert.labels), now + wait)
+                self._groups[(id(route), key)] = group
             elif not group.flushed and alert.starts_at + route.group_wait < now:
                 group.next_flush = min(group.next_flush, now)
             group.alerts[alert.fingerprint] = alert

@@ -120,3 +120,21 @@ def test_inhibition_mutes_targets_with_equal_labels_but_never_itself() -> None:
     h.send(h.alert("Slow2", severity="warning", service="cart"))
     notified = sorted(f.notification.group_labels["alertname"] for f in h.tick(30) if f.notification)
     assert notified == ["DbDown", "Slow2"]
+
+
+def test_sibling_routes_with_equal_matchers_keep_their_own_groups_and_timers() -> None:
+    route = RouteConfig.model_validate({"routes": [{"receiver": "fast", "group_wait": "0s", "continue": True},
+                                                   {"receiver": "slow"}]})  # fmt: skip
+    log: dict[str, LogEntry] = {}
+    dispatcher = Dispatcher(build_route(route, ["fast", "slow"]), inhibitor=Inhibitor([]), silences=list,
+                            log=log.get, send_resolved={})  # fmt: skip
+    clock = ManualClock()
+    dispatcher.ingest(Alert({"alertname": "Down"}, starts_at=clock()), clock())
+    [fast] = dispatcher.tick(clock())[0]
+    assert fast.channel == "fast" and fast.notification is not None
+    log[fast.log_key] = fast.entry
+    clock.advance(29)
+    assert dispatcher.tick(clock())[0] == []
+    clock.advance(1)
+    [slow] = dispatcher.tick(clock())[0]  # the default group_wait, 30 s
+    assert slow.channel == "slow" and slow.notification is not None
