@@ -29,7 +29,7 @@ from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 
-from ricecoder_otel.errors.intake import RawError
+from ricecoder_otel.errors.intake import RawError, type_name
 from ricecoder_otel.errors.otel import SCOPE
 from ricecoder_otel.kernel.guard import shielded
 
@@ -121,7 +121,7 @@ class ErrorLogProcessor(LogRecordProcessor):
             return
         attributes = record.attributes or {}
         error_type = attributes.get("exception.type")
-        if error_type is None:
+        if error_type is None or _reported_by_asyncio_hook(str(error_type)):
             return
         scope = log_record.instrumentation_scope
         if scope is not None and scope.name == SCOPE:  # our own exception records
@@ -154,6 +154,16 @@ ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None]
 ThreadHook = Callable[[threading.ExceptHookArgs], Any]
 LoopHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
 LoopCall = Callable[[asyncio.BaseEventLoop, dict[str, Any]], None]
+
+
+_ASYNCIO_REPORTING = threading.local()
+"""``exception``: the one the asyncio hook captured while the loop's own handler runs on this thread."""
+
+
+def _reported_by_asyncio_hook(error_type: str) -> bool:
+    """The loop's handler (asyncio's default logs it) is reporting an exception the hook already has."""
+    exception = getattr(_ASYNCIO_REPORTING, "exception", None)
+    return exception is not None and error_type in (type(exception).__name__, type_name(type(exception)))
 
 
 def _skipped(exception: BaseException | None) -> bool:
@@ -200,9 +210,21 @@ class UncaughtHooks:
 
         def call_exception_handler(loop: asyncio.BaseEventLoop, context: dict[str, Any]) -> None:
             installed = self._loop_call
-            if installed is not None and installed[1] is call_exception_handler:
-                self._capture_asyncio(context)
-            original(loop, context)
+            if installed is None or installed[1] is not call_exception_handler:
+                original(loop, context)
+                return
+            self._capture_asyncio(context)
+            exception = context.get("exception") if isinstance(context, dict) else None
+            if not isinstance(exception, BaseException):
+                original(loop, context)
+                return
+            # asyncio's default handler logs it: that log record must not count the same error twice
+            outer = getattr(_ASYNCIO_REPORTING, "exception", None)
+            _ASYNCIO_REPORTING.exception = exception
+            try:
+                original(loop, context)
+            finally:
+                _ASYNCIO_REPORTING.exception = outer
 
         call_exception_handler.__doc__ = original.__doc__
         asyncio.BaseEventLoop.call_exception_handler = call_exception_handler  # type: ignore[method-assign,assignment]

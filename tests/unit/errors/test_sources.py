@@ -217,6 +217,11 @@ def test_loops_created_after_start_report_unhandled_task_exceptions(errors_captu
     assert mismatch.attributes["exception.message"] == "sku 42 counted twice"
     assert "_raise" in mismatch.attributes["exception.stacktrace"]
     assert mismatch.attributes["ricecoder.error.context.asyncio.message"] == "Task exception was never retrieved"
+    # asyncio's default handler still logged the thread's error, and that log record is not a second count
+    logged = [r for r in errors_capture.logs() if str(r.log_record.body).startswith("Task exception was never")]
+    assert [r.log_record.attributes["exception.type"] for r in logged] == ["QuotaExceeded"]
+    counts = {g.error_type.rpartition(".")[2]: g.count for g in errors_capture.errors.engine.groups()}  # type: ignore[union-attr]
+    assert counts == {"InventoryMismatch": 1, "QuotaExceeded": 1}
 
     errors_capture.errors.stop()  # stopping restores asyncio's own method
     assert asyncio.BaseEventLoop.call_exception_handler.__module__ == "asyncio.base_events"
