@@ -63,7 +63,7 @@ from ricecoder_otel.kernel.export import (
     IsolatingSpanExporter,
 )
 from ricecoder_otel.kernel.guard import report_once
-from ricecoder_otel.kernel.reader import PullGate, controlled_reader_factory, gated_pull_reader
+from ricecoder_otel.kernel.reader import PullGate, attach_producers, controlled_reader_factory, gated_pull_reader
 from ricecoder_otel.kernel.registry import load_capabilities
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.kernel.shutdown import ShutdownReport, shutdown_within
@@ -402,6 +402,9 @@ def build_pipeline(
     installed = _guarded(
         "prepare", list(capabilities) if capabilities is not None else load_capabilities(), build
     )
+    for reader in metric_readers or ():
+        if isinstance(reader, MetricReader):
+            attach_producers(reader, build.producers, build.metric_transforms)
 
     # Every instrument is capped by the configured cardinality limit, the raw OpenTelemetry API's too.
     meter_provider: MeterProvider = CardinalityLimitedMeterProvider(

@@ -237,6 +237,39 @@ def gated_pull_reader(
     return Gated(**reader_kwargs)
 
 
+def attach_producers(
+    reader: MetricReader, producers: Sequence[MetricProducer], transforms: Sequence[MetricsTransform] = ()
+) -> MetricReader:
+    """A reader the caller built (an ``InMemoryMetricReader``, a Prometheus reader) gets what the
+    producers publish (RED metrics) and the transforms (redaction) in every collection, as the
+    pipeline's own readers do. The reader's class is untouched; only this instance is."""
+    if isinstance(reader, ControlledReader | PullGate):
+        return reader
+    receive = reader._receive_metrics
+    collect = reader.collect
+    produced = False
+
+    def receive_merged(metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> None:
+        nonlocal produced
+        produced = True
+        merged = transform_metrics(merge_producers(metrics_data, reader, producers) or metrics_data, transforms)
+        if merged is not None:
+            receive(merged, timeout_millis, **kwargs)
+
+    def collect_merged(timeout_millis: float = 10_000) -> None:
+        nonlocal produced
+        produced = False
+        collect(timeout_millis)
+        if not produced:  # the SDK had nothing of its own and skipped _receive_metrics
+            data = transform_metrics(merge_producers(None, reader, producers), transforms)
+            if data is not None:
+                receive(data, timeout_millis)
+
+    reader._receive_metrics = receive_merged  # type: ignore[method-assign]
+    reader.collect = collect_merged  # type: ignore[method-assign,misc]
+    return reader
+
+
 def _call(ref: weakref.ref[ControlledReader], method: str) -> None:
     reader = ref()
     if reader is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-import urllib.request
 from pathlib import Path
 
 import yaml
@@ -13,7 +12,6 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as grafana_schema
 
 from ricecoder_otel.cli import main
-from ricecoder_otel.cli._util import free_port
 from ricecoder_otel.config import MonitoringConfig
 from ricecoder_otel.dashboards.builtin import builtin_dashboards
 from ricecoder_otel.dashboards.grafana import DATASOURCE, GRAFANA_VERSION, SCHEMA_VERSION, grafana_dashboard
@@ -62,23 +60,23 @@ def test_every_dashboard_fits_the_schema_of_the_pinned_grafana() -> None:
             assert re.fullmatch(r"label_values\(\w+, \w+\)", variable["definition"])
 
 
-def test_queries_use_the_names_prometheus_stores_for_our_metrics(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_queries_use_the_names_prometheus_stores_for_our_metrics() -> None:
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
     from opentelemetry.trace import SpanKind
+    from prometheus_client import CollectorRegistry, generate_latest
 
-    port = free_port()
-    monkeypatch.setenv("OTEL_METRICS_EXPORTER", "prometheus")
-    monkeypatch.setenv("OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1")
-    monkeypatch.setenv("OTEL_EXPORTER_PROMETHEUS_PORT", str(port))
+    registry = CollectorRegistry()
+    reader = PrometheusMetricReader()
+    registry.register(reader._collector)  # this test's own registry, not the process-wide one
     pipeline = build_pipeline(MonitoringConfig(), set_global=False, span_exporters=[], log_exporters=[],
-                              watch_config=False)  # fmt: skip
+                              metric_readers=[reader], watch_config=False)  # fmt: skip
     try:
         tracer = pipeline.tracer_provider.get_tracer("t")
         for status in (200, 500):
             attributes = {"http.route": "/orders", "http.response.status_code": status}
             span = tracer.start_span("GET /orders", kind=SpanKind.SERVER, attributes=attributes)
             span.end()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-            exposition = response.read().decode()
+        exposition = generate_latest(registry).decode()
     finally:
         pipeline.shutdown()
     exposed = set(re.findall(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)\{", exposition, re.MULTILINE))
