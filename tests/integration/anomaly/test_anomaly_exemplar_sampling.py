@@ -5,8 +5,10 @@ of reach, so the only way a trace is kept is the gateway's ``anomalies`` policy
 (``ricecoder.anomaly=true`` on any span of the trace). The real pipeline (ManualClock, OTLP/HTTP
 to the agent) sends twenty minutes of healthy ``GET /orders`` windows, then a twentyfold
 slowdown. The anomaly detector's episode points at an exemplar request and adds a tag span to
-its trace; the gateway keeps exactly the tagged traces, whole (the request span and the tag),
-and drops every other one, including the untagged slow requests of the same windows.
+its trace, exported after the request's own spans (as in production, where the tag follows at
+the next metrics collection); the gateway keeps exactly the tagged traces, whole (the request
+span and the tag), and drops every other one, including the untagged slow requests of the same
+windows.
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ def _window(pipeline: Pipeline, clock: ManualClock, latencies: list[float]) -> s
         span.set_attribute("http.response.status_code", 200)
         span.end(end_time=start_ns + int(latency * 1e9))
         ids.add(f"{span.get_span_context().trace_id:032x}")
-    pipeline.force_flush()  # one metrics interval: the anomaly feed runs
+    pipeline.tracer_provider.force_flush()  # the requests leave first, in their own export
+    pipeline.force_flush()  # then one metrics interval: the anomaly feed runs, a tag leaves on its own
     return ids
 
 
