@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 Clock = Callable[[], float]
 
@@ -47,13 +47,38 @@ class AuditError(Exception):
     """The audit trail cannot record or cannot be read; the message says where and why."""
 
 
+_last_second: tuple[float, str] = (math.nan, "")
+
+
 def iso_time(epoch: float) -> str:
-    """A record's timestamp: UTC, ISO 8601 with microseconds (one spelling per instant)."""
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """A record's timestamp: UTC, ISO 8601 with microseconds (one spelling per instant).
+
+    The spelling of ``datetime.fromtimestamp(epoch, UTC).isoformat()`` (microseconds rounded
+    half to even), with the whole-second prefix cached: appends in one second share it.
+    """
+    global _last_second
+    frac, whole = math.modf(epoch)
+    micros = round(frac * 1e6)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    elif micros < 0:
+        whole, micros = whole - 1, micros + 1_000_000
+    second, prefix = _last_second
+    if second != whole:
+        prefix = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _last_second = (whole, prefix)
+    return f"{prefix}.{micros:06d}Z"
+
+
+_SCALARS = frozenset((str, int, bool, type(None)))
 
 
 def plain(value: Any) -> Any:
     """``value`` as JSON the canonical encoding accepts: non-finite floats and objects become text."""
+    if type(value) in _SCALARS:
+        return value
+    if type(value) is dict and all(type(k) is str and type(v) in _SCALARS for k, v in value.items()):
+        return value
     if value is None or isinstance(value, str | bool | int):
         return value
     if isinstance(value, float):
@@ -67,22 +92,69 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _refuse(value: object) -> object:
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _one_shot_encoder() -> Callable[[Any], str] | None:
+    """The C encoder ``json.dumps`` uses inside, built once (``json.dumps`` builds it per call).
+
+    None when this Python has none, or its spelling differs from ``json.dumps`` on a sample.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    try:
+        iterencode = make(None, _refuse, json.encoder.encode_basestring, None, ":", ",", True, False, False)
+        sample = {"b": [1, 2.5, None, True], "a": 'é\n"', "c": {"y": -1, "x": ""}}
+        if "".join(iterencode(sample, 0)) != _ENCODER.encode(sample):
+            return None
+    except (TypeError, ValueError):
+        return None
+    return lambda value: "".join(iterencode(value, 0))
+
+
+_encode_json = _one_shot_encoder() or _ENCODER.encode
+
+
+def encode_fields(fields: Mapping[str, Any]) -> bytes:
+    """The canonical encoding of a record's members after ``seq`` and ``prev``, without the
+    opening brace: ``"action":...,"actor":...}`` in sorted key order, compact, UTF-8.
+
+    Exactly ``json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    allow_nan=False)[1:]``, through an encoder built once. Done by the caller, outside the
+    journal's critical section.
+    """
+    if type(fields) is not dict:
+        fields = dict(fields)
+    return _encode_json(fields)[1:].encode()
+
+
+def chain_line(seq: int, prev: str, encoded: bytes) -> tuple[bytes, str]:
+    """The stored line of a record whose members are ``encoded`` (:func:`encode_fields`), and its hash."""
+    head = b'{"seq":%d,"prev":"%s",' % (seq, prev.encode())
+    digest = _sha256(head + encoded).hexdigest()
+    return b'%s%s%s%s"}\n' % (head, encoded[:-1], HASH_MARK, digest.encode()), digest
+
+
+_sha256 = hashlib.sha256
+
+
 def canonical_body(seq: int, prev: str, fields: Mapping[str, Any]) -> bytes:
     """The bytes a record's hash covers (see the module docstring)."""
-    rest = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return f'{{"seq":{seq},"prev":"{prev}",{rest[1:]}'.encode()
+    return b'{"seq":%d,"prev":"%s",' % (seq, prev.encode()) + encode_fields(fields)
 
 
 def encode_record(seq: int, prev: str, fields: Mapping[str, Any]) -> tuple[bytes, str]:
     """The stored line of a record and its hash."""
-    body = canonical_body(seq, prev, fields)
-    digest = hashlib.sha256(body).hexdigest()
-    return body[:-1] + HASH_MARK + digest.encode() + b'"}\n', digest
+    return chain_line(seq, prev, encode_fields(fields))
 
 
-@dataclass(frozen=True)
-class AuditRecord:
-    """One stored record, as read back or as returned by an append."""
+class AuditRecord(NamedTuple):
+    """One stored record, as read back or as returned by an append (a tuple: cheap to make)."""
 
     seq: int
     prev: str
@@ -101,7 +173,7 @@ class AuditRecord:
         return cls(**{name: data[name] for name in ("seq", "prev", "hash", *FIELDS)})
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._asdict()
         data["details"] = dict(self.details)
         return data
 
@@ -131,12 +203,6 @@ def record_fields(
         "span_id": span_id,
         "details": plain(dict(details or {})),
     }
-
-
-def sequence(seq: int, prev: str, fields: Mapping[str, Any]) -> tuple[AuditRecord, bytes]:
-    """Give ``fields`` their place in the chain: the record and its stored line."""
-    line, digest = encode_record(seq, prev, fields)
-    return AuditRecord(seq=seq, prev=prev, hash=digest, **fields), line
 
 
 # -- keys --------------------------------------------------------------------------------------

@@ -14,12 +14,13 @@ The directory holds:
                        the journal, which verification accepts). It is how truncation is seen.
 ``checkpoint.key``     the HMAC key, created (mode 0600) only when none is configured
 
-Group commit: a caller queues its record and waits. The first waiter to find no flush in
-progress becomes the leader: it takes everything queued, sequences it, writes it in one call,
-fsyncs, and wakes the group. While it syncs, new callers queue up for the next group, so
-concurrent callers share fsyncs. Several processes (gunicorn workers) may share one journal:
-the leader holds an exclusive ``flock`` while it sequences and writes, and first re-reads the
-tail if another process appended since.
+Group commit: a caller encodes its record (outside any lock), joins the open group and waits.
+A caller that finds no flush in progress becomes the leader: it takes the group, sequences and
+hashes it, writes it in one call, fsyncs, and wakes that group's callers only. While it syncs,
+new callers join the next group; when it is done it hands the lead to one of them, so
+concurrent callers share fsyncs and no caller leads more than one group. Several processes
+(gunicorn workers) may share one journal: the leader holds an exclusive ``flock`` while it
+sequences and writes, and first re-reads the tail if another process appended since.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ from ricecoder_otel.compliance.audit.engine import (
     Checkpoint,
     CheckpointPolicy,
     Signer,
+    chain_line,
+    encode_fields,
     head_bytes,
     make_checkpoint,
-    sequence,
     split_line,
 )
 
@@ -96,12 +98,28 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
     return found
 
 
-@dataclass
-class _Pending:
-    fields: Mapping[str, Any]
-    record: AuditRecord | None = None
-    error: BaseException | None = None
-    done: bool = False
+def _closed_gate() -> threading.Lock:
+    gate = threading.Lock()
+    gate.acquire()
+    return gate
+
+
+class _Group:
+    """Records committed together: one write, one fsync, one wake-up of their callers.
+
+    Its first caller leads it (at once, or when the flush before it hands over ``lead``); the
+    others wait on ``done``, which the leader opens and each waiter passes on to the next.
+    """
+
+    __slots__ = ("done", "encoded", "error", "lead", "records")
+
+    def __init__(self) -> None:
+        self.encoded: list[bytes] = []
+        self.records: list[tuple[int, str, str]] = []
+        """``(seq, prev, hash)`` per record, in the order of ``encoded``, once committed."""
+        self.error: BaseException | None = None
+        self.lead = _closed_gate()
+        self.done = _closed_gate()
 
 
 @dataclass
@@ -134,8 +152,8 @@ class AuditJournal:
         self.policy = policy or CheckpointPolicy()
         self._fsync = os.fdatasync if fsync else (lambda fd: None)
         self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
-        self._queue: list[_Pending] = []
+        self._idle = threading.Condition(self._lock)
+        self._group = _Group()
         self._flushing = False
         self._tail = _Tail()
         self._fd = -1
@@ -167,64 +185,87 @@ class AuditJournal:
 
     def append(self, fields: Mapping[str, Any]) -> AuditRecord:
         """Sequence, write and fsync one record; returns once it is durable (raises AuditError if not)."""
-        pending = _Pending(fields)
-        with self._cond:
+        encoded = encode_fields(fields)
+        with self._lock:
             if self._fd < 0:
                 raise AuditError(f"the audit journal in {self.directory} is closed")
-            self._queue.append(pending)
-            while not pending.done:
-                if self._flushing:
-                    self._cond.wait()
-                    continue
+            group = self._group
+            index = len(group.encoded)
+            group.encoded.append(encoded)
+            leads_now = index == 0 and not self._flushing
+            if leads_now:
                 self._flushing = True
-                batch, self._queue = self._queue, []
-                self._lock.release()
-                try:
-                    self._commit(batch)
-                finally:
-                    self._lock.acquire()
-                    self._flushing = False
-                    self._cond.notify_all()
-        if pending.error is not None:
-            raise AuditError(f"audit record not written to {self.directory / JOURNAL}: {pending.error}")
-        assert pending.record is not None
-        return pending.record
+                self._group = _Group()
+        if leads_now:
+            self._lead(group)
+        elif index == 0:
+            group.lead.acquire()  # the flush before hands over
+            with self._lock:
+                self._group = _Group()
+            self._lead(group)
+        else:
+            group.done.acquire()
+            group.done.release()  # wake the next waiter
+        if group.error is not None:
+            raise AuditError(f"audit record not written to {self.directory / JOURNAL}: {group.error}")
+        seq, prev, digest = group.records[index]
+        return AuditRecord(seq, prev, digest, **fields)
 
-    def _commit(self, batch: list[_Pending]) -> None:
+    def _lead(self, group: _Group) -> None:
+        """Commit ``group`` (taken off the open slot), wake its callers, pass the lead on."""
+        try:
+            self._commit(group)
+        except BaseException as error:
+            group.error = error
+            raise
+        finally:
+            group.done.release()
+            with self._lock:
+                self._release()
+
+    def _release(self) -> None:
+        """With the lock held, after a flush: the open group's first caller leads, else the journal is idle."""
+        if self._group.encoded:
+            self._group.lead.release()
+        else:
+            self._flushing = False
+            self._idle.notify_all()
+
+    def _commit(self, group: _Group) -> None:
         try:
             with self._process_lock():
                 self._sync_tail()
                 tail = self._tail
                 lines: list[bytes] = []
+                records = group.records
                 seq, prev = tail.seq, tail.hash
-                for item in batch:
-                    record, line = sequence(seq + 1, prev, item.fields)
-                    item.record, seq, prev = record, record.seq, record.hash
+                for encoded in group.encoded:
+                    seq += 1
+                    line, digest = chain_line(seq, prev, encoded)
+                    records.append((seq, prev, digest))
                     lines.append(line)
+                    prev = digest
                 data = b"".join(lines)
                 _write_all(self._fd, data)
                 self._fsync(self._fd)
                 if not tail.unsigned:
                     tail.oldest_unsigned_at = self.clock()
-                tail.unsigned.extend(item.record.hash for item in batch if item.record is not None)
+                tail.unsigned.extend(record[2] for record in records)
                 tail.seq, tail.hash, tail.end = seq, prev, tail.end + len(data)
                 self._write_head()
                 if self.policy.due(len(tail.unsigned), tail.oldest_unsigned_at, self.clock()):
                     self._checkpoint()
         except (OSError, AuditError) as error:
             self._tail = _Tail(end=-1)  # unknown: re-read from disk before the next write
-            for item in batch:
-                item.error, item.record = error, None
-        for item in batch:
-            item.done = True
+            group.error = error
 
     # -- checkpoints --------------------------------------------------------------------------
 
     def checkpoint_if_due(self, *, force: bool = False) -> Checkpoint | None:
         """Sign the unsigned records when the policy says so (or ``force``); None if nothing to sign."""
-        with self._cond:
+        with self._lock:
             while self._flushing:
-                self._cond.wait()
+                self._idle.wait()
             if self._fd < 0:
                 return None
             self._flushing = True
@@ -238,9 +279,8 @@ class AuditJournal:
                     return self._checkpoint()
                 return None
         finally:
-            with self._cond:
-                self._flushing = False
-                self._cond.notify_all()
+            with self._lock:
+                self._release()
 
     def _checkpoint(self) -> Checkpoint:
         tail = self._tail
@@ -323,16 +363,16 @@ class AuditJournal:
             # Failing that, verification reports the unsigned tail; the records themselves are durable.
             with contextlib.suppress(OSError, AuditError):
                 self.checkpoint_if_due(force=True)
-        with self._cond:
+        with self._lock:
             while self._flushing:
-                self._cond.wait()
+                self._idle.wait()
             self._close_files()
 
     def after_fork(self) -> None:
         """In a forked child: own file descriptions (a shared one would share the flock) and locks."""
         self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
-        self._queue, self._flushing = [], False
+        self._idle = threading.Condition(self._lock)
+        self._group, self._flushing = _Group(), False
         self._close_files()
         self._fd = os.open(self.directory / JOURNAL, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self._cp_fd = os.open(self.directory / CHECKPOINTS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
