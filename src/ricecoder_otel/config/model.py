@@ -853,8 +853,8 @@ class AnomalySeriesOptions(_Section):
         default=1.0,
         gt=0,
         le=100,
-        description="Divides the detector's threshold: 2 alarms on deviations half as large as the default, "
-        "0.5 only on deviations twice as large.",
+        description="Scales the evidence the detector judges (spikes, level shifts, spread, trends): 2 alarms "
+        "on deviations half as large as the default needs, 0.5 only on deviations twice as large.",
     )
     seasonal: bool | None = Field(
         default=None, description="Learn daily and weekly patterns; `null` keeps the default (on)."
@@ -1229,6 +1229,12 @@ class AuditConfig(_Section):
         description="HMAC-SHA-256 key of the checkpoints and the head (at least 16 bytes). Unset, a random "
         "key is kept in `checkpoint.key` beside the journal: that catches accidents, not someone who can "
         "write the directory; hold the key elsewhere for that.",
+    )
+    signing_key: Secret | None = Field(
+        default=None,
+        description="Ed25519 private key (unencrypted PKCS#8 PEM, or the 32-byte seed as hex) that also signs each "
+        "checkpoint and the head, so a third party holding only the public key (`ricecoder-otel audit public-key`) "
+        "can verify them (`audit verify --public-key`). Needs the `audit-signing` extra (`cryptography`).",
     )
     pseudonymise_actors: bool = Field(
         default=False, description="Record actors as keyed hashes (`hmac:...`) instead of their names."
