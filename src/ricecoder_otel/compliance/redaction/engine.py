@@ -31,6 +31,7 @@ from ricecoder_otel.compliance.redaction.detectors import (
     SENSITIVE_KEY_PATTERN,
     Detector,
 )
+from ricecoder_otel.compliance.redaction.gate import Gate, build_gate
 from ricecoder_otel.compliance.redaction.patterns import PatternError, check_pattern
 
 Action = Literal["mask", "hash", "drop_attribute", "drop_record"]
@@ -177,12 +178,23 @@ _JSON_OPEN = ("{", "[")
 
 
 class Redactor:
-    """Applies one :class:`Policy`; thread-safe (its caches only ever hold key verdicts and clean values)."""
+    """Applies one :class:`Policy`; thread-safe (its caches only ever hold key verdicts and clean values).
+
+    Before running the detectors on a value it asks the gate (see ``gate``): a value in which
+    no detector's anchor occurs is clean without running any pattern or validator; otherwise
+    only the detectors whose own anchors occur run (and those without anchors: custom ones).
+    """
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self._keys: dict[str, int] = {}
         self._clean: dict[str, bool] = {}
+        self._gate = build_gate(anchor for detector in policy.detectors for anchor in detector.anchors)
+        self._plan: tuple[tuple[Detector, Gate | None], ...] = tuple(
+            (detector, build_gate(detector.anchors)) for detector in policy.detectors
+        )
+        """Each detector with its own gate (None: no anchors, it always runs)."""
+        self._unanchored = tuple(item for item in self._plan if item[1] is None)
 
     # -- replacements -----------------------------------------------------------------------
 
@@ -261,27 +273,15 @@ class Redactor:
 
     def _findings(self, text: str) -> list[tuple[int, int, Detector]]:
         found: list[tuple[int, int, Detector]] = []
-        for detector in self.policy.detectors:
-            prefilter = detector.prefilter
-            if prefilter is not None and not prefilter(text):
-                continue
-            validate = detector.validate
-            needs = detector.needs
-            for index, pattern in enumerate(detector.patterns):
-                if needs and needs[index] is not None and needs[index].search(text) is None:  # type: ignore[union-attr]
-                    continue
-                for match in pattern.finditer(text):
-                    start, end = _span(match)
-                    if start == end:
-                        continue
-                    if validate is not None and not validate(text[start:end], text[max(0, start - 24):start]):
-                        if not detector.shrink:
-                            continue
-                        shorter = _shrunk(text, start, end, validate)
-                        if shorter is None:
-                            continue
-                        end = shorter
-                    found.append((start, end, detector))
+        lowered = text.isascii()
+        subject = text.lower() if lowered else text
+        plan = self._plan
+        gate = self._gate
+        if gate is not None and not gate.matches(subject, lowered):
+            plan = self._unanchored
+        for detector, anchors in plan:
+            if anchors is None or anchors.matches(subject, lowered):
+                _scan(detector, text, found)
         return found
 
     def _redact_plain(self, text: str, tally: Tally, key: str | None) -> str:
@@ -422,6 +422,28 @@ def _plain_text(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("latin-1")
     return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _scan(detector: Detector, text: str, found: list[tuple[int, int, Detector]]) -> None:
+    """Append every validated match of ``detector``'s patterns in ``text`` to ``found``."""
+    validate = detector.validate
+    needs = detector.needs
+    for index, pattern in enumerate(detector.patterns):
+        need = needs[index] if needs else None
+        if need is not None and need.search(text) is None:
+            continue
+        for match in pattern.finditer(text):
+            start, end = _span(match)
+            if start == end:
+                continue
+            if validate is not None and not validate(text[start:end], text[max(0, start - 24):start]):
+                if not detector.shrink:
+                    continue
+                shorter = _shrunk(text, start, end, validate)
+                if shorter is None:
+                    continue
+                end = shorter
+            found.append((start, end, detector))
 
 
 def _span(match: Any) -> tuple[int, int]:

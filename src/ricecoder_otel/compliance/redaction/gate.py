@@ -1,0 +1,126 @@
+"""A few regex scans that tell whether a value can hold anything a detector finds.
+
+Most telemetry values are clean, and running every detector's patterns on each of them costs a
+dozen regex calls per value. Each built-in detector lists anchors (see ``detectors``): regexes,
+written for lowercased text, such that every match of the detector's patterns contains a match
+of one of them. A gate is the union of a set of anchors: a value in which it finds nothing
+cannot match any of their detectors, so skipping those detectors changes no result.
+
+Speed: Python's ``re`` skips quickly over characters that cannot start a match only when every
+alternative starts with a literal, or the whole pattern with one character class. So anchors are
+grouped by their first character: those starting with a digit become ``\\d(?:(?<=t1)rest1|...)``,
+those starting with punctuation ``[@+(...](?:(?<=t1)rest1|...)`` (the look-behind re-checks the
+first character, so each group matches exactly where one of its anchors does), and the rest
+(literal keywords) stay a plain alternation.
+
+Case: an ASCII value is lowercased once and searched case-sensitively (lowercasing maps exactly
+what a case-insensitive ASCII match folds, and widens a case-sensitive match to its lowercase
+form). Any other value is searched as it is with ``re.IGNORECASE``, which folds at least as much
+as the patterns do. Plain Python, no OpenTelemetry imports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_TOKEN = re.compile(r"\\.|\[(?:\\.|[^\]\\])+\]|[^\\\[(){}|?*+.^$]")
+_QUANTIFIER = ("*", "+", "?", "{")
+_PUNCTUATION = frozenset("@+(:?&;-#/=\"'")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A union of anchors, compiled for ASCII values (searched lowercased) and for all others."""
+
+    lowered: tuple[re.Pattern[str], ...]
+    folded: tuple[re.Pattern[str], ...]
+
+    def matches(self, subject: str, lowered: bool) -> bool:
+        """Whether ``subject`` may hold a match (False: it certainly holds none).
+
+        ``subject`` is an ASCII value lowercased (``lowered``), or any other value as it is.
+        """
+        for pattern in self.lowered if lowered else self.folded:  # noqa: SIM110 (no generator per value)
+            if pattern.search(subject) is not None:
+                return True
+        return False
+
+
+def _has_top_level_branch(anchor: str) -> bool:
+    depth = 0
+    index = 0
+    while index < len(anchor):
+        char = anchor[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            match = _TOKEN.match(anchor, index)
+            index = match.end() if match else index + 1
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+        index += 1
+    return False
+
+
+def _family(anchor: str) -> tuple[str, str, str] | None:
+    """``(family, first character's class content, rest)`` for an anchor that can be factored."""
+    match = _TOKEN.match(anchor)
+    if match is None or _has_top_level_branch(anchor):
+        return None
+    token, rest = match.group(), anchor[match.end():]
+    if rest[:1] in _QUANTIFIER:
+        return None
+    if token.startswith("["):
+        content = token[1:-1]
+        if content.startswith("^"):
+            return None
+        members = re.sub(r"\\.|.-.", lambda m: m.group()[-1], content)  # a range by its last member
+    else:
+        content = token if token.startswith("\\") else re.escape(token)
+        members = token[-1]
+    if token == "\\d" or all(char.isdigit() for char in members):
+        return "digit", content, rest
+    if all(char in _PUNCTUATION for char in members):
+        return "punctuation", content, rest
+    return None
+
+
+def _compile(anchors: list[str]) -> list[str]:
+    """The sources of the gate's regexes: one per first-character family, then the rest."""
+    families: dict[str, list[tuple[str, str]]] = {"digit": [], "punctuation": []}
+    plain: list[str] = []
+    for anchor in dict.fromkeys(anchors):
+        family = _family(anchor)
+        if family is None:
+            plain.append(anchor)
+        else:
+            families[family[0]].append(family[1:])
+    sources: list[str] = []
+    for members in families.values():
+        if not members:
+            continue
+        union = "".join(dict.fromkeys(content for content, _rest in members))
+        branches = "|".join(f"(?<=[{content}])(?:{rest})" for content, rest in members)
+        sources.append(f"[{union}](?:{branches})")
+    if plain:
+        sources.append("|".join(plain))
+    return sources
+
+
+def build_gate(anchors: Iterable[str]) -> Gate | None:
+    """The gate over ``anchors``; None when there are none (nothing can be ruled out)."""
+    sources = _compile(list(anchors))
+    if not sources:
+        return None
+    return Gate(
+        tuple(re.compile(source) for source in sources),
+        tuple(re.compile(source, re.IGNORECASE) for source in sources),
+    )
