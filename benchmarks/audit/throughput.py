@@ -5,7 +5,12 @@ Each number comes with a baseline measured in the same run on the same disk and 
   without group commit could reach at best);
 - verification: one SHA-256 over every stored line, nothing else (the floor of any verifier).
 
-    PYTHONPATH=src:. python -m benchmarks.audit.throughput --out benchmarks/results
+With ``--before-src DIR`` (a ``src`` tree of an earlier commit, e.g. from ``git archive``), the
+append rates of that code are measured too, in a subprocess, interleaved with the current
+code's at each thread count, so both see the same disk and the same load.
+
+    PYTHONPATH=src:. python -m benchmarks.audit.throughput --out benchmarks/results \
+        [--before-src /tmp/before/src --before-rev REV]
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import hashlib
 import json
 import os
 import platform
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -100,39 +107,72 @@ def _timed(work: Any) -> float:
     return time.perf_counter() - started
 
 
+THREADS = (1, 16, 64, 256)
+
+
+def before_rate(src: Path, directory: Path, threads: int, seconds: float) -> dict[str, float]:
+    """``append_rate`` of the code in ``src``, run in a subprocess that imports it."""
+    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{Path.cwd()}"}
+    code = (
+        "import json, sys; from pathlib import Path; from benchmarks.audit.throughput import append_rate; "
+        "print(json.dumps(append_rate(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(directory), str(threads), str(seconds)], env=env,
+                         check=True, capture_output=True, text=True).stdout  # fmt: skip
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--before-src", type=Path, help="src tree of an earlier commit to compare appends with")
+    parser.add_argument("--before-rev", default="", help="the commit --before-src comes from (recorded)")
     args = parser.parse_args()
+    before: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(dir=args.out) as tmp:
         root = Path(tmp)
         raw = raw_fsync_rate(root, args.seconds)
-        appends = [append_rate(root / f"t{threads}", threads, args.seconds) for threads in (1, 16, 64, 256)]
+        appends = []
+        for threads in THREADS:
+            if args.before_src is not None:
+                before.append(before_rate(args.before_src, root / f"b{threads}", threads, args.seconds))
+            appends.append(append_rate(root / f"t{threads}", threads, args.seconds))
         verification = verify_rate(root / "verify", args.records, repeats=3)
+    command = "PYTHONPATH=src:. python -m benchmarks.audit.throughput --out benchmarks/results"
+    if args.before_src is not None:
+        command += f" --before-src {args.before_src} --before-rev {args.before_rev}"
     data = {
-        "command": "PYTHONPATH=src:. python -m benchmarks.audit.throughput --out benchmarks/results",
+        "command": command,
         "python": platform.python_version(),
         "machine": platform.machine(),
         "load_average": os.getloadavg(),
         "raw_write_fdatasync_per_second": raw,
         "appends": [{**a, "ratio_to_raw_fsync": a["per_second"] / raw} for a in appends],
+        "appends_before": {
+            "rev": args.before_rev,
+            "rates": [{**b, "ratio_to_raw_fsync": b["per_second"] / raw} for b in before],
+        },
         "verification": verification,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "audit-throughput.json").write_text(json.dumps(data, indent=2) + "\n")
-    rows = [f"| baseline: one write + fdatasync per record | {raw:,.0f} /s | 1.00 |"]
-    rows += [f"| durable appends, {a['threads']} threads (group commit) | {a['per_second']:,.0f} /s | "
-             f"{a['per_second'] / raw:.2f} |" for a in appends]  # fmt: skip
+    rows = [f"| baseline: one write + fdatasync per record | {raw:,.0f} /s | 1.00 | |"]
+    for index, a in enumerate(appends):
+        was = f"{before[index]['per_second']:,.0f} /s ({before[index]['per_second'] / raw:.2f})" if before else ""
+        rows.append(f"| durable appends, {a['threads']} threads (group commit) | {a['per_second']:,.0f} /s | "
+                    f"{a['per_second'] / raw:.2f} | {was} |")  # fmt: skip
     md = [
         "# Audit trail throughput",
         "",
         f"Command: `{data['command']}` (Python {data['python']}, {data['machine']}, load average "
         f"{data['load_average'][0]:.1f} on a shared 2-core machine: read the ratios first)",
         "",
-        "| durable appends (fsynced before the call returns) | rate | ratio to baseline |",
-        "|---|---|---|",
+        "| durable appends (fsynced before the call returns) | rate | ratio to baseline | "
+        f"before ({args.before_rev or 'not measured'}), same run |",
+        "|---|---|---|---|",
         *rows,
         "",
         "| verification | value |",

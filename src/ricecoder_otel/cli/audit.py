@@ -1,9 +1,11 @@
-"""``ricecoder-otel audit verify|export``: check the audit journal, hand records to auditors.
+"""``ricecoder-otel audit verify|export|public-key``: check the audit journal, hand records to auditors.
 
 ``verify`` exits 0 when every record, the chain, the checkpoints and the head check out, 1 when
 something was altered (it names the first bad sequence number), 2 when there is no journal, the
-key is wrong or the configuration is invalid. ``export`` verifies first and writes nothing from
-a journal that does not verify.
+key is wrong or the configuration is invalid. With ``--public-key FILE`` it needs no secret and
+no configuration: the Ed25519 signatures are checked against that public key (what a third party
+does). ``export`` verifies first and writes nothing from a journal that does not verify.
+``public-key`` prints the public half of ``compliance.audit.signing_key`` for distribution.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ import csv
 import json
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from ricecoder_otel.cli._util import print_json, progress
-from ricecoder_otel.compliance.audit.capability import journal_directory, secret_bytes
+from ricecoder_otel.compliance.audit.capability import journal_directory, secret_bytes, signing_key
 from ricecoder_otel.compliance.audit.engine import AuditError, iso_time
 from ricecoder_otel.compliance.audit.export import exported_records
 from ricecoder_otel.compliance.audit.journal import load_key
+from ricecoder_otel.compliance.audit.signing import PublicKey
 from ricecoder_otel.compliance.audit.verify import VerifyResult, verify_journal
 from ricecoder_otel.config import ConfigError, load_config
 from ricecoder_otel.config.duration import parse_duration
@@ -58,7 +62,13 @@ def register(subparsers: Any) -> None:
     verify = actions.add_parser("verify", parents=[common], help="check every record, checkpoint and the head")
     verify.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
     verify.add_argument("--deep", action="store_true", help="also recompute every checkpoint's Merkle root")
+    verify.add_argument(
+        "--public-key", type=Path, metavar="FILE", help="check the Ed25519 signatures with this public key only"
+    )
     verify.set_defaults(func=run_verify)
+    public = actions.add_parser("public-key", help="print the public key of compliance.audit.signing_key")
+    public.add_argument("--json", action="store_true", help="print one JSON object instead of the PEM")
+    public.set_defaults(func=run_public_key)
     export = actions.add_parser("export", parents=[common], help="records with inclusion proofs, for auditors")
     export.add_argument(
         "--since",
@@ -71,33 +81,58 @@ def register(subparsers: Any) -> None:
     export.set_defaults(func=run_export)
 
 
-def _journal_and_key(args: argparse.Namespace) -> tuple[Path, bytes] | int:
+@dataclass(frozen=True)
+class _Target:
+    directory: Path
+    key: bytes | None
+    public_key: PublicKey | None
+
+
+def _fail(error: object) -> int:
+    print(f"ricecoder-otel audit: {error}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _target(args: argparse.Namespace) -> _Target | int:
+    """The journal and the keys to check it with: the public key given, else the configured keys.
+
+    A third party's ``verify --dir DIR --public-key FILE`` reads no configuration at all.
+    """
+    public_file: Path | None = getattr(args, "public_key", None)
     try:
+        if public_file is not None and args.dir is not None:
+            return _Target(args.dir, None, PublicKey.load(public_file.read_bytes()))
         config = load_config().compliance.audit
-    except ConfigError as error:
-        print(f"ricecoder-otel audit: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    directory = args.dir if args.dir is not None else journal_directory(config)
-    try:
-        return directory, load_key(directory, secret_bytes(config.checkpoint_key), create=False)
-    except AuditError as error:
-        print(f"ricecoder-otel audit: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        directory = args.dir if args.dir is not None else journal_directory(config)
+        if public_file is not None:
+            return _Target(directory, None, PublicKey.load(public_file.read_bytes()))
+        signer = signing_key(config)
+        key = load_key(directory, secret_bytes(config.checkpoint_key), create=False)
+        return _Target(directory, key, None if signer is None else signer.public)
+    except OSError as error:
+        return _fail(f"cannot read {public_file}: {error.strerror}")
+    except (AuditError, ConfigError) as error:
+        return _fail(error)
 
 
-def _verify(directory: Path, key: bytes, *, deep: bool = False) -> VerifyResult | int:
+def _verify(target: _Target, *, deep: bool = False) -> VerifyResult | int:
     try:
-        return verify_journal(directory, key, progress=lambda seq: progress(f"verified {seq:,} records"), deep=deep)
+        return verify_journal(
+            target.directory,
+            target.key,
+            public_key=target.public_key,
+            progress=lambda seq: progress(f"verified {seq:,} records"),
+            deep=deep,
+        )
     except AuditError as error:
-        print(f"ricecoder-otel audit: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(error)
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    found = _journal_and_key(args)
-    if isinstance(found, int):
-        return found
-    result = _verify(*found, deep=args.deep)
+    target = _target(args)
+    if isinstance(target, int):
+        return target
+    result = _verify(target, deep=args.deep)
     if isinstance(result, int):
         return result
     if args.json:
@@ -107,6 +142,20 @@ def run_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_PROBLEM
 
 
+def run_public_key(args: argparse.Namespace) -> int:
+    try:
+        signer = signing_key(load_config().compliance.audit)
+    except (ConfigError, AuditError) as error:
+        return _fail(error)
+    if signer is None:
+        return _fail("compliance.audit.signing_key is not set: checkpoints are signed with the HMAC key only")
+    if args.json:
+        print_json({"key_id": signer.key_id, "pem": signer.public.pem(), "hex": signer.public.raw.hex()})
+    else:
+        print(signer.public.pem(), end="")
+    return EXIT_OK
+
+
 def _summary(result: VerifyResult) -> str:
     rate = result.records / result.seconds if result.seconds > 0 else 0.0
     lines = [
@@ -114,6 +163,7 @@ def _summary(result: VerifyResult) -> str:
         f"records      {result.records} (last sequence number {result.last_seq})",
         f"checkpoints  {result.checkpoints} ({result.unsigned} records after the last one)",
         f"head         {'-' if result.head_seq is None else result.head_seq}",
+        f"signatures   {' + '.join(result.signatures)}",
         f"time         {result.seconds:.3f}s ({rate:,.0f} records/s)",
     ]
     lines.extend(f"note         {note}" for note in result.notes)
@@ -147,10 +197,10 @@ def run_export(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    found = _journal_and_key(args)
-    if isinstance(found, int):
-        return found
-    result = _verify(*found)
+    target = _target(args)
+    if isinstance(target, int):
+        return target
+    result = _verify(target)
     if isinstance(result, int):
         return result
     if not result.ok:
@@ -162,7 +212,7 @@ def run_export(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     out: TextIO = args.output.open("w", newline="") if args.output else sys.stdout
     try:
-        count = _write(out, args.format, exported_records(found[0], since))
+        count = _write(out, args.format, exported_records(target.directory, since))
     finally:
         if args.output:
             out.close()

@@ -20,6 +20,7 @@ from ricecoder_otel.compliance.audit.api import AuditTrail, deactivate, set_acti
 from ricecoder_otel.compliance.audit.engine import AuditError, CheckpointPolicy
 from ricecoder_otel.compliance.audit.journal import AuditJournal
 from ricecoder_otel.compliance.audit.otel import AuditLogEmitter
+from ricecoder_otel.compliance.audit.signing import SigningKey
 from ricecoder_otel.kernel.capability import Capability, InstallContext
 from ricecoder_otel.kernel.events import ConfigChanged, Event, Subscription
 from ricecoder_otel.kernel.guard import report_once
@@ -45,10 +46,22 @@ def secret_bytes(value: Any) -> bytes | None:
     return None if value is None else str(value.get_secret_value()).encode()
 
 
+def signing_key(config: AuditConfig) -> SigningKey | None:
+    """The configured Ed25519 signing key (raises AuditError when it is not one)."""
+    pem = secret_bytes(config.signing_key)
+    return None if pem is None else SigningKey.load(pem)
+
+
 def open_journal(config: AuditConfig, clock: Clock) -> AuditJournal:
     """The journal ``config`` describes (created if absent)."""
     policy = CheckpointPolicy(config.checkpoint_records, config.checkpoint_interval.total_seconds())
-    return AuditJournal(journal_directory(config), key=secret_bytes(config.checkpoint_key), clock=clock, policy=policy)
+    return AuditJournal(
+        journal_directory(config),
+        key=secret_bytes(config.checkpoint_key),
+        clock=clock,
+        policy=policy,
+        signing_key=signing_key(config),
+    )
 
 
 def make_trail(config: AuditConfig, clock: Clock, emitter: AuditLogEmitter) -> AuditTrail:

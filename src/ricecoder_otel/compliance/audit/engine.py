@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 Clock = Callable[[], float]
 
@@ -319,18 +319,39 @@ class Checkpoint:
     prev_mac: str
     key_id: str
     mac: str = ""
+    sig_key_id: str = ""
+    """The Ed25519 key's id when the checkpoint is also signed with one (else empty and not stored)."""
+    sig: str = ""
+    """Ed25519 signature over the same bytes as ``mac``; checkable with the public key alone."""
 
     def signed_bytes(self) -> bytes:
-        data = asdict(self)
+        """What ``mac`` and ``sig`` cover: every member but those two (``prev_mac`` chains them)."""
+        data = self._stored()
         del data["mac"]
+        data.pop("sig", None)
         return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
     def line(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":")).encode() + b"\n"
+        return json.dumps(self._stored(), sort_keys=True, separators=(",", ":")).encode() + b"\n"
+
+    def _stored(self) -> dict[str, Any]:
+        data = asdict(self)
+        if not self.sig_key_id:
+            del data["sig_key_id"], data["sig"]
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Checkpoint:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        optional = ("sig_key_id", "sig")
+        return cls(**{n: data[n] for n in cls.__dataclass_fields__ if n not in optional or n in data})
+
+
+class Ed25519Signer(Protocol):
+    """What a checkpoint needs of a signing key (:class:`~.signing.SigningKey`)."""
+
+    key_id: str
+
+    def sign(self, message: bytes) -> str: ...
 
 
 def make_checkpoint(
@@ -341,8 +362,10 @@ def make_checkpoint(
     last_seq: int,
     end_offset: int,
     now: float,
+    ed25519: Ed25519Signer | None = None,
 ) -> Checkpoint:
-    """Sign the records ending at ``last_seq`` whose hashes are ``hashes`` (oldest first)."""
+    """Sign the records ending at ``last_seq`` whose hashes are ``hashes`` (oldest first);
+    with ``ed25519``, also with that key."""
     unsigned = Checkpoint(
         index=0 if previous is None else previous.index + 1,
         first_seq=last_seq - len(hashes) + 1,
@@ -353,8 +376,11 @@ def make_checkpoint(
         ts=iso_time(now),
         prev_mac="" if previous is None else previous.mac,
         key_id=signer.key_id,
+        sig_key_id="" if ed25519 is None else ed25519.key_id,
     )
-    return Checkpoint(**{**asdict(unsigned), "mac": signer.mac(unsigned.signed_bytes())})
+    message = unsigned.signed_bytes()
+    sig = "" if ed25519 is None else ed25519.sign(message)
+    return Checkpoint(**{**asdict(unsigned), "mac": signer.mac(message), "sig": sig})
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ The directory holds:
 
 ``journal.jsonl``      the records, one per line (see :mod:`.engine` for the encoding)
 ``checkpoints.jsonl``  signed checkpoints, fsynced too
-``head.json``          the newest durable record's sequence number and hash, signed; rewritten
+``head.json``          the newest durable record's sequence number and hash, signed (HMAC, and
+                       Ed25519 when a signing key is configured); rewritten
                        after every group commit (not fsynced: after a power cut it can only lag
                        the journal, which verification accepts). It is how truncation is seen.
 ``checkpoint.key``     the HMAC key, created (mode 0600) only when none is configured
@@ -42,6 +43,7 @@ from ricecoder_otel.compliance.audit.engine import (
     AuditRecord,
     Checkpoint,
     CheckpointPolicy,
+    Ed25519Signer,
     Signer,
     chain_line,
     encode_fields,
@@ -56,7 +58,7 @@ JOURNAL = "journal.jsonl"
 CHECKPOINTS = "checkpoints.jsonl"
 HEAD = "head.json"
 KEY_FILE = "checkpoint.key"
-HEAD_SIZE = 256
+HEAD_SIZE = 512
 
 
 def load_key(directory: Path, configured: bytes | None, *, create: bool) -> bytes:
@@ -146,8 +148,10 @@ class AuditJournal:
         clock: Clock,
         policy: CheckpointPolicy | None = None,
         fsync: bool = True,
+        signing_key: Ed25519Signer | None = None,
     ) -> None:
         self.directory = Path(directory)
+        self.signing_key = signing_key
         self.clock = clock
         self.policy = policy or CheckpointPolicy()
         self._fsync = os.fdatasync if fsync else (lambda fd: None)
@@ -291,6 +295,7 @@ class AuditJournal:
             last_seq=tail.seq,
             end_offset=tail.end,
             now=self.clock(),
+            ed25519=self.signing_key,
         )
         line = checkpoint.line()
         _write_all(self._cp_fd, line)
@@ -348,8 +353,13 @@ class AuditJournal:
 
     def _write_head(self) -> None:
         tail, signer = self._tail, self.signer
-        mac = signer.mac(head_bytes(tail.seq, tail.hash))
-        head = f'{{"seq": {tail.seq}, "hash": "{tail.hash}", "key_id": "{signer.key_id}", "mac": "{mac}"}}'
+        message = head_bytes(tail.seq, tail.hash)
+        head = (
+            f'{{"seq": {tail.seq}, "hash": "{tail.hash}", "key_id": "{signer.key_id}", "mac": "{signer.mac(message)}"'
+        )
+        if self.signing_key is not None:
+            head += f', "sig_key_id": "{self.signing_key.key_id}", "sig": "{self.signing_key.sign(message)}"'
+        head += "}"
         os.pwrite(self._head_fd, head.encode().ljust(HEAD_SIZE - 1) + b"\n", 0)
 
     def _process_lock(self) -> _Flock:

@@ -15,6 +15,10 @@ record is altered, missing, duplicated or out of place:
 
 Checkpoints are checked against the key first, so a wrong key is reported as such
 (:class:`WrongKeyError`) rather than as tampering. One pass, slicing and hashing only.
+
+Two ways to check the signatures: with the HMAC key (the operator), or with only the Ed25519
+public key (a third party: checkpoints and head must then carry Ed25519 signatures); with both,
+both are checked. The records themselves need no key.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,7 @@ from ricecoder_otel.compliance.audit.engine import (
     merkle_root,
 )
 from ricecoder_otel.compliance.audit.journal import CHECKPOINTS, HEAD, JOURNAL, read_checkpoints
+from ricecoder_otel.compliance.audit.signing import PublicKey
 
 _READ_SIZE = 1 << 22
 
@@ -63,6 +68,8 @@ class VerifyResult:
     problem: str | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    signatures: tuple[str, ...] = ()
+    """Which signatures were checked: ``hmac``, ``ed25519`` or both."""
 
     @property
     def ok(self) -> bool:
@@ -86,30 +93,39 @@ class VerifyResult:
             "problem": self.problem,
             "seconds": round(self.seconds, 6),
             "notes": self.notes,
+            "signatures": list(self.signatures),
         }
 
 
 def verify_journal(
-    directory: str | Path, key: bytes, *, progress: Callable[[int], None] | None = None, deep: bool = False
+    directory: str | Path,
+    key: bytes | None,
+    *,
+    public_key: PublicKey | None = None,
+    progress: Callable[[int], None] | None = None,
+    deep: bool = False,
 ) -> VerifyResult:
-    """Check the journal in ``directory`` with checkpoint key ``key``.
+    """Check the journal in ``directory`` with checkpoint key ``key`` and/or Ed25519 ``public_key``.
 
     ``deep`` also recomputes each checkpoint's Merkle root (the root inclusion proofs rest on).
     Without it the signed last hash of each checkpoint is compared: through the chain it
     already binds every record of the range, so tampering is caught either way.
 
-    Raises :class:`AuditError` when there is no journal to check and :class:`WrongKeyError`
-    when the checkpoints were signed with another key; tampering is reported in the result.
+    Raises :class:`AuditError` when there is no journal to check or no key to check it with, and
+    :class:`WrongKeyError` when the checkpoints were signed with another key than the one given;
+    tampering is reported in the result.
     """
     started = time.perf_counter()
     directory = Path(directory)
     path = directory / JOURNAL
     if not path.is_file():
         raise AuditError(f"no audit journal at {path}")
-    signer = Signer(key)
-    result = VerifyResult(journal=str(path))
+    if key is None and public_key is None:
+        raise AuditError("no key to verify the audit journal with: give the checkpoint key or the Ed25519 public key")
+    keys = _Keys(None if key is None else Signer(key), public_key)
+    result = VerifyResult(journal=str(path), signatures=keys.names())
     checkpoints = read_checkpoints(directory / CHECKPOINTS)
-    bad = _check_checkpoint_signatures(checkpoints, signer)
+    bad = _check_checkpoint_signatures(checkpoints, keys)
     if bad is not None:
         return _done(
             result.fail(
@@ -120,7 +136,7 @@ def verify_journal(
             started,
         )
     result.checkpoints = len(checkpoints)
-    head = _read_head(directory / HEAD, signer, result)
+    head = _read_head(directory / HEAD, keys, result)
     if not result.ok:
         return _done(result, started)
     _scan(path, checkpoints, head, result, progress, deep)
@@ -129,16 +145,38 @@ def verify_journal(
     return _done(result, started)
 
 
+@dataclass(frozen=True)
+class _Keys:
+    hmac: Signer | None
+    public: PublicKey | None
+
+    def names(self) -> tuple[str, ...]:
+        return (("hmac",) if self.hmac else ()) + (("ed25519",) if self.public else ())
+
+    def check(self, message: bytes, data: Mapping[str, Any]) -> bool:
+        """Every signature this verifier can check holds over ``message``."""
+        if self.hmac is not None and not self.hmac.verify(message, str(data.get("mac", ""))):
+            return False
+        return self.public is None or (
+            data.get("sig_key_id") == self.public.key_id and self.public.verify(message, str(data.get("sig", "")))
+        )
+
+
 def _done(result: VerifyResult, started: float) -> VerifyResult:
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _check_checkpoint_signatures(checkpoints: list[Checkpoint], signer: Signer) -> Checkpoint | None:
-    if checkpoints and checkpoints[0].key_id != signer.key_id:
+def _check_checkpoint_signatures(checkpoints: list[Checkpoint], keys: _Keys) -> Checkpoint | None:
+    if checkpoints and keys.hmac is not None and checkpoints[0].key_id != keys.hmac.key_id:
         raise WrongKeyError(
             f"the checkpoints were signed with key id {checkpoints[0].key_id}, the key given has id "
-            f"{signer.key_id}: wrong checkpoint key"
+            f"{keys.hmac.key_id}: wrong checkpoint key"
+        )
+    if checkpoints and keys.public is not None and checkpoints[0].sig_key_id not in ("", keys.public.key_id):
+        raise WrongKeyError(
+            f"the checkpoints were signed with Ed25519 key {checkpoints[0].sig_key_id}, the public key given is "
+            f"{keys.public.key_id}: wrong public key"
         )
     previous: Checkpoint | None = None
     for checkpoint in checkpoints:
@@ -149,25 +187,26 @@ def _check_checkpoint_signatures(checkpoints: list[Checkpoint], signer: Signer) 
             checkpoint.index != expected_index
             or checkpoint.prev_mac != expected_prev
             or checkpoint.first_seq != expected_first
-            or not signer.verify(checkpoint.signed_bytes(), checkpoint.mac)
-        ):
+            or not keys.check(checkpoint.signed_bytes(), {"mac": checkpoint.mac, "sig_key_id": checkpoint.sig_key_id,
+                                                          "sig": checkpoint.sig})
+        ):  # fmt: skip
             return checkpoint
         previous = checkpoint
     return None
 
 
-def _read_head(path: Path, signer: Signer, result: VerifyResult) -> tuple[int, str] | None:
+def _read_head(path: Path, keys: _Keys, result: VerifyResult) -> tuple[int, str] | None:
     try:
         data = json.loads(path.read_bytes())
-        seq, digest, mac = int(data["seq"]), str(data["hash"]), str(data["mac"])
+        seq, digest = int(data["seq"]), str(data["hash"])
     except FileNotFoundError:
         result.notes.append(f"{path} is missing: truncation after the last checkpoint cannot be ruled out")
         return None
     except (ValueError, KeyError, TypeError):
         result.fail(None, f"{path} is unreadable: truncation after the last checkpoint cannot be ruled out")
         return None
-    if not signer.verify(head_bytes(seq, digest), mac):
-        result.fail(None, f"{path} has an invalid signature (forged or replaced head)")
+    if not keys.check(head_bytes(seq, digest), data):
+        result.fail(None, f"{path} has an invalid or missing signature (forged or replaced head)")
         return None
     result.head_seq = seq
     return seq, digest
