@@ -1230,6 +1230,12 @@ class AuditConfig(_Section):
         "key is kept in `checkpoint.key` beside the journal: that catches accidents, not someone who can "
         "write the directory; hold the key elsewhere for that.",
     )
+    signing_key: Secret | None = Field(
+        default=None,
+        description="Ed25519 private key (unencrypted PKCS#8 PEM, or the 32-byte seed as hex) that also signs each "
+        "checkpoint and the head, so a third party holding only the public key (`ricecoder-otel audit public-key`) "
+        "can verify them (`audit verify --public-key`). Needs the `audit-signing` extra (`cryptography`).",
+    )
     pseudonymise_actors: bool = Field(
         default=False, description="Record actors as keyed hashes (`hmac:...`) instead of their names."
     )
