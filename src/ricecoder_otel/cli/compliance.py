@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,34 @@ def audit_function(config: MonitoringConfig) -> tuple[Any, AuditTrail | None]:
     return record, trail
 
 
+@dataclass
+class Session:
+    """What a compliance command works with: the configuration, the store and ``audit(...)``."""
+
+    config: MonitoringConfig
+    store: Store
+    audit: Any
+    trail: AuditTrail | None
+
+    def close(self) -> None:
+        self.store.close()
+        if self.trail is not None:
+            self.trail.close()
+
+
+def open_session(command: str, store_location: str | None, *, audited: bool = True) -> Session | None:
+    """The configuration, the store (``--store`` or as configured) and, when ``audited``, the audit
+    trail; None when one cannot be had (the reason is on stderr: the command exits 2)."""
+    config = load(command)
+    if config is None:
+        return None
+    store = open_configured_store(command, config, store_location)
+    if store is None:
+        return None
+    audit, trail = audit_function(config) if audited else ((lambda *args, **kwargs: None), None)
+    return Session(config, store, audit, trail)
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("compliance", help="compliance reports: SOC 2, GDPR, HIPAA", description=__doc__)
     actions = parser.add_subparsers(dest="compliance_command", metavar="ACTION")
@@ -91,12 +120,10 @@ def run_report(args: argparse.Namespace) -> int:
         print(f"ricecoder-otel compliance: --since {args.since!r}: expected a duration like 30d", file=sys.stderr)
         return EXIT_USAGE
     fmt = "json" if args.json else (args.format or "markdown")
-    config = load("compliance")
-    if config is None:
+    session = open_session("compliance", args.store, audited=False)
+    if session is None:
         return EXIT_USAGE
-    store = open_configured_store("compliance", config, args.store)
-    if store is None:
-        return EXIT_USAGE
+    config, store = session.config, session.store
     audit = config.compliance.audit
     try:
         progress(f"evaluating {args.standard} checks over the last {args.since}")
@@ -107,7 +134,7 @@ def run_report(args: argparse.Namespace) -> int:
         )  # fmt: skip
         report = engine.generate_compliance_report(args.standard, now - period, now)
     finally:
-        store.close()
+        session.close()
     text = render(report, fmt)
     if args.output:
         args.output.write_text(text, encoding="utf-8")

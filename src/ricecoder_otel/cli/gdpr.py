@@ -19,15 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ricecoder_otel.cli._util import print_json, printable, progress
-from ricecoder_otel.cli.compliance import (
-    EXIT_OK,
-    EXIT_PROBLEM,
-    EXIT_USAGE,
-    audit_function,
-    load,
-    open_configured_store,
-    store_argument,
-)
+from ricecoder_otel.cli.compliance import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, load, open_session, store_argument
 from ricecoder_otel.compliance.audit.capability import journal_directory
 from ricecoder_otel.compliance.audit.engine import AuditError
 from ricecoder_otel.compliance.gdpr.requests import RequestError, RequestLog
@@ -35,9 +27,7 @@ from ricecoder_otel.compliance.gdpr.ropa import record_of_processing
 from ricecoder_otel.compliance.gdpr.scan import count_rows
 from ricecoder_otel.compliance.gdpr.service import access_export, erase
 from ricecoder_otel.compliance.gdpr.subjects import SubjectError, subject
-from ricecoder_otel.config import MonitoringConfig
 from ricecoder_otel.store import StoreError
-from ricecoder_otel.store.base import Store
 
 
 def register(subparsers: Any) -> None:
@@ -69,27 +59,16 @@ def register(subparsers: Any) -> None:
     ropa.set_defaults(func=run_ropa)
 
 
-def _setup(args: argparse.Namespace) -> tuple[MonitoringConfig, Store] | int:
-    config = load("gdpr")
-    if config is None:
-        return EXIT_USAGE
-    store = open_configured_store("gdpr", config, args.store)
-    if store is None:
-        return EXIT_USAGE
-    return config, store
-
-
 def _fail(message: str, code: int = EXIT_PROBLEM) -> int:
     print(f"ricecoder-otel gdpr: {printable(message)}", file=sys.stderr)
     return code
 
 
 def run_erase(args: argparse.Namespace) -> int:
-    opened = _setup(args)
-    if isinstance(opened, int):
-        return opened
-    config, store = opened
-    audit, trail = audit_function(config)
+    session = open_session("gdpr", args.store)
+    if session is None:
+        return EXIT_USAGE
+    config, store, audit = session.config, session.store, session.audit
     try:
         who = subject(args.subject, config, tuple(args.pseudonym))
         if args.dry_run:
@@ -110,9 +89,7 @@ def run_erase(args: argparse.Namespace) -> int:
     except (RequestError, AuditError, StoreError) as error:
         return _fail(f"nothing erased: {error}")
     finally:
-        store.close()
-        if trail is not None:
-            trail.close()
+        session.close()
     if args.json:
         print_json(result)
     else:
@@ -125,11 +102,10 @@ def run_erase(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    opened = _setup(args)
-    if isinstance(opened, int):
-        return opened
-    config, store = opened
-    audit, trail = audit_function(config)
+    session = open_session("gdpr", args.store)
+    if session is None:
+        return EXIT_USAGE
+    config, store, audit = session.config, session.store, session.audit
     try:
         who = subject(args.subject, config, tuple(args.pseudonym))
         data = access_export(
@@ -140,9 +116,7 @@ def run_export(args: argparse.Namespace) -> int:
     except (AuditError, StoreError) as error:
         return _fail(f"nothing exported: {error}")
     finally:
-        store.close()
-        if trail is not None:
-            trail.close()
+        session.close()
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
     if args.output:
         fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -159,12 +133,11 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_requests(args: argparse.Namespace) -> int:
-    opened = _setup(args)
-    if isinstance(opened, int):
-        return opened
-    _, store = opened
+    session = open_session("gdpr", args.store, audited=False)
+    if session is None:
+        return EXIT_USAGE
     try:
-        log = RequestLog(store)
+        log = RequestLog(session.store)
         if args.extend:
             if not args.reason.strip():
                 return _fail("--extend needs --reason (the subject must be told why)", EXIT_USAGE)
@@ -173,7 +146,7 @@ def run_requests(args: argparse.Namespace) -> int:
     except (RequestError, StoreError) as error:
         return _fail(str(error))
     finally:
-        store.close()
+        session.close()
     now = time.time_ns()
     late = [r for r in found if not r.on_time(now)]
     if args.json:

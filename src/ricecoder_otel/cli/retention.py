@@ -13,15 +13,7 @@ import time
 from typing import Any
 
 from ricecoder_otel.cli._util import print_json, printable, progress
-from ricecoder_otel.cli.compliance import (
-    EXIT_OK,
-    EXIT_PROBLEM,
-    EXIT_USAGE,
-    audit_function,
-    load,
-    open_configured_store,
-    store_argument,
-)
+from ricecoder_otel.cli.compliance import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, open_session, store_argument
 from ricecoder_otel.compliance.retention.classes import retention_periods
 from ricecoder_otel.compliance.retention.engine import RetentionEngine, RetentionRun
 
@@ -38,20 +30,15 @@ def register(subparsers: Any) -> None:
 
 
 def run_retention(args: argparse.Namespace) -> int:
-    config = load("retention")
-    if config is None:
+    session = open_session("retention", args.store)
+    if session is None:
         return EXIT_USAGE
-    store = open_configured_store("retention", config, args.store)
-    if store is None:
-        return EXIT_USAGE
-    audit, trail = audit_function(config)
     try:
         progress("enforcing retention" + (" (dry run)" if args.dry_run else ""))
-        result = RetentionEngine(store, audit, time.time).run(retention_periods(config), dry_run=args.dry_run)
+        engine = RetentionEngine(session.store, session.audit, time.time)
+        result = engine.run(retention_periods(session.config), dry_run=args.dry_run)
     finally:
-        store.close()
-        if trail is not None:
-            trail.close()
+        session.close()
     if args.json:
         print_json({**result.to_json(), "dry_run": args.dry_run})
     else:

@@ -9,7 +9,7 @@ imported only when a key is used. ``key_id`` names a key by its public half, nev
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ricecoder_otel.compliance.audit.engine import AuditError
 
@@ -29,6 +29,29 @@ def _key_id(public: bytes) -> str:
     return "ed25519:" + hashlib.sha256(public).hexdigest()[:16]
 
 
+def _load(text: str | bytes, private: bool) -> Any:
+    """An Ed25519 key from PEM or hex; raises ValueError (or AuditError for another key type)."""
+    try:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+    except ImportError:
+        raise AuditError(_MISSING) from None
+    data = (text.encode() if isinstance(text, str) else text).strip()
+    pem = b"-----BEGIN" in data
+    key: object
+    if private:
+        expected: type = ed25519.Ed25519PrivateKey
+        key = serialization.load_pem_private_key(data, password=None) if pem else (
+            ed25519.Ed25519PrivateKey.from_private_bytes(bytes.fromhex(data.decode())))  # fmt: skip
+    else:
+        expected = ed25519.Ed25519PublicKey
+        key = serialization.load_pem_public_key(data) if pem else (
+            ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(data.decode())))  # fmt: skip
+    if not isinstance(key, expected):
+        raise AuditError(f"the key is {type(key).__name__}, not Ed25519")
+    return key
+
+
 class PublicKey:
     """Checks signatures; built from a PEM or hex public key."""
 
@@ -40,19 +63,8 @@ class PublicKey:
     @classmethod
     def load(cls, text: str | bytes) -> PublicKey:
         try:
-            from cryptography.hazmat.primitives import serialization
-            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-        except ImportError:
-            raise AuditError(_MISSING) from None
-        data = text.encode() if isinstance(text, str) else text
-        try:
-            if b"-----BEGIN" in data:
-                key = serialization.load_pem_public_key(data)
-                if not isinstance(key, Ed25519PublicKey):
-                    raise AuditError(f"the public key is {type(key).__name__}, not Ed25519")
-                return cls(key)
-            return cls(Ed25519PublicKey.from_public_bytes(bytes.fromhex(data.decode().strip())))
-        except (ValueError, UnicodeDecodeError):
+            return cls(_load(text, private=False))
+        except (ValueError, TypeError, UnicodeDecodeError):
             raise AuditError("not an Ed25519 public key (expected PEM or 64 hex characters)") from None
 
     def verify(self, message: bytes, signature: str) -> bool:
@@ -83,18 +95,7 @@ class SigningKey:
     @classmethod
     def load(cls, text: str | bytes) -> SigningKey:
         try:
-            from cryptography.hazmat.primitives import serialization
-            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-        except ImportError:
-            raise AuditError(_MISSING) from None
-        data = text.encode() if isinstance(text, str) else text
-        try:
-            if b"-----BEGIN" in data:
-                key = serialization.load_pem_private_key(data, password=None)
-                if not isinstance(key, Ed25519PrivateKey):
-                    raise AuditError(f"the audit signing key is {type(key).__name__}, not Ed25519")
-                return cls(key)
-            return cls(Ed25519PrivateKey.from_private_bytes(bytes.fromhex(data.decode().strip())))
+            return cls(_load(text, private=True))
         except (ValueError, TypeError, UnicodeDecodeError):
             raise AuditError(
                 "compliance.audit.signing_key is not an Ed25519 private key (expected unencrypted PKCS#8 PEM "

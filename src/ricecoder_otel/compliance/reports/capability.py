@@ -7,12 +7,12 @@ a ``ricecoder.compliance.report`` log record). Runs on its own thread.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 from ricecoder_otel.compliance.audit.capability import journal_directory, secret_bytes
 from ricecoder_otel.compliance.reports.engine import ComplianceEngine, ComplianceReport
 from ricecoder_otel.compliance.reports.store import ReportStore
+from ricecoder_otel.compliance.worker import PeriodicWorker
 from ricecoder_otel.kernel.capability import Capability, InstallContext
 from ricecoder_otel.kernel.events import ComplianceReportGenerated, EventHub
 from ricecoder_otel.kernel.guard import report_once
@@ -35,8 +35,7 @@ class ComplianceReportingCapability(Capability):
         self._store: Callable[[], Store] | None = None
         self._clock: Callable[[], float] | None = None
         self._hub: EventHub | None = None
-        self._thread: threading.Thread | None = None
-        self._halt = threading.Event()
+        self._worker = PeriodicWorker("ricecoder-compliance-reports", self.generate_now, self._interval)
 
     def install(self, context: InstallContext) -> None:
         self._config, self._store, self._clock, self._hub = context.config, context.store, context.clock, context.hub
@@ -79,29 +78,18 @@ class ComplianceReportingCapability(Capability):
             report_once("compliance.reports", "compliance reports not generated: %s", error)
             return []
 
-    def _loop(self) -> None:
-        while True:
-            config = self._config
-            interval = config.compliance.reporting_interval.total_seconds() if config else 86_400.0
-            if self._halt.wait(interval):
-                return
-            self.generate_now()
+    def _interval(self, first: bool) -> float:
+        config = self._config
+        return config.compliance.reporting_interval.total_seconds() if config else 86_400.0
 
     def start(self) -> None:
-        self._halt.clear()
-        self._thread = threading.Thread(target=self._loop, name="ricecoder-compliance-reports", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._halt.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._worker.stop()
 
     def apply(self, old: MonitoringConfig, new: MonitoringConfig) -> None:
         self._config = new
 
     def after_fork(self) -> None:
-        self._halt = threading.Event()
-        if self._thread is not None:
-            self.start()
+        self._worker.after_fork()

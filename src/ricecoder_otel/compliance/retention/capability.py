@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ricecoder_otel.compliance.audit.api import audit
 from ricecoder_otel.compliance.retention.classes import retention_periods
 from ricecoder_otel.compliance.retention.engine import RetentionEngine, RetentionRun
+from ricecoder_otel.compliance.worker import PeriodicWorker
 from ricecoder_otel.kernel.capability import Capability, InstallContext
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
@@ -37,8 +38,7 @@ class RetentionCapability(Capability):
         self._config: MonitoringConfig | None = None
         self._store: Callable[[], Store] | None = None
         self._clock: Callable[[], float] | None = None
-        self._thread: threading.Thread | None = None
-        self._halt = threading.Event()
+        self._worker = PeriodicWorker("ricecoder-retention", self.run_now, self._delay)
         self._lock = threading.Lock()
         self.last_run: RetentionRun | None = None
 
@@ -67,30 +67,20 @@ class RetentionCapability(Capability):
             self.last_run = run
             return run
 
-    def _loop(self) -> None:
+    def _delay(self, first: bool) -> float:
         config = self._config
-        delay = min(FIRST_RUN_DELAY_S, config.compliance.data_retention.interval.total_seconds() if config else 0)
-        while not self._halt.wait(delay):
-            self.run_now()
-            config = self._config
-            delay = config.compliance.data_retention.interval.total_seconds() if config else 3600.0
+        interval = config.compliance.data_retention.interval.total_seconds() if config else 3600.0
+        return min(FIRST_RUN_DELAY_S, interval) if first else interval
 
     def start(self) -> None:
-        self._halt.clear()
-        self._thread = threading.Thread(target=self._loop, name="ricecoder-retention", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._halt.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._worker.stop()
 
     def apply(self, old: MonitoringConfig, new: MonitoringConfig) -> None:
         self._config = new
 
     def after_fork(self) -> None:
         self._lock = threading.Lock()
-        self._halt = threading.Event()
-        if self._thread is not None:
-            self.start()
+        self._worker.after_fork()
