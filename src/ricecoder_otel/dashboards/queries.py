@@ -51,8 +51,8 @@ WITH ends AS (
 )
 _EDGE_ENDS_SQL = (
     """
-WITH RECURSIVE args(name, low, high, step, edge) AS (
-    SELECT ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
+WITH RECURSIVE args(low, high, step, edge) AS (
+    SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
 ), bounds(b) AS (
     SELECT high FROM args UNION ALL SELECT b - step FROM bounds, args WHERE b - step >= low
 ), near AS (
@@ -60,14 +60,18 @@ WITH RECURSIVE args(name, low, high, step, edge) AS (
            CASE WHEN b + edge < high THEN b + edge ELSE high END AS hi
     FROM bounds, args
 ), ends AS (
-    SELECT MIN(m.id) AS first_id, MAX(m.id) AS last_id FROM near JOIN metric_points m
-    ON m.name = (SELECT name FROM args) AND m.time_ns > near.lo AND m.time_ns <= near.hi
+    SELECT MIN(m.id) AS first_id, MAX(m.id) AS last_id FROM near {join}
     GROUP BY m.service_name, m.attributes, (? - m.time_ns) / CAST(? AS BIGINT)
 )"""
     + _ENDS_TAIL
 )
 """The first and last point per series and step, read only near the step boundaries ``end - k * step``:
 ``(b - edge, b + edge]`` clipped to the window, each an index range."""
+_NEAR_JOIN = "JOIN metric_points m ON m.name = ? AND m.time_ns > near.lo AND m.time_ns <= near.hi"
+_NEAR_LATERAL = (  # PostgreSQL: LATERAL with OFFSET 0 (not flattened) keeps one index range per boundary
+    "CROSS JOIN LATERAL (SELECT id, service_name, attributes, time_ns FROM metric_points"
+    " WHERE name = ? AND time_ns > near.lo AND time_ns <= near.hi OFFSET 0) AS m"
+)
 _GAUGE_SQL = """
 SELECT MAX(time_ns), service_name, attributes, MAX(kind), MAX(unit), AVG(value), MIN(value), MAX(value),
        (? - time_ns) / CAST(? AS BIGINT) AS step
@@ -220,8 +224,9 @@ class MetricSource:
         else:
             end, step, edge = window.end_ns, window.step_ns, self.edge_ns(metric)
             if edge is not None and 2 * edge < step:  # else every point is near an edge: read them all
-                statement = _EDGE_ENDS_SQL
-                params = [metric, low, end, step, edge, end, step, end, step]
+                join = _NEAR_LATERAL if self.store.backend == "postgres" else _NEAR_JOIN
+                statement = _EDGE_ENDS_SQL.replace("{join}", join)
+                params = [low, end, step, edge, metric, end, step, end, step]
             else:
                 statement = _ENDS_SQL
                 params = [metric, low, end, end, step, end, step]
