@@ -172,7 +172,7 @@ BUILTIN: dict[str, Detector] = {
             "iban",
             (_c(r"[A-Z](?<![\w-][A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![\w-])"),),
             _one(v.iban_ok),
-            (r"\d\d ?[a-z0-9]{4}",),
+            (r"\d(?<=[a-z][a-z]\d)\d ?[a-z0-9]{4} ?[a-z0-9]{4}",),
             _alnum_upper,
             shrink=True,
         ),

@@ -173,28 +173,63 @@ def build_policy(
 
 _SAFE, _SCAN, _SENSITIVE = 0, 1, 2
 _CACHE_LIMIT = 4096
-_CLEAN_CACHEABLE = 256
+_CACHEABLE = 256
+"""Longer values are not cached: a long value rarely repeats, and the cache must stay small."""
+
+_Outcome = tuple[str | None, tuple[tuple[str, int], ...], bool, bool]
+"""A cached ``redact_text``: the result (None: unchanged), counts per detector, drop_value, drop_record."""
+
+
+def _replay(outcome: _Outcome, text: str, tally: Tally) -> str:
+    result, counts, drop_value, drop_record = outcome
+    if result is None:
+        return text
+    for name, count in counts:
+        tally.counts[name] = tally.counts.get(name, 0) + count
+    tally.drop_value = tally.drop_value or drop_value
+    tally.drop_record = tally.drop_record or drop_record
+    return result
 _JSON_OPEN = ("{", "[")
 
 
 class Redactor:
-    """Applies one :class:`Policy`; thread-safe (its caches only ever hold key verdicts and clean values).
+    """Applies one :class:`Policy`; thread-safe (a cache entry is written whole and never changed).
+
+    Caches, bounded and emptied when full: the verdict per key name, and per short string value
+    its outcome (nothing found, or the redacted text with how many values each detector
+    redacted), so a value that repeats (a route, a client address) is scanned once. Outcomes are
+    not cached when a callback is configured: it sees every match.
 
     Before running the detectors on a value it asks the gate (see ``gate``): a value in which
     no detector's anchor occurs is clean without running any pattern or validator; otherwise
-    only the detectors whose own anchors occur run (and those without anchors: custom ones).
+    only the detectors with an anchor in a matching part of the gate are considered, and of
+    those only the ones whose own anchors occur run (detectors without anchors, custom ones,
+    always run).
     """
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self._keys: dict[str, int] = {}
-        self._clean: dict[str, bool] = {}
+        self._results: dict[str, _Outcome] = {}
         self._gate = build_gate(anchor for detector in policy.detectors for anchor in detector.anchors)
         self._plan: tuple[tuple[Detector, Gate | None], ...] = tuple(
             (detector, build_gate(detector.anchors)) for detector in policy.detectors
         )
         """Each detector with its own gate (None: no anchors, it always runs)."""
-        self._unanchored = tuple(item for item in self._plan if item[1] is None)
+        gate = self._gate
+        groups = gate.members if gate is not None else ()
+        masks = range(1 << len(groups))
+        self._plans = tuple(
+            tuple(
+                (detector, own)
+                for detector, own in self._plan
+                if own is None
+                or gate is None
+                or any(mask >> index & 1 and members & set(detector.anchors) for index, members in enumerate(groups))
+            )
+            for mask in masks
+        )
+        """Per bit mask of matching gate regexes, the detectors that may match (in policy order)."""
 
     # -- replacements -----------------------------------------------------------------------
 
@@ -249,8 +284,24 @@ class Redactor:
 
     def redact_text(self, text: str, tally: Tally, key: str | None = None) -> str:
         """``text`` with every finding replaced (the same object when nothing was found)."""
-        if len(text) <= _CLEAN_CACHEABLE and text in self._clean:
-            return text
+        known = self._results.get(text)
+        if known is not None:
+            return _replay(known, text, tally)
+        if len(text) > _CACHEABLE or self.policy.callback is not None:
+            return self._redact_text(text, tally, key)
+        inner = Tally()
+        result = self._redact_text(text, inner, key)
+        outcome: _Outcome = (
+            (None, (), False, False)
+            if result is text
+            else (result, tuple(inner.counts.items()), inner.drop_value, inner.drop_record)
+        )
+        if len(self._results) >= _CACHE_LIMIT:
+            self._results.clear()
+        self._results[text] = outcome
+        return _replay(outcome, text, tally)
+
+    def _redact_text(self, text: str, tally: Tally, key: str | None) -> str:
         limit = self.policy.max_scan_chars
         tail = ""
         if len(text) > limit:
@@ -265,20 +316,14 @@ class Redactor:
             result = self._redact_json(text, tally)
         if result is text:
             result = self._redact_plain(text, tally, key)
-        if result is text and not tail and len(text) <= _CLEAN_CACHEABLE:
-            if len(self._clean) >= _CACHE_LIMIT:
-                self._clean.clear()
-            self._clean[text] = True
         return result + tail if tail else result
 
     def _findings(self, text: str) -> list[tuple[int, int, Detector]]:
         found: list[tuple[int, int, Detector]] = []
         lowered = text.isascii()
         subject = text.lower() if lowered else text
-        plan = self._plan
         gate = self._gate
-        if gate is not None and not gate.matches(subject, lowered):
-            plan = self._unanchored
+        plan = self._plans[gate.matching(subject, lowered)] if gate is not None else self._plan
         for detector, anchors in plan:
             if anchors is None or anchors.matches(subject, lowered):
                 _scan(detector, text, found)
@@ -371,9 +416,15 @@ class Redactor:
 
         Returns :data:`DROP` when the attribute must be removed.
         """
-        verdict = self.key_verdict(key)
+        verdict = self._keys.get(key)
+        if verdict is None:
+            verdict = self.key_verdict(key)
         if verdict == _SAFE:
             return value
+        if verdict == _SCAN and type(value) is str:
+            known = self._results.get(value)
+            if known is not None and known[0] is None:  # a clean value seen before
+                return value
         saved = tally.drop_value
         tally.drop_value = False
         if verdict == _SENSITIVE and value is not None and type(value) is not bool and value != "":

@@ -36,6 +36,8 @@ class Gate:
 
     lowered: tuple[re.Pattern[str], ...]
     folded: tuple[re.Pattern[str], ...]
+    members: tuple[frozenset[str], ...]
+    """Per regex (same order), the anchors it is the union of."""
 
     def matches(self, subject: str, lowered: bool) -> bool:
         """Whether ``subject`` may hold a match (False: it certainly holds none).
@@ -46,6 +48,14 @@ class Gate:
             if pattern.search(subject) is not None:
                 return True
         return False
+
+    def matching(self, subject: str, lowered: bool) -> int:
+        """A bit mask of the regexes that match ``subject`` (bit i: regex i); 0 when none does."""
+        mask = 0
+        for index, pattern in enumerate(self.lowered if lowered else self.folded):
+            if pattern.search(subject) is not None:
+                mask |= 1 << index
+        return mask
 
 
 def _has_top_level_branch(anchor: str) -> bool:
@@ -93,25 +103,25 @@ def _family(anchor: str) -> tuple[str, str, str] | None:
     return None
 
 
-def _compile(anchors: list[str]) -> list[str]:
-    """The sources of the gate's regexes: one per first-character family, then the rest."""
-    families: dict[str, list[tuple[str, str]]] = {"digit": [], "punctuation": []}
+def _compile(anchors: list[str]) -> list[tuple[str, frozenset[str]]]:
+    """The gate's regexes (one per first-character family, then the rest), each with its anchors."""
+    families: dict[str, list[tuple[str, str, str]]] = {"digit": [], "punctuation": []}
     plain: list[str] = []
     for anchor in dict.fromkeys(anchors):
         family = _family(anchor)
         if family is None:
             plain.append(anchor)
         else:
-            families[family[0]].append(family[1:])
-    sources: list[str] = []
+            families[family[0]].append((anchor, family[1], family[2]))
+    sources: list[tuple[str, frozenset[str]]] = []
     for members in families.values():
         if not members:
             continue
-        union = "".join(dict.fromkeys(content for content, _rest in members))
-        branches = "|".join(f"(?<=[{content}])(?:{rest})" for content, rest in members)
-        sources.append(f"[{union}](?:{branches})")
+        union = "".join(dict.fromkeys(content for _anchor, content, _rest in members))
+        branches = "|".join(f"(?<=[{content}])(?:{rest})" for _anchor, content, rest in members)
+        sources.append((f"[{union}](?:{branches})", frozenset(anchor for anchor, _content, _rest in members)))
     if plain:
-        sources.append("|".join(plain))
+        sources.append(("|".join(plain), frozenset(plain)))
     return sources
 
 
@@ -121,6 +131,7 @@ def build_gate(anchors: Iterable[str]) -> Gate | None:
     if not sources:
         return None
     return Gate(
-        tuple(re.compile(source) for source in sources),
-        tuple(re.compile(source, re.IGNORECASE) for source in sources),
+        tuple(re.compile(source) for source, _members in sources),
+        tuple(re.compile(source, re.IGNORECASE) for source, _members in sources),
+        tuple(members for _source, members in sources),
     )

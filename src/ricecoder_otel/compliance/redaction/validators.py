@@ -111,11 +111,24 @@ def ipv4_ok(candidate: str, before: str = "") -> bool:
     """A routable-looking IPv4 address (not 0.0.0.0, loopback or broadcast), not a version number."""
     if _VERSION_CONTEXT.search(before):
         return False
-    try:
-        address = ipaddress.IPv4Address(candidate)
-    except ValueError:
-        return False
-    return not (address.is_loopback or address.is_unspecified or str(address) == "255.255.255.255")
+    octets = _ipv4_octets(candidate)
+    return octets is not None and octets[0] != 127 and octets not in ([0, 0, 0, 0], [255, 255, 255, 255])
+
+
+def _ipv4_octets(candidate: str) -> list[int] | None:
+    """The four octets, by the rules of ``ipaddress.IPv4Address`` (ASCII digits, no leading zero), or None."""
+    parts = candidate.split(".")
+    if len(parts) != 4:
+        return None
+    octets: list[int] = []
+    for part in parts:
+        if not (part.isascii() and part.isdigit()) or len(part) > 3 or (part[0] == "0" and part != "0"):
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        octets.append(octet)
+    return octets
 
 
 def ipv6_ok(candidate: str, before: str = "") -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from benchmarks.redaction.corpus import SPLITS, corpus
 from ricecoder_otel.compliance.redaction.detectors import BUILTIN, Detector
 from ricecoder_otel.compliance.redaction.engine import Redactor, Tally, build_policy
 from ricecoder_otel.compliance.redaction.gate import Gate, build_gate
+from ricecoder_otel.compliance.redaction.validators import ipv4_ok
 
 DETECTORS = list(BUILTIN.values())
 GATES = {detector.name: build_gate(detector.anchors) for detector in DETECTORS}
@@ -102,3 +104,15 @@ def test_custom_patterns_run_on_every_value() -> None:
     tally = Tally()
     assert redactor.redact_text("patient MRN123456 admitted", tally) == "patient [REDACTED:mrn] admitted"
     assert tally.counts == {"mrn": 1}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A\d{1,4}(?:\.\d{1,4}){2,4}\Z") | st.text(alphabet="0123456789.", max_size=16))
+def test_the_ipv4_check_agrees_with_ipaddress(candidate: str) -> None:
+    """The hand-written octet parser is the standard library's rule (it runs on every IPv4 finding)."""
+    try:
+        address = ipaddress.IPv4Address(candidate)
+        expected = not (address.is_loopback or address.is_unspecified or str(address) == "255.255.255.255")
+    except ValueError:
+        expected = False
+    assert ipv4_ok(candidate) is expected
