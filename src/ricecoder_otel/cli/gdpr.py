@@ -2,7 +2,9 @@
 
 ``erase SUBJECT`` deletes every stored row holding the subject's id (raw, JSON-escaped, or its
 pseudonyms under the configured keys, plus ``--pseudonym`` values) and records the request as
-completed; ``export SUBJECT`` writes everything held about the subject as JSON; ``requests``
+completed, destroying the subject's audit key (crypto-shredding the pseudonyms and sealed fields
+of audit records made with ``subject=``); ``export SUBJECT`` writes everything held about the
+subject as JSON, sealed audit fields opened; ``requests``
 lists requests with their one-month deadlines (exit 1 when one is late); ``ropa`` prints the
 record of processing activities generated from the configuration. Subject ids are never
 printed back or written to the audit trail (requests keep a reference, ``subject_ref``).
@@ -22,6 +24,8 @@ from ricecoder_otel.cli._util import print_json, printable, progress
 from ricecoder_otel.cli.compliance import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, load, open_session, store_argument
 from ricecoder_otel.compliance.audit.capability import journal_directory
 from ricecoder_otel.compliance.audit.engine import AuditError
+from ricecoder_otel.compliance.audit.subject_keys import DIRECTORY as KEYS_DIRECTORY
+from ricecoder_otel.compliance.audit.subject_keys import SubjectKeys
 from ricecoder_otel.compliance.gdpr.requests import RequestError, RequestLog
 from ricecoder_otel.compliance.gdpr.ropa import record_of_processing
 from ricecoder_otel.compliance.gdpr.scan import count_rows
@@ -76,13 +80,15 @@ def run_erase(args: argparse.Namespace) -> int:
             result: dict[str, Any] = {"subject_ref": who.ref, "dry_run": True, "rows": counts}
         else:
             progress("erasing the subject from every table")
-            done = erase(store, who, audit=audit, clock=time.time)
+            keys = SubjectKeys(journal_directory(config.compliance.audit) / KEYS_DIRECTORY)
+            done = erase(store, who, audit=audit, clock=time.time, keys=keys)
             result = {
                 "subject_ref": who.ref,
                 "dry_run": False,
                 "request": done.request.to_json(time.time_ns()),
                 "rows": done.deleted,
                 "audit_seq": done.audit_seq,
+                "audit_key_shredded": done.key_shredded,
             }
     except SubjectError as error:
         return _fail(str(error), EXIT_USAGE)
@@ -96,6 +102,8 @@ def run_erase(args: argparse.Namespace) -> int:
         verb = "would delete" if args.dry_run else "deleted"
         rows: dict[str, int] = result["rows"]
         lines = [f"subject {who.ref[:16]}: {verb} {sum(rows.values())} rows"]
+        if result.get("audit_key_shredded"):
+            lines.append("  audit key destroyed: the subject's audit pseudonyms and sealed fields are unlinkable")
         lines += [f"  {table:<24} {n}" for table, n in sorted(rows.items())]
         print(printable("\n".join(lines)))
     return EXIT_OK

@@ -1234,7 +1234,7 @@ class AuditConfig(_Section):
         default=None,
         description="Ed25519 private key (unencrypted PKCS#8 PEM, or the 32-byte seed as hex) that also signs each "
         "checkpoint and the head, so a third party holding only the public key (`ricecoder-otel audit public-key`) "
-        "can verify them (`audit verify --public-key`). Needs the `audit-signing` extra (`cryptography`).",
+        "can verify them (`audit verify --public-key`). Needs the `audit-crypto` extra (`cryptography`).",
     )
     pseudonymise_actors: bool = Field(
         default=False, description="Record actors as keyed hashes (`hmac:...`) instead of their names."

@@ -22,6 +22,8 @@ from opentelemetry import trace
 
 from ricecoder_otel.compliance.audit.engine import AuditRecord, record_fields
 from ricecoder_otel.compliance.audit.journal import AuditJournal
+from ricecoder_otel.compliance.audit.subject_keys import DIRECTORY as KEYS_DIRECTORY
+from ricecoder_otel.compliance.audit.subject_keys import SubjectKeys, subject_ref
 
 Clock = Callable[[], float]
 Emit = Callable[[AuditRecord], None]
@@ -75,11 +77,22 @@ class AuditTrail:
         trace_id: str | None = None,
         span_id: str | None = None,
         details: Mapping[str, Any] | None = None,
+        subject: str | None = None,
+        personal: Mapping[str, Any] | None = None,
     ) -> AuditRecord:
-        """Append one record (durable on return) and hand it to the exporter."""
+        """Append one record (durable on return) and hand it to the exporter.
+
+        With ``subject`` (a data subject's id), the record names them only by a pseudonym under
+        their own key and seals ``personal`` with it (:mod:`.subject_keys`): erasing the subject
+        destroys the key, and with it every link from the journal and the exports to them.
+        """
         if trace_id is None and span_id is None:
             trace_id, span_id = current_trace_ids()
         journal = self.journal
+        if subject is not None:
+            details = {**(details or {}), **self._about(journal, subject, personal)}
+        elif personal:
+            raise ValueError("audit personal fields need the subject they belong to (subject=...)")
         who = actor if actor is not None else "system"
         if self.pseudonymise and actor is not None:
             who = journal.signer.pseudonym(actor, self.pseudonym_key)
@@ -97,6 +110,14 @@ class AuditTrail:
         if self.emit is not None:
             self.emit(record)
         return record
+
+    @staticmethod
+    def _about(journal: AuditJournal, subject: str, personal: Mapping[str, Any] | None) -> dict[str, Any]:
+        key = SubjectKeys(journal.directory / KEYS_DIRECTORY).get_or_create(subject_ref(subject))
+        about: dict[str, Any] = {"subject": key.pseudonym(subject), "subject_key": key.key_id}
+        if personal:
+            about["sealed"] = key.seal(personal)
+        return about
 
     def close(self) -> None:
         with self._open_lock:
@@ -136,13 +157,22 @@ def active() -> AuditTrail | None:
 
 
 def audit(
-    action: str, resource: str, outcome: str = "success", *, actor: str | None = None, **details: Any
+    action: str,
+    resource: str,
+    outcome: str = "success",
+    *,
+    actor: str | None = None,
+    subject: str | None = None,
+    personal: Mapping[str, Any] | None = None,
+    **details: Any,
 ) -> AuditRecord | None:
     """Record ``actor`` doing ``action`` on ``resource`` with ``outcome``; durable on return.
 
+    ``subject`` and ``personal``: the data subject the operation concerned and fields about them,
+    pseudonymised and sealed under the subject's own key (crypto-shredded on erasure).
     Returns the record (sequence number, hashes), or None when the audit trail is off.
     """
     trail = _active
     if trail is None:
         return None
-    return trail.record(action, resource, outcome, actor=actor, details=details)
+    return trail.record(action, resource, outcome, actor=actor, details=details, subject=subject, personal=personal)

@@ -2,7 +2,7 @@
 can check the chain's signed state (the HMAC needs the secret key to check).
 
 Keys are PEM (PKCS#8 private, SubjectPublicKeyInfo public) or raw hex (32-byte seed, 32-byte
-public key). Needs the ``cryptography`` package (``pip install 'ricecoder-otel[audit-signing]'``),
+public key). Needs the ``cryptography`` package (``pip install 'ricecoder-otel[audit-crypto]'``),
 imported only when a key is used. ``key_id`` names a key by its public half, never reveals it.
 """
 
@@ -16,7 +16,7 @@ from ricecoder_otel.compliance.audit.engine import AuditError
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-_MISSING = "Ed25519 audit signatures need the 'cryptography' package: pip install 'ricecoder-otel[audit-signing]'"
+_MISSING = "Ed25519 audit signatures need the 'cryptography' package: pip install 'ricecoder-otel[audit-crypto]'"
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:

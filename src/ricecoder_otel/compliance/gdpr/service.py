@@ -1,18 +1,24 @@
 """Subject rights over the store: erasure (Art. 17) and access (Art. 15), each tracked and audited.
 
-An erasure opens a request, deletes every row holding the subject and completes the request in
-one transaction; its audit record is written before the commit, so an erasure that cannot be
+An erasure opens a request, deletes every row holding the subject, destroys the subject's audit
+key (crypto-shredding: their pseudonyms and sealed fields in the journal and in every export can
+no longer be linked or read, while the chain still verifies) and completes the request in one
+transaction; its audit record is written before the commit, so an erasure that cannot be
 audited does not happen. Audit records name the subject by reference only: the audit journal is
 kept for ``audit_log_retention`` (a legal obligation, Art. 17(3)(b)) and must not hold the id.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ricecoder_otel.compliance.audit.journal import JOURNAL
+from ricecoder_otel.compliance.audit.subject_keys import DIRECTORY as KEYS_DIRECTORY
+from ricecoder_otel.compliance.audit.subject_keys import SubjectKeys
 from ricecoder_otel.compliance.gdpr.requests import RequestError, RequestLog, SubjectRequest
 from ricecoder_otel.compliance.gdpr.scan import delete_rows, matching_rows, sql_store
 from ricecoder_otel.compliance.gdpr.subjects import Subject
@@ -27,14 +33,25 @@ class Erasure:
     request: SubjectRequest
     deleted: dict[str, int] = field(default_factory=dict)
     audit_seq: int | None = None
+    key_shredded: bool = False
+    """The subject had an audit key (records with ``subject=``) and it was destroyed."""
 
     @property
     def rows(self) -> int:
         return sum(self.deleted.values())
 
 
-def erase(store: Store, subject: Subject, *, audit: AuditFn, clock: Callable[[], float], actor: str = ACTOR) -> Erasure:
-    """Delete every stored row holding ``subject``; the request is recorded as received and completed."""
+def erase(
+    store: Store,
+    subject: Subject,
+    *,
+    audit: AuditFn,
+    clock: Callable[[], float],
+    actor: str = ACTOR,
+    keys: SubjectKeys | None = None,
+) -> Erasure:
+    """Delete every stored row holding ``subject`` and shred their audit key (in ``keys``); the
+    request is recorded as received and completed."""
     sql = sql_store(store)
     log = RequestLog(sql)
     with sql._transaction(write=True) as cur:
@@ -44,6 +61,7 @@ def erase(store: Store, subject: Subject, *, audit: AuditFn, clock: Callable[[],
         request = log.open(cur, "erasure", subject.ref, now)
         deleted = delete_rows(sql, cur, subject)
         rows = sum(deleted.values())
+        shredded = keys is not None and keys.shred(subject.ref)
         record = audit(
             "gdpr.erasure",
             f"subject/{subject.ref[:16]}",
@@ -52,11 +70,12 @@ def erase(store: Store, subject: Subject, *, audit: AuditFn, clock: Callable[[],
             request_id=request.id,
             rows_deleted=rows,
             tables=",".join(f"{t}={n}" for t, n in sorted(deleted.items())),
+            key_shredded=shredded,
         )
-        log.complete(cur, request.id, clock(), rows, {"tables": deleted})
+        log.complete(cur, request.id, clock(), rows, {"tables": deleted, "key_shredded": shredded})
     done = RequestLog(sql).list(since_ns=request.received_ns)
     final = next((r for r in done if r.id == request.id), request)
-    return Erasure(final, deleted, getattr(record, "seq", None))
+    return Erasure(final, deleted, getattr(record, "seq", None), shredded)
 
 
 def access_export(
@@ -99,15 +118,21 @@ def access_export(
 
 
 def _journal_lines(journal: Path, subject: Subject) -> list[dict[str, Any]]:
-    import json
-
-    path = journal / "journal.jsonl"
+    """Audit records naming the subject: by a stored form of the id, or by their audit key, whose
+    sealed fields are opened (``personal``) while the key exists."""
+    path = journal / JOURNAL
     if not path.is_file():
         return []
+    key = SubjectKeys(journal / KEYS_DIRECTORY).get(subject.ref)
+    marks = [*subject.forms, *([f'"subject_key":"{key.key_id}"'] if key is not None else [])]
     found = []
     with path.open("rb") as handle:
         for line in handle:
             text = line.decode("utf-8", "replace")
-            if any(form in text for form in subject.forms) and text.endswith("\n"):
-                found.append(json.loads(text))
+            if text.endswith("\n") and any(mark in text for mark in marks):
+                record = json.loads(text)
+                details = record.get("details", {})
+                if key is not None and details.get("subject_key") == key.key_id and "sealed" in details:
+                    record["personal"] = key.open(details["sealed"])
+                found.append(record)
     return found

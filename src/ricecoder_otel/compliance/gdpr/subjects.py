@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ricecoder_otel.compliance.audit.subject_keys import subject_ref
+
 if TYPE_CHECKING:
     from ricecoder_otel.config import MonitoringConfig
 
@@ -35,11 +37,6 @@ class Subject:
 
     forms: tuple[str, ...]
     ref: str
-
-
-def subject_ref(subject_id: str) -> str:
-    """A stable reference to a subject that does not reveal the id to someone reading the store."""
-    return hashlib.sha256(b"ricecoder-otel/gdpr-subject\x00" + subject_id.encode()).hexdigest()
 
 
 def analytics_pseudonym(subject_id: str, key: str) -> str:
