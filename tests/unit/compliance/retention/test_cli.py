@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ricecoder_otel.cli import main
-from ricecoder_otel.compliance.audit import verify_journal
-from ricecoder_otel.compliance.audit.journal import JOURNAL
+from ricecoder_otel.compliance.audit import AuditTrail, verify_journal
+from ricecoder_otel.compliance.audit.journal import JOURNAL, AuditJournal
 from ricecoder_otel.store import open_store
 from tests.harness.store_rows import NO_RETENTION
 from tests.unit.compliance.retention.rows import DAY_NS, count, subject_rows
@@ -54,22 +54,27 @@ def test_retention_run_purges_and_audits(store_path: str, tmp_path: Path, capsys
 
 
 def test_gdpr_export_erase_and_requests(store_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trail = AuditTrail(lambda: AuditJournal(tmp_path / "audit", key=KEY.encode(), clock=time.time), clock=time.time)
+    trail.record("account.read", "account/9", trace_id="", span_id="", subject=USER, personal={"plan": "gold"})
+    trail.close()
     out = tmp_path / "carol.json"
     assert main(["gdpr", "export", USER, "--store", store_path, "--output", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     exported = json.loads(out.read_text())
     assert summary["rows"]["spans"] == 1 and exported["tables"]["spans"][0]["attributes"]
+    assert [r["personal"] for r in exported["audit_records"]] == [{"plan": "gold"}]
     assert out.stat().st_mode & 0o777 == 0o600
     assert main(["gdpr", "erase", USER, "--store", store_path, "--json"]) == 0
     erased = json.loads(capsys.readouterr().out)
     assert erased["rows"]["spans"] == 1 and erased["request"]["state"] == "completed"
+    assert erased["audit_key_shredded"] is True
     assert USER not in json.dumps(erased)  # the id is never printed back
     store = open_store(store_path)
     try:
         assert count(store, "spans") == 1  # Dave's
     finally:
         store.close()
-    assert actions(tmp_path) == ["gdpr.access", "gdpr.erasure"]
+    assert actions(tmp_path) == ["account.read", "gdpr.access", "gdpr.erasure"]
     assert main(["gdpr", "requests", "--store", store_path, "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert sorted(r["kind"] for r in listed["requests"]) == ["access", "erasure"] and listed["late"] == 0
