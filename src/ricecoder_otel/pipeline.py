@@ -67,6 +67,7 @@ from ricecoder_otel.kernel.reader import PullGate, attach_producers, controlled_
 from ricecoder_otel.kernel.registry import load_capabilities
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.kernel.shutdown import ShutdownReport, shutdown_within
+from ricecoder_otel.kernel.span_hooks import SpanHooks
 from ricecoder_otel.kernel.transform import TransformingSpanExporter
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
 from ricecoder_otel.metrics.limited_provider import CardinalityLimitedMeterProvider
@@ -416,6 +417,8 @@ def build_pipeline(
         id_generator=_import_id_generator(_get_id_generator()),
         shutdown_on_exit=False,
     )
+    span_hooks = SpanHooks()
+    tracer_provider.add_span_processor(span_hooks)  # first: capabilities see each span before it is exported
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
     # First: bodies and attributes become exportable (cycles, depth, size) before anyone walks them.
     logger_provider.add_log_record_processor(EdgeSafeLogProcessor())
@@ -430,6 +433,7 @@ def build_pipeline(
         self_telemetry=SELF_TELEMETRY,
         store_location=config.store.location,
         store=_store_opener(store_instance),
+        span_hooks=span_hooks,
         span_transforms=build.span_transforms,
         metric_transforms=build.metric_transforms,
     )

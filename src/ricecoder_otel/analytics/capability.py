@@ -27,6 +27,7 @@ from ricecoder_otel.analytics.store import AnalyticsStore
 from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.kernel.span_hooks import SpanHook, SpanHooks
 
 if TYPE_CHECKING:
     from ricecoder_otel.config import MonitoringConfig
@@ -59,6 +60,8 @@ class AnalyticsCapability(Capability):
         self._thread: threading.Thread | None = None
         self._work = threading.Lock()
         self.accepting = False
+        self._hooks = SpanHooks()
+        self._span_hook: SpanHook | None = None
 
     def install(self, context: InstallContext) -> None:
         self.config = context.config.analytics
@@ -68,7 +71,10 @@ class AnalyticsCapability(Capability):
         self.core = self._engine(self.config)
         self.events = AnalyticsEvents(context.logger_provider, self.config.tracking_id)
         self.processor = ServerSpanActivity(self.submit, self.config)
-        context.tracer_provider.add_span_processor(self.processor)
+        self._hooks = context.span_hooks
+        self._span_hook = SpanHook(
+            "analytics", on_start=self.processor.start, on_end=self.processor.end, server_only=True
+        )
         self.scheduled = ScheduledReports(self.config.schedules, clock=context.clock, make=self.report, hub=context.hub)
         SELF_TELEMETRY.register_queue("analytics", lambda: len(self._queue))
 
@@ -91,6 +97,8 @@ class AnalyticsCapability(Capability):
     def start(self) -> None:
         assert self.processor is not None
         self.accepting = self.processor.on = True
+        if self._span_hook is not None:
+            self._hooks.switch(self._span_hook, True)
         api.bind(self)
         if self._thread is None:
             self._stop = threading.Event()
@@ -104,6 +112,8 @@ class AnalyticsCapability(Capability):
         self.accepting = False
         if self.processor is not None:
             self.processor.on = False
+        if self._span_hook is not None:
+            self._hooks.switch(self._span_hook, False)
         thread, self._thread = self._thread, None
         self._stop.set()
         self._wake.set()

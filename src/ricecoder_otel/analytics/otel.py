@@ -91,9 +91,11 @@ class ServerSpanActivity(SpanProcessor):
         self.on = False
         self._consent: OrderedDict[int, bool] = OrderedDict()
 
-    @shielded("analytics", None)
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        """Consent comes from the request's baggage, which is current only while the span starts."""
+    def start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Consent comes from the request's baggage, which is current only while the span starts.
+
+        ``start`` and ``end`` are unguarded: the pipeline calls them through the kernel's span
+        hooks (SERVER spans only), which contain failures; ``on_start``/``on_end`` are guarded."""
         if not self.on or span.kind is not SpanKind.SERVER or self.config.consent == "not_required":
             return
         value = baggage.get_baggage(self.config.consent_baggage_key, parent_context)
@@ -101,8 +103,7 @@ class ServerSpanActivity(SpanProcessor):
         if len(self._consent) > MAX_CONSENT_SPANS:
             self._consent.popitem(last=False)  # a span that never ended
 
-    @shielded("analytics", None)
-    def on_end(self, span: ReadableSpan) -> None:
+    def end(self, span: ReadableSpan) -> None:
         if span.kind is not SpanKind.SERVER:
             return
         consent = self._consent.pop(span.context.span_id, None) if span.context is not None else None
@@ -116,3 +117,12 @@ class ServerSpanActivity(SpanProcessor):
         feature = self.config.features.get(str(route), "") if route is not None else ""
         action = f"request {route}" if route is not None else "request"
         self.submit("track", (user, action, None, attributes.get("session.id"), feature), consent)
+
+    _start_shielded = shielded("analytics", None)(start)
+    _end_shielded = shielded("analytics", None)(end)
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        self._start_shielded(span, parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self._end_shielded(span)

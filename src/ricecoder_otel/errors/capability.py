@@ -25,6 +25,7 @@ from ricecoder_otel.errors.store import ErrorStore
 from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext, PayloadFilter, filter_payload
 from ricecoder_otel.kernel.events import ErrorGroupEvent, EventHub
 from ricecoder_otel.kernel.guard import report_once
+from ricecoder_otel.kernel.span_hooks import SpanHook, SpanHooks
 
 if TYPE_CHECKING:
     from ricecoder_otel.config import MonitoringConfig
@@ -94,6 +95,8 @@ class ErrorsCapability(Capability):
         self.before_send: list[BeforeSend] = []
         """Hooks every Sentry event passes through (redaction); a live list, read on each send."""
         self._hub: EventHub | None = None
+        self._hooks = SpanHooks()
+        self._span_hook: SpanHook | None = None
         self._clock: Clock | None = None
         self._section: ErrorTrackingConfig | None = None
 
@@ -115,7 +118,8 @@ class ErrorsCapability(Capability):
         self.spans = ErrorSpanProcessor(self.intake.submit)
         self.logs = ErrorLogProcessor(self.intake.submit)
         self.hooks = UncaughtHooks(self.intake.submit, context.clock)
-        context.tracer_provider.add_span_processor(self.spans)
+        self._hooks = context.span_hooks
+        self._span_hook = SpanHook("errors.spans", on_end=self.spans.end)
         context.logger_provider.add_log_record_processor(self.logs)
         # Whatever policy filters outgoing payloads (compliance redaction) sees every Sentry event first.
         filters = context.payload_filters
@@ -136,6 +140,8 @@ class ErrorsCapability(Capability):
         self._connect_sentry(self._section)
         self.intake.start()
         self.spans.on = self.logs.on = True
+        if self._span_hook is not None:
+            self._hooks.switch(self._span_hook, True)
         self.hooks.install()
         tracker.bind(self)
 
@@ -145,6 +151,8 @@ class ErrorsCapability(Capability):
             self.hooks.restore()
         if self.spans is not None and self.logs is not None:
             self.spans.on = self.logs.on = False
+        if self._span_hook is not None:
+            self._hooks.switch(self._span_hook, False)
         if self.intake is not None:
             self.intake.stop(STOP_TIMEOUT_S)
         self._disconnect_sentry()

@@ -57,8 +57,8 @@ class ErrorSpanProcessor(SpanProcessor):
         self.submit = submit
         self.on = False
 
-    @shielded("errors.spans", None)
-    def on_end(self, span: ReadableSpan) -> None:
+    def end(self, span: ReadableSpan) -> None:
+        """Unguarded: the pipeline calls it through the kernel's span hooks, which contain failures."""
         if not self.on:
             return
         failed = span.status.status_code is StatusCode.ERROR
@@ -105,6 +105,11 @@ class ErrorSpanProcessor(SpanProcessor):
                     context={"span.name": span.name},
                 )
             )
+
+    _end_shielded = shielded("errors.spans", None)(end)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self._end_shielded(span)
 
 
 class ErrorLogProcessor(LogRecordProcessor):

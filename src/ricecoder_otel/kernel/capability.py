@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ricecoder_otel.kernel.events import EventHub
 from ricecoder_otel.kernel.selftelemetry import SelfTelemetry
+from ricecoder_otel.kernel.span_hooks import SpanHooks
 from ricecoder_otel.kernel.transform import MetricsTransform, SpanTransform
 
 if TYPE_CHECKING:
@@ -131,6 +132,9 @@ class InstallContext:
     store: Callable[[], Store] = field(default=lambda: _no_store())
     """The pipeline's store (the one handed to build_pipeline, else the configured one), opened on first
     call; raises ``StoreError`` when it cannot be opened. Call it off the hot path."""
+    span_hooks: SpanHooks = field(default_factory=SpanHooks)
+    """The one span processor capabilities share: add a :class:`SpanHook` and switch it on in
+    ``start()``, off in ``stop()`` (see :mod:`ricecoder_otel.kernel.span_hooks`)."""
     span_transforms: list[SpanTransform] = field(default_factory=list)
     """The same live list as in the BuildContext: a transform added here applies from the next export."""
     metric_transforms: list[MetricsTransform] = field(default_factory=list)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ricecoder_otel.kernel.capability import BuildContext, Capability, InstallContext
 from ricecoder_otel.kernel.reader import ControlledReader, PullGate
+from ricecoder_otel.kernel.span_hooks import SpanHook, SpanHooks
 from ricecoder_otel.metrics.red_aggregator import RedAggregator
 from ricecoder_otel.metrics.red_export import RedPublisher
 from ricecoder_otel.metrics.red_processor import RedMetricsProcessor
@@ -31,6 +32,9 @@ class MetricsCapability(Capability):
         self._periodic: list[ControlledReader] = []
         self._pull: list[PullGate] = []
         self._red_enabled = True
+        self._running = False
+        self._hooks = SpanHooks()
+        self._red_hook: SpanHook | None = None
 
     def prepare(self, context: BuildContext) -> None:
         metrics = context.config.metrics
@@ -49,19 +53,20 @@ class MetricsCapability(Capability):
 
     def install(self, context: InstallContext) -> None:
         assert self.red is not None
-        context.tracer_provider.add_span_processor(self.red)
+        self._hooks = context.span_hooks
+        self._red_hook = SpanHook("red_metrics", on_end=self.red.record, server_only=True)
 
     def start(self) -> None:
-        if self.red is not None:
-            self.red.enabled = self._red_enabled
+        self._running = True
+        self._switch_red()
         for gate in self._pull:
             gate.gate_open = True
         for reader in self._periodic:
             reader.start()
 
     def stop(self) -> None:
-        if self.red is not None:
-            self.red.enabled = False
+        self._running = False
+        self._switch_red()
         for gate in self._pull:
             gate.gate_open = False
         for reader in self._periodic:
@@ -69,8 +74,14 @@ class MetricsCapability(Capability):
 
     def apply(self, old: MonitoringConfig, new: MonitoringConfig) -> None:
         self._red_enabled = new.metrics.red_metrics
+        self._switch_red()
+
+    def _switch_red(self) -> None:
+        on = self._running and self._red_enabled
         if self.red is not None:
-            self.red.enabled = self._red_enabled
+            self.red.enabled = on
+        if self._red_hook is not None:
+            self._hooks.switch(self._red_hook, on)
 
     @property
     def readers(self) -> list[ControlledReader]:

@@ -37,10 +37,11 @@ class RedMetricsProcessor(SpanProcessor):
         # Most spans of a request are not server spans (database, HTTP clients, internal):
         # they leave here, before the shielded (timed, error-counting) call.
         if span.kind is SpanKind.SERVER and self.enabled:
-            self._record(span)
+            self._record_shielded(span)
 
-    @shielded("red_metrics", None)
-    def _record(self, span: ReadableSpan) -> None:
+    def record(self, span: ReadableSpan) -> None:
+        """Add one finished server span. Unguarded: the pipeline calls it through the kernel's
+        span hooks, which contain failures (``on_end`` is the guarded entry for direct use)."""
         context = span.context
         sampled = context is not None and context.trace_flags.sampled
         self.aggregator.record(
@@ -52,6 +53,8 @@ class RedMetricsProcessor(SpanProcessor):
             context.trace_id if sampled else 0,
             context.span_id if sampled else 0,
         )
+
+    _record_shielded = shielded("red_metrics", None)(record)
 
     def shutdown(self) -> None:
         return None

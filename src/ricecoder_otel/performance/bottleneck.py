@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 DATABASE = "database"
 HTTP_CLIENT = "http_client"
@@ -41,9 +42,8 @@ def categorize(kind: str, name: str, attributes: Mapping[str, object], scope: st
     return OWN_CODE
 
 
-@dataclass(frozen=True, slots=True)
-class SpanFacts:
-    """The few facts about one span that attribution needs."""
+class SpanFacts(NamedTuple):
+    """The few facts about one span that attribution needs (a named tuple: one is built per span)."""
 
     span_id: int
     parent_id: int | None

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ricecoder_otel.kernel.capability import Capability, InstallContext
+from ricecoder_otel.kernel.span_hooks import SpanHook, SpanHooks
 from ricecoder_otel.performance import monitor
 from ricecoder_otel.performance.engine import LatencyEngine
 from ricecoder_otel.performance.otel import PerformanceRecords, PerformanceSpanProcessor
@@ -43,6 +44,9 @@ class PerformanceCapability(Capability):
         self.sampler: StackSampler | None = None
         self.worker: PerformanceWorker | None = None
         self._section: PerformanceConfig | None = None
+        self._hooks = SpanHooks()
+        self._ends: SpanHook | None = None
+        self._starts: SpanHook | None = None
 
     def install(self, context: InstallContext) -> None:
         section = self._section = context.config.performance
@@ -53,7 +57,9 @@ class PerformanceCapability(Capability):
             self.processor, _engine(section, context), PerformanceRecords(context.logger_provider), self.sampler,
             context.hub, section, clock=context.clock, probe=self.probe,
         )  # fmt: skip
-        context.tracer_provider.add_span_processor(self.processor)
+        self._hooks = context.span_hooks
+        self._ends = SpanHook("performance", on_end=self.processor.end)
+        self._starts = SpanHook("performance", on_start=self.processor.on_start)  # while profiling
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -62,6 +68,8 @@ class PerformanceCapability(Capability):
         if self.worker.probe is None:
             self.worker.probe = process_probe()
         self.processor.on = True
+        if self._ends is not None:
+            self._hooks.switch(self._ends, True)
         self._profiling(self._section.profiling_enabled)
         self.worker.start()
         monitor.bind(self)
@@ -70,6 +78,8 @@ class PerformanceCapability(Capability):
         monitor.unbind(self)
         if self.processor is not None:
             self.processor.on = False
+        if self._ends is not None:
+            self._hooks.switch(self._ends, False)
         self._profiling(False)
         if self.worker is not None:
             self.worker.stop()
@@ -104,6 +114,8 @@ class PerformanceCapability(Capability):
     def _profiling(self, on: bool) -> None:
         if self.processor is None or self.sampler is None:
             return
+        if self._starts is not None:
+            self._hooks.switch(self._starts, on)
         if on and not self.processor.profiling:
             self.sampler.start()
             self.processor.profiling = True

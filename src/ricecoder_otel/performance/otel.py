@@ -57,8 +57,8 @@ class PerformanceSpanProcessor(SpanProcessor):
         context = span.get_span_context()
         self.active.push(threading.get_ident(), context.trace_id, context.span_id)
 
-    @shielded("performance", None)
-    def on_end(self, span: ReadableSpan) -> None:
+    def end(self, span: ReadableSpan) -> None:
+        """Unguarded: the pipeline calls it through the kernel's span hooks, which contain failures."""
         if self.profiling:
             context = span.get_span_context()
             if context is not None:
@@ -69,6 +69,11 @@ class PerformanceSpanProcessor(SpanProcessor):
             SELF_TELEMETRY.count_drop("performance")
             return
         self.queue.append(span)
+
+    _end_shielded = shielded("performance", None)(end)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self._end_shielded(span)
 
     def shutdown(self) -> None:
         self.on = self.profiling = False

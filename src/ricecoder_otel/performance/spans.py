@@ -21,6 +21,7 @@ from ricecoder_otel.performance.engine import Operation
 SERVER = "server"
 CLIENT = "client"
 INTERNAL = "internal"
+_KIND_NAMES = {kind: kind.name for kind in SpanKind}  # Enum.name is a property lookup, per span
 
 
 def _text(attributes: Mapping[str, Any], *keys: str) -> str | None:
@@ -31,9 +32,10 @@ def _text(attributes: Mapping[str, Any], *keys: str) -> str | None:
     return None
 
 
-def route_of(span: ReadableSpan) -> str:
+def route_of(span: ReadableSpan, attributes: Mapping[str, Any] | None = None) -> str:
     """The server operation's name: ``METHOD route`` (the span name when there is no route)."""
-    attributes = span.attributes or {}
+    if attributes is None:
+        attributes = span.attributes or {}
     route = _text(attributes, "http.route")
     method = _text(attributes, "http.request.method", "http.method")
     if route is None:
@@ -45,7 +47,8 @@ def facts(span: ReadableSpan) -> tuple[SpanFacts, Operation | None]:
     """The span's attribution facts and, when it is one, its operation."""
     attributes = dict(span.attributes or {})  # one copy: cheaper than a lookup each through the Mapping ABC
     scope = span.instrumentation_scope.name if span.instrumentation_scope is not None else ""
-    category = categorize(span.kind.name, span.name, attributes, scope)
+    kind = span.kind
+    category = categorize(_KIND_NAMES[kind], span.name, attributes, scope)
     context = span.get_span_context()
     parent = span.parent
     fact = SpanFacts(
@@ -56,8 +59,8 @@ def facts(span: ReadableSpan) -> tuple[SpanFacts, Operation | None]:
         end_ns=span.end_time or 0,
     )
     operation: Operation | None = None
-    if span.kind is SpanKind.SERVER:
-        operation = Operation(SERVER, route_of(span))
+    if kind is SpanKind.SERVER:
+        operation = Operation(SERVER, route_of(span, attributes))
     elif category == DATABASE:
         system = _text(attributes, "db.system.name", "db.system") or "db"
         verb = _text(attributes, "db.operation.name", "db.operation") or span.name
@@ -66,7 +69,7 @@ def facts(span: ReadableSpan) -> tuple[SpanFacts, Operation | None]:
         method = _text(attributes, "http.request.method", "http.method") or "HTTP"
         peer = _text(attributes, "server.address", "net.peer.name", "peer.service") or span.name
         operation = Operation(CLIENT, f"{method} {peer}")
-    elif span.kind is SpanKind.INTERNAL and "operation" in attributes and scope == "ricecoder_otel.performance":
+    elif kind is SpanKind.INTERNAL and "operation" in attributes and scope == "ricecoder_otel.performance":
         operation = Operation(INTERNAL, str(attributes["operation"]))
     return fact, operation
 

@@ -1,0 +1,114 @@
+"""One span processor that every capability shares.
+
+Each span processor the SDK holds costs three Python calls per span (``on_start``,
+``_on_ending``, ``on_end``) plus the guard around each, whether or not it wants the span; with
+four capabilities that was most of the pipeline's own per-span cost. Capabilities instead add
+hooks here: a hook is a plain callable, registered for every span or for SERVER spans only,
+and switched on and off with its capability (a switched-off hook costs nothing). The dispatcher
+contains a failing hook (counted, logged once, the other hooks still run) and samples the time
+each hook takes for ``ricecoder.self.processor.time``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import SpanKind
+
+from ricecoder_otel.kernel.guard import TIMING_SAMPLE, report_once
+from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+
+StartHook = Callable[[Span, Context | None], None]
+EndHook = Callable[[ReadableSpan], None]
+_SERVER = SpanKind.SERVER
+
+
+@dataclass(frozen=True)
+class SpanHook:
+    """What one capability wants from spans; ``component`` names it in self-telemetry."""
+
+    component: str
+    on_end: EndHook | None = None
+    on_start: StartHook | None = None
+    server_only: bool = False
+
+
+class SpanHooks(SpanProcessor):
+    """Dispatches span starts and ends to the hooks that are on; O(hooks), never raises."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._on: list[SpanHook] = []
+        # Copy-on-write tuples: the hot path reads one attribute, never a lock.
+        self._start_server: tuple[tuple[str, StartHook], ...] = ()
+        self._start_other: tuple[tuple[str, StartHook], ...] = ()
+        self._end_server: tuple[tuple[str, EndHook], ...] = ()
+        self._end_other: tuple[tuple[str, EndHook], ...] = ()
+        self._calls = 0
+
+    def switch(self, hook: SpanHook, on: bool) -> None:
+        """Start or stop dispatching to ``hook`` (idempotent)."""
+        with self._lock:
+            present = hook in self._on
+            if on and not present:
+                self._on.append(hook)
+            elif not on and present:
+                self._on.remove(hook)
+            else:
+                return
+            every = [h for h in self._on if not h.server_only]
+            self._start_server = tuple((h.component, h.on_start) for h in self._on if h.on_start is not None)
+            self._start_other = tuple((h.component, h.on_start) for h in every if h.on_start is not None)
+            self._end_server = tuple((h.component, h.on_end) for h in self._on if h.on_end is not None)
+            self._end_other = tuple((h.component, h.on_end) for h in every if h.on_end is not None)
+
+    def is_on(self, hook: SpanHook) -> bool:
+        return hook in self._on
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        hooks = self._start_server if span.kind is _SERVER else self._start_other
+        for component, hook in hooks:
+            try:
+                hook(span, parent_context)
+            except Exception as error:
+                _contain(component, error)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        hooks = self._end_server if span.kind is _SERVER else self._end_other
+        if not hooks:
+            return
+        self._calls += 1
+        if self._calls % TIMING_SAMPLE == 0:
+            self._timed_end(hooks, span)
+            return
+        for component, hook in hooks:
+            try:
+                hook(span)
+            except Exception as error:
+                _contain(component, error)
+
+    @staticmethod
+    def _timed_end(hooks: tuple[tuple[str, EndHook], ...], span: ReadableSpan) -> None:
+        for component, hook in hooks:
+            started = time.perf_counter_ns()
+            try:
+                hook(span)
+            except Exception as error:
+                _contain(component, error)
+            SELF_TELEMETRY.add_time(component, (time.perf_counter_ns() - started) * TIMING_SAMPLE)
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def _contain(component: str, error: Exception) -> None:
+    SELF_TELEMETRY.count_error(component)
+    report_once(component, "internal error %s (further errors are counted, not logged)", type(error).__name__)
