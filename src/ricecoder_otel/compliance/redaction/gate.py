@@ -8,10 +8,11 @@ cannot match any of their detectors, so skipping those detectors changes no resu
 
 Speed: Python's ``re`` skips quickly over characters that cannot start a match only when every
 alternative starts with a literal, or the whole pattern with one character class. So anchors are
-grouped by their first character: those starting with a digit become ``\\d(?:(?<=t1)rest1|...)``,
-those starting with punctuation ``[@+(...](?:(?<=t1)rest1|...)`` (the look-behind re-checks the
-first character, so each group matches exactly where one of its anchors does), and the rest
-(literal keywords) stay a plain alternation.
+grouped by their first character: those starting with a digit become ``\\d(?:rest1|(?<=0)rest2|...)``,
+those starting with punctuation ``[@+(...](?:(?<=@)rest1|...)`` (the look-behind re-checks the
+first character where the group's class is wider than the anchor's, so each group matches exactly
+where one of its anchors does), and the rest (literal keywords) are grouped by first letter
+(``t(?:el...|oken...)``).
 
 Case: an ASCII value is lowercased once and searched case-sensitively (lowercasing maps exactly
 what a case-insensitive ASCII match folds, and widens a case-sensitive match to its lowercase
@@ -114,15 +115,33 @@ def _compile(anchors: list[str]) -> list[tuple[str, frozenset[str]]]:
         else:
             families[family[0]].append((anchor, family[1], family[2]))
     sources: list[tuple[str, frozenset[str]]] = []
-    for members in families.values():
+    for family, members in families.items():
         if not members:
             continue
-        union = "".join(dict.fromkeys(content for _anchor, content, _rest in members))
-        branches = "|".join(f"(?<=[{content}])(?:{rest})" for _anchor, content, rest in members)
+        # Every digit is a \d, so a digit anchor's first character needs no re-check when it is \d.
+        union = r"\d" if family == "digit" else "".join(dict.fromkeys(content for _anchor, content, _rest in members))
+        branches = "|".join(
+            f"(?:{rest})" if content == union else f"(?<=[{content}])(?:{rest})" for _anchor, content, rest in members
+        )
         sources.append((f"[{union}](?:{branches})", frozenset(anchor for anchor, _content, _rest in members)))
     if plain:
-        sources.append(("|".join(plain), frozenset(plain)))
+        sources.append(("|".join(_by_first_letter(plain)), frozenset(plain)))
     return sources
+
+
+def _by_first_letter(anchors: list[str]) -> list[str]:
+    """``tel...|token...`` as ``t(?:el...|oken...)``: one first-character check per letter, not per anchor."""
+    groups: dict[str, list[str]] = {}
+    for anchor in anchors:
+        factorable = anchor[:1].isalpha() and anchor[1:2] not in _QUANTIFIER and not _has_top_level_branch(anchor)
+        groups.setdefault(anchor[0] if factorable else anchor, []).append(anchor)
+    branches: list[str] = []
+    for first, members in groups.items():
+        if len(members) == 1:
+            branches.append(members[0])
+        else:
+            branches.append(first + "(?:" + "|".join(member[1:] for member in members) + ")")
+    return branches
 
 
 def build_gate(anchors: Iterable[str]) -> Gate | None:
