@@ -1,4 +1,4 @@
-"""``ricecoder-otel gdpr erase|export|requests|ropa``: subject rights over the store.
+"""``ricecoder-otel gdpr erase|export|requests|ropa|breach``: subject rights over the store.
 
 ``erase SUBJECT`` deletes every stored row holding the subject's id (raw, JSON-escaped, or its
 pseudonyms under the configured keys, plus ``--pseudonym`` values) and records the request as
@@ -6,8 +6,10 @@ completed, destroying the subject's audit key (crypto-shredding the pseudonyms a
 of audit records made with ``subject=``); ``export SUBJECT`` writes everything held about the
 subject as JSON, sealed audit fields opened; ``requests``
 lists requests with their one-month deadlines (exit 1 when one is late); ``ropa`` prints the
-record of processing activities generated from the configuration. Subject ids are never
-printed back or written to the audit trail (requests keep a reference, ``subject_ref``).
+record of processing activities generated from the configuration; ``breach record|notify|list``
+keeps the Art. 33 breach register (``list`` exits 1 when a breach was not notified within 72
+hours without reasons, or is incompletely documented). Subject ids are never printed back or
+written to the audit trail (requests keep a reference, ``subject_ref``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from ricecoder_otel.compliance.audit.capability import journal_directory
 from ricecoder_otel.compliance.audit.engine import AuditError
 from ricecoder_otel.compliance.audit.subject_keys import DIRECTORY as KEYS_DIRECTORY
 from ricecoder_otel.compliance.audit.subject_keys import SubjectKeys
+from ricecoder_otel.compliance.gdpr.breaches import BreachRegister
 from ricecoder_otel.compliance.gdpr.requests import RequestError, RequestLog
 from ricecoder_otel.compliance.gdpr.ropa import record_of_processing
 from ricecoder_otel.compliance.gdpr.scan import count_rows
@@ -58,6 +62,7 @@ def register(subparsers: Any) -> None:
     requests.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     store_argument(requests)
     requests.set_defaults(func=run_requests)
+    _register_breach(actions)
     ropa = actions.add_parser("ropa", help="record of processing activities from the live configuration")
     ropa.add_argument("--json", action="store_true", help="print JSON instead of text")
     ropa.set_defaults(func=run_ropa)
@@ -169,6 +174,76 @@ def run_requests(args: argparse.Namespace) -> int:
             )
         print(printable("\n".join(lines)))
     return EXIT_PROBLEM if late else EXIT_OK
+
+
+def _register_breach(actions: Any) -> None:
+    parser = actions.add_parser("breach", help="the Art. 33 breach register: record, notify, list")
+    steps = parser.add_subparsers(dest="breach_command", metavar="STEP")
+    steps.required = True
+    record = steps.add_parser("record", help="document a personal data breach (Art. 33(3) content)")
+    record.add_argument("--aware-at", default="", metavar="TIME", help="ISO 8601 time of awareness (default: now)")
+    described = (
+        ("nature", "what happened"), ("categories", "categories of subjects and records"),
+        ("contact", "the data protection officer or other contact point"),
+        ("consequences", "the likely consequences"), ("measures", "measures taken or proposed"),
+    )  # fmt: skip
+    for name, helptext in described:
+        record.add_argument(f"--{name}", required=True, help=helptext)
+    record.add_argument("--subjects", type=int, required=True, metavar="N", help="approximate number of subjects")
+    record.add_argument("--records", type=int, required=True, metavar="N", help="approximate number of records")
+    notify = steps.add_parser("notify", help="record the notification to the supervisory authority")
+    notify.add_argument("id", help="the breach's id")
+    notify.add_argument("--at", default="", metavar="TIME", help="ISO 8601 time of notification (default: now)")
+    notify.add_argument("--reason", default="", help="reasons for a delay past 72 hours (then required)")
+    listing = steps.add_parser("list", help="breaches with their 72-hour deadlines")
+    for step in (record, notify, listing):
+        step.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+        store_argument(step)
+        step.set_defaults(func=run_breach)
+
+
+def _moment(text: str) -> float:
+    if not text:
+        return time.time()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 time (2026-12-01T09:30:00Z)") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def run_breach(args: argparse.Namespace) -> int:
+    session = open_session("gdpr", args.store, audited=args.breach_command != "list")
+    if session is None:
+        return EXIT_USAGE
+    register = BreachRegister(session.store, audit=session.audit, clock=time.time)
+    try:
+        if args.breach_command == "record":
+            found = [register.record(aware_s=_moment(args.aware_at), nature=args.nature, categories=args.categories,
+                                     subjects_approx=args.subjects, records_approx=args.records, contact=args.contact,
+                                     consequences=args.consequences, measures=args.measures)]  # fmt: skip
+        elif args.breach_command == "notify":
+            found = [register.notify(args.id, at_s=_moment(args.at), reason=args.reason)]
+        else:
+            found = register.list()
+    except ValueError as error:
+        return _fail(str(error), EXIT_USAGE)
+    except (RequestError, AuditError, StoreError) as error:
+        return _fail(str(error))
+    finally:
+        session.close()
+    now = time.time_ns()
+    problems = [b for b in found if not b.on_time(now) or b.missing()]
+    if args.json:
+        print_json({"breaches": [b.to_json(now) for b in found], "problems": len(problems)})
+    else:
+        lines = [f"{'id':<36}  {'aware':<20} {'deadline':<20} {'notified':<20} on time"]
+        for breach in found:
+            data = breach.to_json(now)
+            lines.append(f"{breach.id:<36}  {data['aware']:<20} {data['deadline']:<20} {data['notified'] or '-':<20} "
+                         f"{'yes' if data['on_time'] else 'LATE'}")  # fmt: skip
+        print(printable("\n".join(lines)))
+    return EXIT_PROBLEM if args.breach_command == "list" and problems else EXIT_OK
 
 
 def run_ropa(args: argparse.Namespace) -> int:

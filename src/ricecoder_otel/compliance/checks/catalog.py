@@ -299,10 +299,30 @@ def record_of_processing(e: Evidence) -> CheckResult:
 
 
 def breach_notification(e: Evidence) -> CheckResult:
-    return _unknown(
-        "breach notification is a manual process: no breach register is kept by ricecoder-otel",
-        "keep a breach register (nature, categories, counts, contact, consequences, measures) and notify within "
-        "72 hours; record it as a waiver with its evidence until then",
+    if e.breaches is None:
+        return _unknown(
+            "the breach register could not be read",
+            "apply the store's migrations (the register is gdpr_breaches, migration 0008)",
+            problem=e.problems.get("breaches", e.problems.get("store", "")),
+        )
+    end_ns = int(e.end * 1e9)
+    late = [b.id for b in e.breaches if not b.on_time(end_ns)]
+    incomplete = {b.id: b.missing() for b in e.breaches if b.missing()}
+    data = {"breaches": [b.to_json(end_ns) for b in e.breaches][:50], "late": late, "incomplete": incomplete}
+    if late or incomplete:
+        return _fail(
+            f"{len(late)} breaches not notified within 72 hours without reasons, {len(incomplete)} incompletely "
+            "documented",
+            "notify the supervisory authority now with the reasons for the delay "
+            "(ricecoder-otel gdpr breach notify ID --reason ...) and complete the Art. 33(3) description",
+            **data,
+        )
+    if not e.breaches:
+        return _ok("no personal data breach recorded in the period; the register is kept (ricecoder-otel gdpr breach)",
+                   **data)  # fmt: skip
+    return _ok(
+        f"{len(e.breaches)} breaches in the period, each notified within 72 hours (or with reasons) and documented",
+        **data,
     )
 
 

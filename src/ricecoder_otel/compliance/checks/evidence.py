@@ -18,6 +18,7 @@ from ricecoder_otel.compliance.audit.engine import AuditError, iso_time
 from ricecoder_otel.compliance.audit.journal import CHECKPOINTS, JOURNAL, load_key, read_checkpoints
 from ricecoder_otel.compliance.audit.verify import VerifyResult, verify_journal
 from ricecoder_otel.compliance.checks.endpoints import Endpoint, otlp_endpoints
+from ricecoder_otel.compliance.gdpr.breaches import Breach, BreachRegister
 from ricecoder_otel.compliance.gdpr.requests import RequestError, RequestLog, SubjectRequest
 from ricecoder_otel.compliance.retention.classes import DataClass, retention_periods
 from ricecoder_otel.store.base import Store
@@ -52,6 +53,8 @@ class Evidence:
     oldest_telemetry_ns: int | None = None
     store_available: bool = False
     requests: list[SubjectRequest] | None = None
+    breaches: list[Breach] | None = None
+    """Breaches the controller became aware of in the period, plus any not yet notified."""
     incidents: list[IncidentAck] | None = None
     problems: dict[str, str] = field(default_factory=dict)
 
@@ -137,3 +140,9 @@ def _store(evidence: Evidence, store: Store) -> None:
         evidence.problems["requests"] = str(error)
     except StoreError as error:
         evidence.problems["store"] = str(error)
+        return
+    try:
+        register = BreachRegister(store, audit=lambda *args, **kwargs: None, clock=lambda: evidence.end)
+        evidence.breaches = register.list(since_ns=int(evidence.start * 1e9))
+    except (RequestError, StoreError) as error:
+        evidence.problems["breaches"] = str(error)

@@ -18,8 +18,9 @@ from ricecoder_otel.compliance.gdpr.subjects import Subject
 from ricecoder_otel.store.base import Store
 from ricecoder_otel.store.sql import Cursor, SqlStore
 
-NOT_SCANNED = frozenset({"schema_migrations", "gdpr_requests", "compliance_purge_guard"})
-"""Bookkeeping: migrations, the request log (it holds only subject references) and the guard."""
+NOT_SCANNED = frozenset({"schema_migrations", "gdpr_requests", "gdpr_breaches", "compliance_purge_guard"})
+"""Bookkeeping: migrations, the request log (it holds only subject references), the breach register
+(a record Art. 33(5) requires, holding no subject ids) and the guard."""
 
 GUARDED = "incident_timeline"
 _TEXT_TYPES = frozenset({"text", "jsonb", "json", "character varying", "character"})
