@@ -21,6 +21,7 @@ from typing import Any, Literal
 from ricecoder_otel.alerting.rules import prometheus_label
 from ricecoder_otel.config import AlertRule
 from ricecoder_otel.config.duration import format_duration
+from ricecoder_otel.kernel import names
 
 ExportKind = Literal["gauge", "updowncounter", "counter", "histogram"]
 """A metric's kind as the exporters see it: an UpDownCounter is a gauge in Prometheus but not
@@ -31,20 +32,8 @@ PATHS: tuple[MetricPath, ...] = ("scrape", "collector")
 """``scrape``: Prometheus scrapes the app (``OTEL_METRICS_EXPORTER=prometheus``); ``collector``:
 OTLP to the collector, whose ``prometheus`` or ``prometheus_remote_write`` exporter stores it."""
 
-KNOWN_METRICS: dict[str, tuple[ExportKind, str]] = {
-    "http.server.request.duration": ("histogram", "s"),
-    "ricecoder.http.server.errors": ("counter", "{request}"),
-    "ricecoder.anomaly.score": ("gauge", "1"),
-    "ricecoder.self.queue.depth": ("gauge", "{item}"),
-    "ricecoder.self.dropped": ("counter", "{item}"),
-    "ricecoder.self.errors": ("counter", "{error}"),
-    "ricecoder.self.processor.time": ("counter", "s"),
-    "system.cpu.utilization": ("gauge", "1"),
-    "system.memory.utilization": ("gauge", "1"),
-    "process.cpu.utilization": ("gauge", "1"),
-    "process.memory.usage": ("gauge", "By"),
-}
-"""Kind and unit of the metrics the distribution records (see docs/metrics.md)."""
+KNOWN_METRICS: dict[str, tuple[ExportKind, str]] = {m.name: (m.kind, m.unit) for m in names.KNOWN_METRICS.values()}
+"""Kind and unit of the metrics the distribution records (the catalogue in :mod:`ricecoder_otel.kernel.names`)."""
 
 _UNITS = {
     "s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds", "By": "bytes",

@@ -46,6 +46,7 @@ from opentelemetry.sdk.metrics.export import Histogram as HistogramData
 from ricecoder_otel.anomaly.episode import Exemplar
 from ricecoder_otel.anomaly.monitor import AnomalyMonitor
 from ricecoder_otel.kernel.guard import report_once
+from ricecoder_otel.kernel.metricdata import walk
 from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, ERRORS_METRIC
 
 ERROR_RATE_SERIES = "http.server.error_rate"
@@ -164,29 +165,27 @@ class AnomalyFeedExporter(MetricExporter):
         since_ns = self._previous_export_ns
         requests: dict[str, tuple[float, Exemplar | None]] = {}
         errors: dict[str, float] = {}
-        for resource_metrics in metrics_data.resource_metrics:
-            for scope_metrics in resource_metrics.scope_metrics:
-                for metric in scope_metrics.metrics:
-                    data = metric.data
-                    if metric.name == DURATION_METRIC and isinstance(data, HistogramData):
-                        for point in data.data_points:
-                            count, total = self._histogram_interval(DURATION_METRIC, data, point)
-                            if count > 0:
-                                route = series_key(DURATION_METRIC, point.attributes, ("http.route",))
-                                cumulative = data.aggregation_temporality is AggregationTemporality.CUMULATIVE
-                                exemplar = _slowest_exemplar(point, since_ns if cumulative else 0)
-                                self._monitor.observe(route, total / count, now, exemplar)
-                                seen, _ = requests.get(route, (0, None))
-                                requests[route] = (seen + count, exemplar)
-                    elif metric.name == ERRORS_METRIC and isinstance(data, Sum):
-                        for number in data.data_points:
-                            increase = self._sum_interval(ERRORS_METRIC, data, number)
-                            route = series_key(DURATION_METRIC, number.attributes, ("http.route",))
-                            errors[route] = errors.get(route, 0.0) + (increase or 0.0)
-                    elif metric.name in PROCESS_SERIES and isinstance(data, Gauge | Sum):
-                        self._feed_numbers(PROCESS_SERIES[metric.name], data, interval, now, by_attributes=False)
-                    elif metric.name in self._watched:
-                        self._feed_watched(metric.name, data, interval, now, since_ns)
+        for _, metric in walk(metrics_data):
+            data = metric.data
+            if metric.name == DURATION_METRIC and isinstance(data, HistogramData):
+                for point in data.data_points:
+                    count, total = self._histogram_interval(DURATION_METRIC, data, point)
+                    if count > 0:
+                        route = series_key(DURATION_METRIC, point.attributes, ("http.route",))
+                        cumulative = data.aggregation_temporality is AggregationTemporality.CUMULATIVE
+                        exemplar = _slowest_exemplar(point, since_ns if cumulative else 0)
+                        self._monitor.observe(route, total / count, now, exemplar)
+                        seen, _ = requests.get(route, (0, None))
+                        requests[route] = (seen + count, exemplar)
+            elif metric.name == ERRORS_METRIC and isinstance(data, Sum):
+                for number in data.data_points:
+                    increase = self._sum_interval(ERRORS_METRIC, data, number)
+                    route = series_key(DURATION_METRIC, number.attributes, ("http.route",))
+                    errors[route] = errors.get(route, 0.0) + (increase or 0.0)
+            elif metric.name in PROCESS_SERIES and isinstance(data, Gauge | Sum):
+                self._feed_numbers(PROCESS_SERIES[metric.name], data, interval, now, by_attributes=False)
+            elif metric.name in self._watched:
+                self._feed_watched(metric.name, data, interval, now, since_ns)
         self._previous_export_ns = int(now * 1e9)
         for route, (count, exemplar) in requests.items():
             rate_key = ERROR_RATE_SERIES + route[len(DURATION_METRIC):]
