@@ -176,14 +176,12 @@ _CACHE_LIMIT = 4096
 _CACHEABLE = 256
 """Longer values are not cached: a long value rarely repeats, and the cache must stay small."""
 
-_Outcome = tuple[str | None, tuple[tuple[str, int], ...], bool, bool]
-"""A cached ``redact_text``: the result (None: unchanged), counts per detector, drop_value, drop_record."""
+_Outcome = tuple[str, tuple[tuple[str, int], ...], bool, bool]
+"""A cached redaction: the redacted text, counts per detector, drop_value, drop_record."""
 
 
-def _replay(outcome: _Outcome, text: str, tally: Tally) -> str:
+def _replay(outcome: _Outcome, tally: Tally) -> str:
     result, counts, drop_value, drop_record = outcome
-    if result is None:
-        return text
     for name, count in counts:
         tally.counts[name] = tally.counts.get(name, 0) + count
     tally.drop_value = tally.drop_value or drop_value
@@ -196,9 +194,11 @@ class Redactor:
     """Applies one :class:`Policy`; thread-safe (a cache entry is written whole and never changed).
 
     Caches, bounded and emptied when full: the verdict per key name, and per short string value
-    its outcome (nothing found, or the redacted text with how many values each detector
-    redacted), so a value that repeats (a route, a client address) is scanned once. Outcomes are
-    not cached when a callback is configured: it sees every match.
+    its outcome, so a value that repeats (a route, a client address) is scanned once. A clean
+    value is remembered as itself; a redacted one only under a keyed BLAKE2b digest (the key is
+    random per redactor), next to its redacted text and how many values each detector redacted,
+    so the cache holds no personal data. Outcomes are not cached when a callback is configured:
+    it sees every match.
 
     Before running the detectors on a value it asks the gate (see ``gate``): a value in which
     no detector's anchor occurs is clean without running any pattern or validator; otherwise
@@ -210,7 +210,9 @@ class Redactor:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self._keys: dict[str, int] = {}
-        self._results: dict[str, _Outcome] = {}
+        self._clean: dict[str, None] = {}
+        self._redacted: dict[bytes, _Outcome] = {}
+        self._digest_key = secrets.token_bytes(32)
         self._gate = build_gate(anchor for detector in policy.detectors for anchor in detector.anchors)
         self._plan: tuple[tuple[Detector, Gate | None], ...] = tuple(
             (detector, build_gate(detector.anchors)) for detector in policy.detectors
@@ -284,22 +286,26 @@ class Redactor:
 
     def redact_text(self, text: str, tally: Tally, key: str | None = None) -> str:
         """``text`` with every finding replaced (the same object when nothing was found)."""
-        known = self._results.get(text)
-        if known is not None:
-            return _replay(known, text, tally)
+        if text in self._clean:
+            return text
         if len(text) > _CACHEABLE or self.policy.callback is not None:
             return self._redact_text(text, tally, key)
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), key=self._digest_key, digest_size=16).digest()
+        known = self._redacted.get(digest)
+        if known is not None:
+            return _replay(known, tally)
         inner = Tally()
         result = self._redact_text(text, inner, key)
-        outcome: _Outcome = (
-            (None, (), False, False)
-            if result is text
-            else (result, tuple(inner.counts.items()), inner.drop_value, inner.drop_record)
-        )
-        if len(self._results) >= _CACHE_LIMIT:
-            self._results.clear()
-        self._results[text] = outcome
-        return _replay(outcome, text, tally)
+        if result is text:
+            if len(self._clean) >= _CACHE_LIMIT:
+                self._clean.clear()
+            self._clean[text] = None
+            return text
+        outcome = (result, tuple(inner.counts.items()), inner.drop_value, inner.drop_record)
+        if len(self._redacted) >= _CACHE_LIMIT:
+            self._redacted.clear()
+        self._redacted[digest] = outcome
+        return _replay(outcome, tally)
 
     def _redact_text(self, text: str, tally: Tally, key: str | None) -> str:
         limit = self.policy.max_scan_chars
@@ -421,10 +427,8 @@ class Redactor:
             verdict = self.key_verdict(key)
         if verdict == _SAFE:
             return value
-        if verdict == _SCAN and type(value) is str:
-            known = self._results.get(value)
-            if known is not None and known[0] is None:  # a clean value seen before
-                return value
+        if verdict == _SCAN and type(value) is str and value in self._clean:  # a clean value seen before
+            return value
         saved = tally.drop_value
         tally.drop_value = False
         if verdict == _SENSITIVE and value is not None and type(value) is not bool and value != "":

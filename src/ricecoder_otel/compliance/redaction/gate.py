@@ -115,11 +115,11 @@ def _compile(anchors: list[str]) -> list[tuple[str, frozenset[str]]]:
         else:
             families[family[0]].append((anchor, family[1], family[2]))
     sources: list[tuple[str, frozenset[str]]] = []
-    for family, members in families.items():
+    for kind, members in families.items():
         if not members:
             continue
         # Every digit is a \d, so a digit anchor's first character needs no re-check when it is \d.
-        union = r"\d" if family == "digit" else "".join(dict.fromkeys(content for _anchor, content, _rest in members))
+        union = r"\d" if kind == "digit" else "".join(dict.fromkeys(content for _anchor, content, _rest in members))
         branches = "|".join(
             f"(?:{rest})" if content == union else f"(?<=[{content}])(?:{rest})" for _anchor, content, rest in members
         )

@@ -55,3 +55,15 @@ def test_drop_is_returned_for_a_cached_sensitive_attribute_value() -> None:
     redactor = Redactor(build_policy(actions={"credit_card": "drop_attribute"}))
     for _ in range(2):
         assert redactor.redact_entry("note", "card 4111 1111 1111 1111", Tally()) is DROP
+
+
+def test_the_cache_holds_no_personal_data() -> None:
+    """Redacted values are remembered under a keyed digest; only clean values are kept as text."""
+    redactor = Redactor(build_policy())
+    secrets = ["ana@example.com", "203.0.113.9", "4111 1111 1111 1111"]
+    for secret in secrets:
+        redactor.redact_text(f"seen {secret} here", Tally())
+    redactor.redact_text("GET /health", Tally())
+    held = repr(vars(redactor))
+    assert "GET /health" in held
+    assert not any(secret in held for secret in secrets)
