@@ -53,8 +53,10 @@ def raw_fsync_rate(directory: Path, seconds: float) -> float:
     return count / (time.perf_counter() - started)
 
 
-def append_rate(directory: Path, threads: int, seconds: float) -> dict[str, float]:
-    journal = AuditJournal(directory, key=KEY, clock=time.time, policy=CheckpointPolicy(1000, 60))
+def append_rate(directory: Path, threads: int, seconds: float, signing: Any = None) -> dict[str, float]:
+    """Appends per second by ``threads`` callers; ``signing``: an Ed25519 key also signing checkpoints and head."""
+    extra = {"signing_key": signing} if signing is not None else {}
+    journal = AuditJournal(directory, key=KEY, clock=time.time, policy=CheckpointPolicy(1000, 60), **extra)
     counts = [0] * threads
     stop = threading.Event()
 
@@ -140,6 +142,9 @@ def main() -> None:
             if args.before_src is not None:
                 before.append(before_rate(args.before_src, root / f"b{threads}", threads, args.seconds))
             appends.append(append_rate(root / f"t{threads}", threads, args.seconds))
+        from ricecoder_otel.compliance.audit.signing import SigningKey  # not in --before-src trees
+
+        signed = append_rate(root / "ed25519", THREADS[-1], args.seconds, SigningKey.generate())
         verification = verify_rate(root / "verify", args.records, repeats=3)
     command = "PYTHONPATH=src:. python -m benchmarks.audit.throughput --out benchmarks/results"
     if args.before_src is not None:
@@ -151,6 +156,7 @@ def main() -> None:
         "load_average": os.getloadavg(),
         "raw_write_fdatasync_per_second": raw,
         "appends": [{**a, "ratio_to_raw_fsync": a["per_second"] / raw} for a in appends],
+        "appends_ed25519": {**signed, "ratio_to_raw_fsync": signed["per_second"] / raw},
         "appends_before": {
             "rev": args.before_rev,
             "rates": [{**b, "ratio_to_raw_fsync": b["per_second"] / raw} for b in before],
@@ -174,6 +180,8 @@ def main() -> None:
         f"before ({args.before_rev or 'not measured'}), same run |",
         "|---|---|---|---|",
         *rows,
+        f"| durable appends, {signed['threads']} threads, checkpoints and head also Ed25519-signed | "
+        f"{signed['per_second']:,.0f} /s | {signed['per_second'] / raw:.2f} | |",
         "",
         "| verification | value |",
         "|---|---|",

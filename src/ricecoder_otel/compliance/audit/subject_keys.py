@@ -100,25 +100,29 @@ class SubjectKeys:
             raise AuditError(f"{path}: not a subject key (the file is corrupt)") from None
 
     def get_or_create(self, ref: str) -> SubjectKey:
-        """The subject's key, created (durably, mode 0600) on first use; safe across processes."""
+        """The subject's key, created (durably, mode 0600) on first use; safe across threads and
+        processes: the key is written whole to a temporary file and linked into place, and whoever
+        links first wins."""
         found = self.get(ref)
         if found is not None:
             return found
-        key = SubjectKey(secrets.token_hex(8), secrets.token_bytes(32))
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self._path(ref)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        temporary = self.directory / f".{ref}.{secrets.token_hex(8)}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it first: use theirs
-            existing = self.get(ref)
-            if existing is None:
-                raise AuditError(f"{path} appeared and vanished while creating it") from None
-            return existing
-        with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps({"key_id": key.key_id, "key": key.secret.hex()}))
-            handle.flush()
-            os.fsync(handle.fileno())
+            with os.fdopen(fd, "w") as handle:
+                handle.write(json.dumps({"key_id": secrets.token_hex(8), "key": secrets.token_bytes(32).hex()}))
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileExistsError):  # another caller linked theirs first: use it
+                os.link(temporary, path)
+        finally:
+            temporary.unlink()
         _sync_directory(self.directory)
+        key = self.get(ref)
+        if key is None:
+            raise AuditError(f"{path} vanished while it was created (shredded meanwhile?)")
         return key
 
     def shred(self, ref: str) -> bool:

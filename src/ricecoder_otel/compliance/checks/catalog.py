@@ -88,7 +88,12 @@ def audit_chain_verifies(e: Evidence) -> CheckResult:
             problem=e.verify.problem,
             **data,
         )
-    return _ok(f"{e.verify.records} audit records verify: chain, checkpoints and signed head", **data)
+    data["signatures"] = list(e.verify.signatures)
+    return _ok(
+        f"{e.verify.records} audit records verify: chain, checkpoints and signed head "
+        f"({' and '.join(e.verify.signatures)} signatures)",
+        **data,
+    )
 
 
 def audit_checkpoints_present(e: Evidence) -> CheckResult:

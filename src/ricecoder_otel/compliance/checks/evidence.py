@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ricecoder_otel.compliance.audit.engine import AuditError, iso_time
 from ricecoder_otel.compliance.audit.journal import CHECKPOINTS, JOURNAL, load_key, read_checkpoints
+from ricecoder_otel.compliance.audit.signing import SigningKey
 from ricecoder_otel.compliance.audit.verify import VerifyResult, verify_journal
 from ricecoder_otel.compliance.checks.endpoints import Endpoint, otlp_endpoints
 from ricecoder_otel.compliance.gdpr.breaches import Breach, BreachRegister
@@ -87,7 +88,9 @@ def _audit(evidence: Evidence, directory: Path | None, key: bytes | None) -> Non
         return
     try:
         secret = load_key(directory, key, create=False)
-        evidence.verify = verify_journal(directory, secret)
+        pem = evidence.config.compliance.audit.signing_key
+        public = None if pem is None else SigningKey.load(pem.get_secret_value()).public
+        evidence.verify = verify_journal(directory, secret, public_key=public)
         checkpoints = read_checkpoints(directory / CHECKPOINTS)
     except AuditError as error:
         evidence.problems["audit"] = str(error)

@@ -13,6 +13,9 @@ from ricecoder_otel.compliance.audit import AuditError, AuditJournal, WrongKeyEr
 from ricecoder_otel.compliance.audit.engine import Checkpoint, CheckpointPolicy, record_fields
 from ricecoder_otel.compliance.audit.journal import CHECKPOINTS, HEAD, JOURNAL
 from ricecoder_otel.compliance.audit.signing import PublicKey, SigningKey
+from ricecoder_otel.compliance.checks.catalog import audit_chain_verifies
+from ricecoder_otel.compliance.checks.evidence import gather
+from ricecoder_otel.config import MonitoringConfig
 
 KEY = b"h" * 32
 
@@ -158,3 +161,20 @@ def test_cli_public_key_then_third_party_verify(
     write_checkpoints(journal, items)
     assert main(["audit", "verify", "--dir", str(journal), "--public-key", str(tmp_path / "pub.pem")]) == 1
     assert "TAMPERED at sequence number 1" in capsys.readouterr().out
+
+
+def test_the_audit_chain_check_verifies_ed25519_signatures_when_a_signing_key_is_configured(
+    tmp_path: Path, signing: SigningKey
+) -> None:
+    fill(tmp_path, signing)
+    config = MonitoringConfig.model_validate(
+        {"compliance": {"audit": {"path": str(tmp_path), "signing_key": signing.private_pem()}}}
+    )
+    evidence = gather(config, 1.6e9, 1.8e9, env={}, store=None, journal_dir=tmp_path, key=KEY)
+    result = audit_chain_verifies(evidence)
+    assert result.status == "pass" and result.evidence["signatures"] == ["hmac", "ed25519"]
+    items = checkpoints(tmp_path)
+    items[2]["sig"] = SigningKey.generate().sign(Checkpoint.from_json(items[2]).signed_bytes())
+    write_checkpoints(tmp_path, items)
+    tampered = audit_chain_verifies(gather(config, 1.6e9, 1.8e9, env={}, store=None, journal_dir=tmp_path, key=KEY))
+    assert tampered.status == "fail" and tampered.evidence["first_bad_seq"] == 7

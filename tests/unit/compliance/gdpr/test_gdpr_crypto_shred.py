@@ -5,6 +5,7 @@ chain still verifies."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -99,3 +100,15 @@ def test_personal_fields_without_a_subject_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="subject"):
         t.record("x", "y", personal={"email": ALICE})
     t.close()
+
+
+def test_concurrent_first_uses_of_a_subject_agree_on_one_key(tmp_path: Path) -> None:
+    keys = SubjectKeys(tmp_path)
+    found: list[SubjectKey] = []
+    threads = [threading.Thread(target=lambda: found.append(keys.get_or_create(subject_ref(BOB)))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 8 and len(set(found)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [f"{subject_ref(BOB)}.key"]  # no temporary file left
