@@ -4,7 +4,9 @@
 only by this capability). While on, a thread (``ricecoder-alerting``) evaluates every
 ``alerting.evaluation_interval`` (default 1 s): one collection, the rules' windows, the state
 machine, and each transition published on the hub as an
-:class:`~ricecoder_otel.kernel.events.AlertTransition`. Rules of kind ``anomaly`` are evaluated
+:class:`~ricecoder_otel.kernel.events.AlertTransition` (preceded, when an evaluation has several, by
+one :class:`~ricecoder_otel.kernel.events.AlertEvaluation` holding them all, so notifiers can send a
+burst as one group notification). Rules of kind ``anomaly`` are evaluated
 when :class:`~ricecoder_otel.kernel.events.AnomalyScores` arrive.
 
 Firing alerts are kept in the store when ``store.location`` is configured (table
@@ -16,6 +18,7 @@ thread stops and in-memory state is dropped (the stored state stays).
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ricecoder_otel.alerting.otel import AlertReader, snapshot
@@ -23,7 +26,7 @@ from ricecoder_otel.alerting.persist import AlertStateStore
 from ricecoder_otel.alerting.rules import RuleEngine
 from ricecoder_otel.alerting.state import Change
 from ricecoder_otel.kernel.capability import BuildContext, Capability, InstallContext
-from ricecoder_otel.kernel.events import AnomalyScores, EventHub, Subscription
+from ricecoder_otel.kernel.events import AlertEvaluation, AlertTransition, AnomalyScores, EventHub, Subscription
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 
@@ -115,8 +118,7 @@ class AlertingCapability(Capability):
             data = reader.read() if metrics else None
             events = engine.tick(snapshot(data, metrics))
             self.evaluations += 1
-        for event in events:
-            hub.publish(event)
+        publish_all(hub, events)
         return len(events)
 
     def _run(self, stop: threading.Event) -> None:
@@ -133,8 +135,7 @@ class AlertingCapability(Capability):
     def _on_scores(self, event: AnomalyScores) -> None:
         if self.engine is None or self._hub is None:
             return
-        for transition in self.engine.evaluate("anomaly", event.scores):
-            self._hub.publish(transition)
+        publish_all(self._hub, self.engine.evaluate("anomaly", event.scores))
 
     def _load(self, config: AlertingConfig) -> None:
         if self.engine is not None:
@@ -165,6 +166,14 @@ class AlertingCapability(Capability):
         except Exception as error:  # the alert still goes out; only its restart memory is lost
             SELF_TELEMETRY.count_error("alerting.state")
             report_once("alerting", "could not write alert state to the store: %s", error)
+
+
+def publish_all(hub: EventHub, transitions: Sequence[AlertTransition]) -> None:
+    """One evaluation's transitions: as a batch first (notifiers group a burst), then one by one."""
+    if len(transitions) > 1:
+        hub.publish(AlertEvaluation(at=transitions[0].at, transitions=tuple(transitions)))
+    for transition in transitions:
+        hub.publish(transition)
 
 
 def _template_problem(rule: str, annotation: str, reason: str) -> None:

@@ -538,7 +538,10 @@ class RouteConfig(_Section):
     group_by: list[str] | None = Field(
         default=None, description="Labels that split alerts into groups; `['...']` groups by every label."
     )
-    group_wait: Duration | None = Field(default=None, description="Wait before a new group's first notification (30s).")
+    group_wait: Duration | None = Field(
+        default=None,
+        description="Wait before a new group's first notification (0s: one evaluation's alerts arrive together).",
+    )
     group_interval: Duration | None = Field(
         default=None, description="Wait before notifying about changes to a group (5m)."
     )

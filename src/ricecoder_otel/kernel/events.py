@@ -512,3 +512,18 @@ class AnalyticsReportGenerated(Event):
             "ricecoder.analytics.report.rows": self.rows,
             "ricecoder.analytics.report.path": self.path,
         }
+
+
+@dataclass(frozen=True)
+class AlertEvaluation(Event):
+    """Internal: every transition of one rule evaluation, published just before the transitions themselves.
+
+    Notifiers take the burst as one batch (one group notification with ``group_wait`` 0s) and skip
+    the single :class:`AlertTransition` events that follow; a notifier that never sees this event
+    (it was dropped) still gets every transition one by one.
+    """
+
+    event_name: ClassVar[str] = "ricecoder.alert.evaluation"
+    exported: ClassVar[bool] = False
+
+    transitions: tuple[AlertTransition, ...] = ()

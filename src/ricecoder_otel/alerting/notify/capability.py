@@ -1,32 +1,41 @@
 """Notifications and incidents as a capability: alert transitions in, channels and incidents out.
 
-Subscribes to :class:`~ricecoder_otel.kernel.events.AlertTransition` (published by the rule
-engine) and hands each alert to the :class:`NotificationService`, whose own threads group,
-queue and deliver; incident changes are published as ``ricecoder.incident`` events. The store
-is the one configured in ``store.location`` (else the process default), opened on the worker
-thread, so nothing here touches disk on the hub's thread. With no channel configured nothing
-runs. Config changes rebuild the service; the outbox, log and incidents stay in the store.
-Switched off, the threads stop; queued messages wait in the outbox for the next start.
+Subscribes to :class:`~ricecoder_otel.kernel.events.AlertTransition` (published by the rule engine)
+and hands each alert to the :class:`NotificationService`, whose own threads group, queue and
+deliver. When one evaluation has several transitions, the engine first publishes them together as
+an :class:`~ricecoder_otel.kernel.events.AlertEvaluation`: they are submitted as one batch, so the
+dispatcher ingests the whole burst in one pass (one group notification even with ``group_wait``
+0s), and the single transitions that follow are recognised and skipped. Incident changes are
+published as ``ricecoder.incident`` events. The store is the one configured in ``store.location``
+(else the process default), opened on the worker thread, so nothing here touches disk on the hub's
+thread. With no channel configured nothing runs. Config changes rebuild the service; the outbox,
+log and incidents stay in the store. Switched off, the threads stop; queued messages wait in the
+outbox for the next start.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ricecoder_otel.alerting.incidents.manager import IncidentManager
 from ricecoder_otel.alerting.incidents.model import Incident
 from ricecoder_otel.alerting.incidents.tables import IncidentTables
-from ricecoder_otel.alerting.notify.alert import alert_from_transition
+from ricecoder_otel.alerting.notify.alert import Alert, alert_from_transition
 from ricecoder_otel.alerting.notify.service import NotificationService
 from ricecoder_otel.alerting.notify.tables import NotifyTables
 from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext, PayloadFilter, filter_payload
-from ricecoder_otel.kernel.events import AlertTransition, EventHub, IncidentChanged, Subscription
+from ricecoder_otel.kernel.events import AlertEvaluation, AlertTransition, EventHub, IncidentChanged, Subscription
 from ricecoder_otel.store.sql import SqlStore
 
 if TYPE_CHECKING:
     from ricecoder_otel.config import MonitoringConfig
+
+BATCHED_LIMIT = 10_000
+"""Transitions remembered from batches until their single event arrives (a dropped one is forgotten)."""
+TransitionKey = tuple[str, str, str, float]
 
 
 def open_sql_store(location: str | None) -> SqlStore:
@@ -50,6 +59,9 @@ class NotificationCapability(Capability):
         self._clock: Clock | None = None
         self._store: SqlStore | None = None
         self._subscription: Subscription[AlertTransition] | None = None
+        self._batch_subscription: Subscription[AlertEvaluation] | None = None
+        self._batched: OrderedDict[TransitionKey, None] = OrderedDict()
+        """Only touched on the hub's thread (both subscriptions are delivered there)."""
         self._lock = threading.Lock()
         self._filters: list[PayloadFilter] = []
 
@@ -67,12 +79,17 @@ class NotificationCapability(Capability):
                 self.service = self._build(self._config)
             self.service.start()
         if self._subscription is None:
+            self._batch_subscription = self._hub.subscribe(AlertEvaluation, self._on_evaluation,
+                                                           name="alerting.notify.batch")  # fmt: skip
             self._subscription = self._hub.subscribe(AlertTransition, self._on_transition, name="alerting.notify")
 
     def stop(self) -> None:
         if self._subscription is not None:
             self._subscription.cancel()
             self._subscription = None
+        if self._batch_subscription is not None:
+            self._batch_subscription.cancel()
+            self._batch_subscription = None
         with self._lock:
             if self.service is not None:
                 self.service.stop()
@@ -101,18 +118,37 @@ class NotificationCapability(Capability):
         return NotificationService(config.alerting, NotifyTables(self._store), self._clock, incidents=incidents)
 
     def _on_transition(self, event: AlertTransition) -> None:
-        """On the hub's thread: O(1) hand-over. A flapping alert waits until it settles."""
+        """On the hub's thread: O(1) hand-over, unless the transition already came in a batch."""
+        key = _key(event)
+        if key in self._batched:
+            del self._batched[key]
+            return
+        service = self.service
+        alert = self._alert(event)
+        if service is not None and alert is not None:
+            service.submit(alert)
+
+    def _on_evaluation(self, event: AlertEvaluation) -> None:
+        """On the hub's thread: one evaluation's transitions, handed over together."""
         service = self.service
         if service is None:
             return
+        for transition in event.transitions:
+            self._batched[_key(transition)] = None
+        while len(self._batched) > BATCHED_LIMIT:
+            self._batched.popitem(last=False)
+        service.submit_many([alert for t in event.transitions if (alert := self._alert(t)) is not None])
+
+    def _alert(self, event: AlertTransition) -> Alert | None:
+        """The alert to notify about; None while it flaps or when the payload policy withholds it."""
         if getattr(event, "flapping", False) and event.state == "firing":
-            return
+            return None
         alert = alert_from_transition(event)
         # What leaves the process passes the outgoing-payload policy (compliance redaction) first.
         filtered = filter_payload(self._filters, {"labels": alert.labels, "annotations": alert.annotations})
         if filtered is None:
-            return
-        service.submit(replace(alert, labels=dict(filtered["labels"]), annotations=dict(filtered["annotations"])))
+            return None
+        return replace(alert, labels=dict(filtered["labels"]), annotations=dict(filtered["annotations"]))
 
     def _publish(self, incident: Incident, change: str) -> None:
         if self._hub is not None:
@@ -120,3 +156,7 @@ class NotificationCapability(Capability):
                 at=incident.updated_at, incident_id=incident.id, change=change, state=incident.state,
                 title=incident.title, severity=incident.severity, escalation_level=incident.level,
             ))  # fmt: skip
+
+
+def _key(event: AlertTransition) -> TransitionKey:
+    return (event.rule, event.series, event.state, event.at)

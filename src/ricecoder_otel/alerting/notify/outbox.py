@@ -153,7 +153,12 @@ class DeliveryWorker:
             thread.join(timeout)
 
     def _run(self) -> None:
+        """A pass as soon as :meth:`wake` says messages were queued; otherwise every ``poll_interval`` (retries).
+
+        The wake flag is cleared before the pass, so a message queued during it is sent right after.
+        """
         while not self._stop.is_set():
+            self._wake.clear()
             try:
                 busy = self.run_once() > 0
             except Exception as error:  # the store may be down: keep the worker alive and retry
@@ -162,4 +167,3 @@ class DeliveryWorker:
                 busy = False
             if not busy:
                 self._wake.wait(self.poll_interval)
-                self._wake.clear()

@@ -3,8 +3,12 @@
 A route applies when all its matchers match; its children are tried in order and the first
 match wins unless that child sets ``continue``. When no child matches, the route itself takes
 the alert. Unset settings inherit from the parent; the root defaults are Alertmanager's
-(``group_wait`` 30s, ``group_interval`` 5m, ``repeat_interval`` 4h) except ``group_by``, which
-defaults to ``[alertname]`` rather than one group for everything.
+(``group_interval`` 5m, ``repeat_interval`` 4h) with two deliberate differences: ``group_by``
+defaults to ``[alertname]`` rather than one group for everything, and ``group_wait`` to 0s rather
+than 30s. Alertmanager waits so that alerts sent by several Prometheus evaluations can gather; here
+the rules are evaluated in-process and every alert that fires in one evaluation reaches the
+dispatcher in the same pass, so the group's first notification can go at once and still hold the
+whole burst. An explicit ``group_wait`` is honoured as written.
 
 Group keys are written as Alertmanager writes them (``{}/{severity="critical"}:{alertname="X"}``),
 so they and the PagerDuty/OpsGenie dedup keys derived from them are the same on every replica.
@@ -21,7 +25,7 @@ from ricecoder_otel.config.model import RouteConfig
 
 ALL_LABELS = "..."
 DEFAULT_GROUP_BY = ("alertname",)
-DEFAULT_GROUP_WAIT = 30.0
+DEFAULT_GROUP_WAIT = 0.0
 DEFAULT_GROUP_INTERVAL = 300.0
 DEFAULT_REPEAT_INTERVAL = 4 * 3600.0
 

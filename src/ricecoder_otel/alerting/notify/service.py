@@ -95,6 +95,20 @@ class NotificationService:
         self._wake.set()
         return True
 
+    def submit_many(self, alerts: Sequence[Alert]) -> int:
+        """Queue alerts that changed together (one evaluation): the dispatcher takes them in one pass.
+
+        O(len(alerts)), never blocks; returns how many were queued (the rest are dropped and counted).
+        """
+        with self._lock:
+            room = max(0, INBOX_SIZE - len(self._inbox))
+            self._inbox.extend(alerts[:room])
+        if len(alerts) > room:
+            self.telemetry.count_drop("notify.inbox", len(alerts) - room)
+        if alerts:
+            self._wake.set()
+        return min(room, len(alerts))
+
     def _silences(self) -> list[Silence]:
         """Silences from the store (the CLI adds them from another process), re-read at most once a second."""
         now = self.clock()
@@ -191,11 +205,16 @@ class NotificationService:
         self.delivery.stop(timeout)
 
     def _run(self) -> None:
+        """A pass as soon as alerts are submitted; otherwise every ``poll_interval`` for the timers.
+
+        The wake flag is cleared before the pass, so a submit during the pass (or just after it)
+        starts the next one at once instead of waiting out the poll interval.
+        """
         while not self._stop.is_set():
+            self._wake.clear()
             try:
                 self.run_once()
             except Exception as error:  # the store may be away: keep alerts queued and try again
                 self.telemetry.count_error("notify.dispatch")
                 logger.warning("notification dispatch pass failed: %s", error)
             self._wake.wait(self.poll_interval)
-            self._wake.clear()

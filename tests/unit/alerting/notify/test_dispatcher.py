@@ -124,7 +124,7 @@ def test_inhibition_mutes_targets_with_equal_labels_but_never_itself() -> None:
 
 def test_sibling_routes_with_equal_matchers_keep_their_own_groups_and_timers() -> None:
     route = RouteConfig.model_validate({"routes": [{"receiver": "fast", "group_wait": "0s", "continue": True},
-                                                   {"receiver": "slow"}]})  # fmt: skip
+                                                   {"receiver": "slow", "group_wait": "30s"}]})  # fmt: skip
     log: dict[str, LogEntry] = {}
     dispatcher = Dispatcher(build_route(route, ["fast", "slow"]), inhibitor=Inhibitor([]), silences=list,
                             log=log.get, send_resolved={})  # fmt: skip
@@ -136,5 +136,21 @@ def test_sibling_routes_with_equal_matchers_keep_their_own_groups_and_timers() -
     clock.advance(29)
     assert dispatcher.tick(clock())[0] == []
     clock.advance(1)
-    [slow] = dispatcher.tick(clock())[0]  # the default group_wait, 30 s
+    [slow] = dispatcher.tick(clock())[0]  # its own group_wait, 30 s
     assert slow.channel == "slow" and slow.notification is not None
+
+
+def test_by_default_a_burst_ingested_in_one_pass_is_notified_at_once_as_one_group() -> None:
+    log: dict[str, LogEntry] = {}
+    dispatcher = Dispatcher(build_route(RouteConfig(), ["hook"]), inhibitor=Inhibitor([]), silences=list,
+                            log=log.get, send_resolved={})  # fmt: skip
+    clock = ManualClock()
+    for pod in ("a", "b", "c"):
+        dispatcher.ingest(Alert({"alertname": "Down", "pod": pod}, starts_at=clock()), clock())
+    [burst] = dispatcher.tick(clock())[0]  # group_wait 0s: no time has to pass
+    assert fps(burst) == [("a", "firing"), ("b", "firing"), ("c", "firing")]
+    log[burst.log_key] = burst.entry
+    dispatcher.ingest(Alert({"alertname": "Down", "pod": "d"}, starts_at=clock()), clock())
+    assert dispatcher.tick(clock.advance(299))[0] == []  # a later alert waits for group_interval
+    [later] = dispatcher.tick(clock.advance(1))[0]
+    assert [p for p, _ in fps(later)] == ["a", "b", "c", "d"]

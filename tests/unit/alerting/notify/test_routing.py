@@ -67,7 +67,16 @@ def test_routing_tree_continue_inheritance_and_group_keys() -> None:
 def test_a_root_without_receiver_sends_to_every_channel_and_groups_by_alertname() -> None:
     root = build_route(RouteConfig(), ["a", "b"])
     assert root.receivers == ("a", "b") and root.group_by == ("alertname",)
-    assert (root.group_wait, root.group_interval) == (30.0, 300.0)
+    # Alertmanager's group_interval and repeat_interval; group_wait 0s, not Alertmanager's 30s.
+    assert (root.group_wait, root.group_interval, root.repeat_interval) == (0.0, 300.0, 4 * 3600.0)
+
+
+def test_an_explicit_group_wait_is_honoured_at_the_root_and_inherited_by_children() -> None:
+    config = RouteConfig.model_validate(
+        {"group_wait": "30s", "routes": [{"receiver": "b"}, {"receiver": "a", "group_wait": "5s"}]}
+    )
+    root = build_route(config, ["a", "b"])
+    assert [root.group_wait, *(child.group_wait for child in root.children)] == [30.0, 30.0, 5.0]
 
 
 def test_group_by_dots_groups_by_every_label() -> None:
