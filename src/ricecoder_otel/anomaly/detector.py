@@ -56,6 +56,9 @@ _MAX_ABS = 1e300  # beyond this a value is clamped so arithmetic never overflows
 _MAX_Z = 1e6
 _WEEK_RATE = 1.0  # day-of-week offsets learn over about one visit of each day
 _RECENT = 5  # points kept to re-anchor the level when a shift is adopted
+# Score semantics: above ``open_score`` the evidence is compressed into this share of the range,
+# so only the point where an episode opens reaches the alarm level above it.
+_HELD_SHARE = 0.8
 
 # Which piece of evidence dominates a point.
 _POINT, _CUSUM, _VAR, _TREND, _STUCK = 0, 1, 2, 3, 4
@@ -131,6 +134,7 @@ class Detector:
     """Scores one series point by point and reports anomaly episodes."""
 
     __slots__ = (
+        "_alarm",
         "_b",
         "_bref",
         "_c0",
@@ -156,6 +160,7 @@ class Detector:
         "_ep_quiet",
         "_ep_se",
         "_ep_tails",
+        "_evidence",
         "_floor",
         "_level",
         "_m",
@@ -167,7 +172,11 @@ class Detector:
         "_p",
         "_pending",
         "_prev_x",
+        "_rbin",
+        "_rcnt",
+        "_rcur",
         "_recent",
+        "_recur",
         "_rel",
         "_repeat",
         "_rprev",
@@ -206,6 +215,8 @@ class Detector:
             o.variance_slow_alpha, o.fast_alpha, o.warmup, o.open_score,
         )
         self._decay16 = o.tail_decay**16
+        self._alarm = o.open_score + (1.0 - o.open_score) * _HELD_SHARE
+        self._evidence = 0.0
         self._on_episode: Callable[[Episode], None] | None = o.on_episode
         # plain lists: an empty deque alone costs 600 bytes, a third of the per-series budget
         self.episodes: list[Episode] = []
@@ -235,6 +246,10 @@ class Detector:
         self._same_max = 0.0
         self._day: array[float] | None = None
         self._week: array[float] = array("d")
+        self._recur: array[float] = array("f")
+        self._rbin = -1
+        self._rcur = 0.0
+        self._rcnt = 0
         self._run = self._run_sign = self._run_var = 0
         self._ep_onset: float | None = None
         self._reset_episode()
@@ -257,12 +272,20 @@ class Detector:
             return False
         fresh = Detector(options)
         self._o, self._p, self._decay16, self._on_episode = options, fresh._p, fresh._decay16, fresh._on_episode
+        self._alarm = fresh._alarm
         if self._warm is None:
             if not options.seasonal:
-                self._day, self._week = None, array("d")
+                self._day, self._week, self._recur = None, array("d"), array("f")
             elif self._day is None and self._dt <= _SEASONAL_MAX_STEP:
                 self._day, self._week = array("d", bytes(8 * _DAY_BINS)), array("d", bytes(8 * 7))
+                self._recur = array("f", bytes(4 * _DAY_BINS))
         return True
+
+    @property
+    def evidence(self) -> float:
+        """The last point's evidence score in [0, 1], before the alarm-level mapping of
+        ``update``: how anomalous the point is, whether or not an episode opened on it."""
+        return self._evidence
 
     @property
     def points(self) -> int:
@@ -372,6 +395,19 @@ class Detector:
         wf = wpos - wflo
         return day[int((t % _DAY) / _BIN_SECONDS)] + week[wflo % 7] * (1.0 - wf) + week[(wflo + 1) % 7] * wf
 
+    def _roll_recurrence(self, dbin: int) -> None:
+        """Entering bin ``dbin``: the bin just left keeps the mean absolute deviation of this
+        visit (or half of what earlier days showed there, if larger) for the next day's visit.
+        A mean, not a maximum: noise and one-point spikes average out, a recurring shape stays."""
+        old = self._rbin
+        if old >= 0 and self._rcnt:
+            kept = 0.5 * self._recur[old]
+            cur = self._rcur / self._rcnt
+            self._recur[old] = cur if cur > kept else kept
+        self._rbin = dbin
+        self._rcur = 0.0
+        self._rcnt = 0
+
     def _scale(self) -> float:
         s = self._s
         f = self._floor
@@ -422,6 +458,7 @@ class Detector:
         if o.seasonal and self._dt <= _SEASONAL_MAX_STEP:
             self._day = array("d", bytes(8 * _DAY_BINS))
             self._week = array("d", bytes(8 * 7))
+            self._recur = array("f", bytes(4 * _DAY_BINS))
         return 0.0
 
     def _score_only(self, x: float) -> float:
@@ -434,7 +471,10 @@ class Detector:
         if z > _MAX_Z:
             z = _MAX_Z
         th = self._o.threshold
-        return z * z / (z * z + th * th)
+        score = z * z / (z * z + th * th)
+        self._evidence = score
+        o = self._o.open_score
+        return score if score < o else o + (score - o) * _HELD_SHARE
 
     def _step(self, t: float, x: float) -> float:
         (gap_factor, tail_share, k, th, k_cusum, va, k_var, k_trend, sa, la, sl, vsa, fa, warmup,
@@ -471,6 +511,11 @@ class Detector:
             w0 = wflo % 7
             w1 = w0 + 1 if w0 < 6 else 0
             season = day[dbin] + week[w0] * (1.0 - wf) + week[w1] * wf
+            if dbin != self._rbin:
+                self._roll_recurrence(dbin)
+            recur = self._recur[dbin]
+        else:
+            recur = 0.0
         y = xt - season
 
         # scale with floors
@@ -488,8 +533,14 @@ class Detector:
         ar = r if r > 0.0 else -r
         # point evidence is judged against recent outliers on the same side (heavy tails)
         tail = (self._tail_hi if r > 0.0 else self._tail_lo) * tail_share
+        if recur > tail:  # a deviation this series showed at this time of day on earlier days
+            tail = recur * tail_share
         zr = r / se
         zp = r / tail if tail > se else zr
+        # evidence at a time of day that deviated as much on earlier days is a recurring pattern
+        recur_se = recur * tail_share
+        damp = se / recur_se if recur_se > se else 1.0
+        zr *= damp
         if mode == _COUNT:
             zp = self._poisson_z(x, pred + season, se, tail)
         if zp > _MAX_Z:
@@ -565,7 +616,7 @@ class Detector:
         svs = self._svs
         svs_f = svs if svs > f else f
         ratio = sv / svs_f
-        zv = k_var * (ratio - 1.0) if ratio > 1.0 else 0.0
+        zv = k_var * (ratio - 1.0) * damp if ratio > 1.0 else 0.0
 
         # trend against the adopted trend, as drift over the slope horizon
         db = b - self._bref
@@ -616,8 +667,11 @@ class Detector:
                 dm = -cap
             self._mf = mf + fa * dm
             self._recent[n % _RECENT] = y
+            if day is not None:
+                self._rcur += ar
+                self._rcnt += 1
 
-            if day is not None and zc < 0.5 * th:  # a shift half-way to an alarm is not a season
+            if day is not None and (zc < 0.5 * th or recur > 3.0 * se):  # a shift half-way to an alarm is not a season
                 level = self._level
                 wk = week
                 ga = typical * _PER_DAY
@@ -626,6 +680,8 @@ class Detector:
                 self._level = level + ga * (rc + pred - level)
                 resid = xt - level
                 clip = 3.0 * se
+                if recur > clip:  # a recurring shape is learnt as fast as it recurs
+                    clip = recur
                 weekly = wk[w0] * (1.0 - wf) + wk[w1] * wf
                 dd = resid - weekly - day[dbin]
                 dd = dd if dd < clip else clip
@@ -643,12 +699,18 @@ class Detector:
         # episodes
         if n < warmup:
             return 0.0
+        self._evidence = score
         if self._ep_onset is None:
             if score >= open_score:
                 self._open(t, x, xt, season, pred, se, score, dom, zp, zv)
+                # the opening point alone scores at or above the alarm level
+                alarm = self._alarm
+                return alarm + (1.0 - alarm) * (score - open_score) / (1.0 - open_score)
             return score
         self._continue_episode(t, x, xt, season, pred, se, score, dom, zp, zv)
-        return score
+        if score < open_score:
+            return score
+        return open_score + (score - open_score) * _HELD_SHARE  # held below the alarm level
 
     # ------------------------------------------------------------------ episodes
 

@@ -147,8 +147,9 @@ class AnomalyMonitor:
             score = detector.update(t, value)
             series.score = score
             tagged = None
-            if detector.in_episode and exemplar is not None and score >= series.peak:
-                series.peak = score
+            evidence = detector.evidence
+            if detector.in_episode and exemplar is not None and evidence >= series.peak:
+                series.peak = evidence
                 if series.exemplar is None or series.exemplar.trace_id != exemplar.trace_id:
                     tagged = exemplar
                 series.exemplar = exemplar
