@@ -19,7 +19,7 @@ from typing import Any
 
 from ricecoder_otel.cli._util import print_json, printable, progress
 from ricecoder_otel.cli.query import since_argument, store_location
-from ricecoder_otel.config import ConfigError
+from ricecoder_otel.config import ConfigError, load_config
 from ricecoder_otel.config.secrets import redact_dsn
 from ricecoder_otel.dashboards.builtin import builtin_dashboards
 from ricecoder_otel.dashboards.files import check_file, load_file
@@ -141,7 +141,8 @@ def run_show(args: argparse.Namespace) -> int:
     for v in dashboard.variables:
         print(f"  variable ${v.name}: {v.attribute}")
     for p in dashboard.panels:
-        what = ", ".join(f"{q.aggregation}({q.metric})" for q in p.queries) or ", ".join(p.events)
+        what = ", ".join(f"report {q.report}" if q.report else f"{q.aggregation}({q.metric})" for q in p.queries)
+        what = what or ", ".join(p.events)
         print(f"  [{p.grid.x:>2},{p.grid.y:>2} {p.grid.w:>2}x{p.grid.h:<2}] {p.type:<8} {printable(p.title)}: {what}")
     return EXIT_OK
 
@@ -176,7 +177,7 @@ def _open(args: argparse.Namespace) -> SqlStore:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from ricecoder_otel.dashboards.grafana import grafana_dashboard
+    from ricecoder_otel.dashboards.grafana import grafana_dashboard, report_panels
     from ricecoder_otel.dashboards.render_html import export_html
     from ricecoder_otel.dashboards.snapshot import take_snapshot
 
@@ -196,6 +197,8 @@ def run_export(args: argparse.Namespace) -> int:
         outputs: dict[str, str] = {}
         for dashboard in dashboards:
             if args.format == "grafana":
+                if skipped := report_panels(dashboard):
+                    progress(f"{dashboard.uid}: report panels {', '.join(skipped)} have no PromQL; exported as notes")
                 outputs[f"{dashboard.uid}.json"] = (
                     json.dumps(grafana_dashboard(dashboard), indent=2, sort_keys=True) + "\n"
                 )
@@ -245,7 +248,12 @@ def run_serve(args: argparse.Namespace) -> int:
         return _fail(str(exc), EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_PROBLEM)
     token = args.token or os.environ.get(TOKEN_VARIABLE) or None
     try:
-        server = DashboardServer(store, available(args.dir), host=args.host, port=args.port, token=token).start()
+        refresh = load_config().dashboards.refresh_interval
+        server = DashboardServer(store, available(args.dir), host=args.host, port=args.port, token=token,
+                                 default_refresh=refresh).start()  # fmt: skip
+    except ConfigError as exc:
+        store.close()
+        return _fail(str(exc), EXIT_USAGE)
     except DashboardServerError as exc:
         store.close()
         return _fail(str(exc), EXIT_USAGE)

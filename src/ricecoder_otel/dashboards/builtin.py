@@ -3,7 +3,10 @@
 * ``service-overview``: RED per route (rate, errors, p50/p95/p99 from the duration histogram's
   buckets), the latency distribution and saturation;
 * ``system``: host and process resources from the system-metrics instrumentation;
-* ``anomalies-alerts``: anomaly scores, anomaly and alert events, config changes, ricecoder's own drops.
+* ``anomalies-alerts``: anomaly scores, anomaly and alert events, config changes, ricecoder's own drops;
+* one per capability, from its metrics and its reports (:mod:`ricecoder_otel.kernel.reports`):
+  ``errors`` (error rate, groups), ``performance`` (percentiles per operation), ``analytics``
+  (active users, feature adoption) and ``compliance`` (control status, redaction).
 """
 
 from __future__ import annotations
@@ -12,6 +15,13 @@ from datetime import timedelta
 
 from ricecoder_otel.dashboards.catalog import REQUEST_DURATION, SERVER_ERRORS
 from ricecoder_otel.dashboards.model import Dashboard, GridPos, Panel, Query, Threshold, Variable
+from ricecoder_otel.kernel.names import (
+    ERROR_GROUP_EVENTS,
+    ERRORS,
+    OPERATION_DURATION,
+    REDACTED_VALUES,
+    SELF_PROCESSOR_TIME,
+)
 
 _SERVICE = Variable(name="service", attribute="service.name", label="Service")
 _ROUTE = Variable(name="route", attribute="http.route", label="Route")
@@ -23,6 +33,11 @@ def _q(metric: str, aggregation: str, group_by: tuple[str, ...] = (), label: str
     return Query.model_validate(
         {"metric": metric, "aggregation": aggregation, "group_by": list(group_by), "label": label, "where": scope}
     )
+
+
+def _report(name: str, aggregation: str = "last", column: str = "", **options: dict[str, str]) -> Query:
+    """A query of the report ``name``; ``options`` are ``params`` and ``where``."""
+    return Query.model_validate({"report": name, "aggregation": aggregation, "column": column, **options})
 
 
 def _grid(x: int, y: int, w: int, h: int) -> GridPos:
@@ -128,6 +143,119 @@ def anomalies_alerts() -> Dashboard:
     )  # fmt: skip
 
 
+def errors() -> Dashboard:
+    scope = {"service": "$service"}
+    return Dashboard(
+        uid="errors",
+        title="Errors",
+        description="Error rate by type, groups that opened, regressed or spiked, and the error groups themselves.",
+        tags=["ricecoder", "errors"],
+        variables=[_SERVICE],
+        panels=[
+            Panel(id="rate", type="stat", title="Errors per second", grid=_grid(0, 0, 8, 4), unit="{error}/s",
+                  queries=[_q(ERRORS, "rate")],
+                  thresholds=[Threshold(value=0, color="green"), Threshold(value=0.01, color="red")]),
+            Panel(id="groups", type="stat", title="Error groups seen", grid=_grid(8, 0, 8, 4),
+                  queries=[_report("errors.groups", "count", params={**scope, "limit": "1000"})]),
+            Panel(id="unresolved", type="stat", title="Unresolved groups seen", grid=_grid(16, 0, 8, 4),
+                  queries=[_report("errors.groups", "count", params={**scope, "limit": "1000"},
+                                   where={"status": "unresolved"})],
+                  thresholds=[Threshold(value=0, color="green"), Threshold(value=1, color="red")]),
+            Panel(id="by_type", type="graph", title="Errors per second by type", grid=_grid(0, 4, 12, 8),
+                  unit="{error}/s", queries=[_q(ERRORS, "rate", ("error.type",), "{error.type}")]),
+            Panel(id="group_events", type="graph", title="Groups opened, regressed, spiking", grid=_grid(12, 4, 12, 8),
+                  unit="{event}/s", style="bars",
+                  queries=[_q(ERROR_GROUP_EVENTS, "rate", ("ricecoder.error.group.kind",),
+                              "{ricecoder.error.group.kind}")]),
+            Panel(id="table", type="table", title="Error groups", grid=_grid(0, 12, 24, 10), limit=50,
+                  queries=[_report("errors.groups", params={**scope, "limit": "50"})]),
+            Panel(id="events", type="events", title="Error group events", grid=_grid(0, 22, 24, 8),
+                  events=["ricecoder.error.group"]),
+        ],
+    )  # fmt: skip
+
+
+def performance() -> Dashboard:
+    return Dashboard(
+        uid="performance",
+        title="Performance",
+        description="Duration percentiles per operation from the stored performance summaries, timed operations "
+        "and ricecoder's own overhead.",
+        tags=["ricecoder", "performance"],
+        variables=[_SERVICE, _ROUTE],
+        panels=[
+            Panel(id="slowest", type="stat", title="Slowest p95", grid=_grid(0, 0, 8, 4), unit="s",
+                  queries=[_report("performance.percentiles", "max", "p95", params={"route": "$route"})]),
+            Panel(id="measured", type="stat", title="Operations measured", grid=_grid(8, 0, 8, 4),
+                  queries=[_report("performance.percentiles", "sum", "count",
+                                   params={"route": "$route", "limit": "1000"})]),
+            Panel(id="overhead", type="stat", title="ricecoder processor time per second", grid=_grid(16, 0, 8, 4),
+                  unit="s", queries=[_q(SELF_PROCESSOR_TIME, "rate")]),
+            Panel(id="latency", type="graph", title="Request duration p50 / p95 / p99", grid=_grid(0, 4, 12, 8),
+                  unit="s", queries=[_q(REQUEST_DURATION, q, label=q) for q in ("p50", "p95", "p99")]),
+            Panel(id="timed", type="graph", title="Timed operations p95", grid=_grid(12, 4, 12, 8), unit="s",
+                  queries=[_q(OPERATION_DURATION, "p95", ("operation",), "{operation}")]),
+            Panel(id="percentiles", type="table", title="Percentiles per operation", grid=_grid(0, 12, 24, 12),
+                  limit=50, queries=[_report("performance.percentiles", params={"route": "$route", "limit": "50"})]),
+        ],
+    )  # fmt: skip
+
+
+def analytics() -> Dashboard:
+    everyone = {"feature": "*"}
+    return Dashboard(
+        uid="analytics",
+        title="Usage analytics",
+        description="Active users and stickiness as of the window's last day, and feature adoption over its days.",
+        tags=["ricecoder", "analytics"],
+        time_range=timedelta(days=30),
+        panels=[
+            *(Panel(id=column, type="stat", title=title, grid=_grid(6 * i, 0, 6, 4), unit=unit,
+                    queries=[_report("analytics.active", "last", column, where=everyone)])
+              for i, (column, title, unit) in enumerate((("dau", "Daily active users", "{user}"),
+                                                         ("wau", "Weekly active users", "{user}"),
+                                                         ("mau", "Monthly active users", "{user}"),
+                                                         ("stickiness", "Stickiness (DAU/MAU)", "1")))),
+            Panel(id="adoption", type="table", title="Feature adoption", grid=_grid(0, 4, 24, 10), limit=100,
+                  queries=[_report("analytics.adoption")]),
+            Panel(id="active", type="table", title="Active users per feature", grid=_grid(0, 14, 24, 10),
+                  limit=100, queries=[_report("analytics.active")]),
+            Panel(id="reports", type="events", title="Scheduled analytics reports", grid=_grid(0, 24, 24, 6),
+                  events=["ricecoder.analytics.report"], limit=20),
+        ],
+    )  # fmt: skip
+
+
+def _control_count(index: int, status: str, title: str, alarming: bool) -> Panel:
+    """A stat: how many controls have ``status`` in the newest stored reports (red from one when ``alarming``)."""
+    thresholds = [Threshold(value=0, color="green"), Threshold(value=1, color="red")] if alarming else []
+    return Panel(id=status, type="stat", title=title, grid=_grid(6 * index, 0, 6, 4), thresholds=thresholds,
+                 queries=[_report("compliance.status", "count", where={"status": status})])  # fmt: skip
+
+
+def compliance() -> Dashboard:
+    counts = (("not_satisfied", "Controls not satisfied", True), ("not_evaluated", "Controls not evaluated", True),
+              ("no_report", "Controls without a report", True), ("satisfied", "Controls satisfied", False))  # fmt: skip
+    return Dashboard(
+        uid="compliance",
+        title="Compliance",
+        description="SOC 2, GDPR and HIPAA control status from the newest stored compliance reports, and redaction.",
+        tags=["ricecoder", "compliance"],
+        time_range=timedelta(days=7),
+        variables=[_SERVICE],
+        panels=[
+            *(_control_count(i, *count) for i, count in enumerate(counts)),
+            Panel(id="controls", type="table", title="Control status", grid=_grid(0, 4, 24, 12), limit=100,
+                  queries=[_report("compliance.status")]),
+            Panel(id="redacted", type="graph", title="Values redacted per second by detector", grid=_grid(0, 16, 12, 8),
+                  unit="{value}/s", queries=[_q(REDACTED_VALUES, "rate", ("detector",), "{detector}")]),
+            Panel(id="reports", type="events", title="Compliance reports and configuration changes",
+                  grid=_grid(12, 16, 12, 8), events=["ricecoder.compliance.report", "ricecoder.config.changed"]),
+        ],
+    )  # fmt: skip
+
+
 def builtin_dashboards() -> dict[str, Dashboard]:
     """Every built-in dashboard by uid."""
-    return {d.uid: d for d in (service_overview(), system(), anomalies_alerts())}
+    every = (service_overview(), system(), anomalies_alerts(), errors(), performance(), analytics(), compliance())
+    return {d.uid: d for d in every}

@@ -51,7 +51,7 @@ class DashboardsCapability(Capability):
             if not isinstance(store, SqlStore):
                 raise DashboardServerError(f"{store.display_location}: dashboards need a SQL store")
             self.server = DashboardServer(store, builtin_dashboards(), host=settings.host, port=settings.port,
-                                          token=token).start()  # fmt: skip
+                                          token=token, default_refresh=settings.refresh_interval).start()  # fmt: skip
             self._store = store
         except DashboardServerError as exc:
             store.close()

@@ -4,7 +4,8 @@ Metric and label names are the ones Prometheus stores for our metrics: the OpenT
 Prometheus exporter's own conversion (``sanitize_full_name``, ``map_unit``, ``_total`` on
 counters, ``_bucket``/``_sum``/``_count`` for histograms; docs/metrics.md). ``service.name`` is
 the ``job`` label (the collector's Prometheus exporter sets it from the resource). Events have no
-Prometheus series: an events panel becomes a text panel that says where they are.
+Prometheus series: an events panel becomes a text panel that says where they are. A report panel
+(``report: errors.groups``) has no PromQL either: it becomes a text panel saying it is not exported.
 
 Plain dicts, checked in tests against stored expected files and the schema-generated models
 of grafana-foundation-sdk for the same Grafana version.
@@ -136,6 +137,15 @@ def _panel(panel: Panel, number: int) -> dict[str, Any]:
         )
         out["options"] = {"mode": "markdown", "content": content}
         return out
+    report = next((q.report for q in panel.queries if q.report), "")
+    if report:
+        out["type"] = "text"
+        content = (
+            f"**Not exported:** this panel shows the ricecoder-otel report `{report}`, which Prometheus has no "
+            "series for (no PromQL). See it in `ricecoder-otel dashboard serve` or `dashboard export --format html`."
+        )
+        out["options"] = {"mode": "markdown", "content": content}
+        return out
     out["datasource"] = DATASOURCE
     out["targets"] = _targets(panel)
     out["fieldConfig"] = {"defaults": _field_defaults(panel), "overrides": []}
@@ -161,7 +171,10 @@ def _variable(variable: Variable, dashboard: Dashboard) -> dict[str, Any]:
     label = label_name(variable.attribute)
     source = prometheus_name("http.server.request.duration") + "_count"
     metrics = [
-        q.metric for p in dashboard.panels for q in p.queries if q.where.get(variable.attribute) == f"${variable.name}"
+        q.metric
+        for p in dashboard.panels
+        for q in p.queries
+        if q.metric and q.where.get(variable.attribute) == f"${variable.name}"
     ]
     if metrics and "http.server.request.duration" not in metrics:
         known = KNOWN_METRICS.get(metrics[0])
@@ -181,6 +194,11 @@ def _variable(variable: Variable, dashboard: Dashboard) -> dict[str, Any]:
         "current": {},
         "options": [],
     }
+
+
+def report_panels(dashboard: Dashboard) -> list[str]:
+    """Ids of the panels Grafana gets as a note only: their query is a report, not PromQL."""
+    return [p.id for p in dashboard.panels if any(q.report for q in p.queries)]
 
 
 def grafana_dashboard(dashboard: Dashboard) -> dict[str, Any]:

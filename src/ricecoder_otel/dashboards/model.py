@@ -13,11 +13,12 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ricecoder_otel.config.duration import format_duration, parse_duration
 from ricecoder_otel.config.paths import format_path
 from ricecoder_otel.dashboards.catalog import KNOWN_METRICS
+from ricecoder_otel.kernel.reports import ReportError, report_info
 
 GRID_COLUMNS = 24
 PanelType = Literal["graph", "table", "gauge", "stat", "heatmap", "events"]
@@ -25,6 +26,9 @@ Aggregation = Literal["last", "avg", "min", "max", "sum", "rate", "increase", "c
 QUANTILES: dict[str, float] = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 CUMULATIVE_AGGREGATIONS = frozenset({"rate", "increase", "count", *QUANTILES})
 """Aggregations over the change of a cumulative series (counters, histograms)."""
+REPORT_AGGREGATIONS = ("last", "count", "sum", "avg", "min", "max")
+"""How a stat panel reduces a report's rows: the last row's value, the number of rows, or over the column."""
+REPORT_PANEL_TYPES = ("table", "stat")
 _VARIABLE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _UID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -44,16 +48,29 @@ Duration = Annotated[timedelta, Field(json_schema_extra={"format": "duration"})]
 
 
 class Query(_Part):
-    """A metric by name and attributes, aggregated over time per step, grouped by attributes.
+    """A metric by name and attributes, aggregated over time per step, grouped by attributes;
+    or a report another capability provides (``report: errors.groups``, :mod:`ricecoder_otel.kernel.reports`).
 
     ``where`` values may name a variable (``$route``): an empty or ``*`` variable matches all.
+    For a report, ``where`` keeps the rows whose columns have these values, ``params`` go to the
+    report, and a stat panel shows ``aggregation`` (``count`` of rows, ``sum``/``avg``/``min``/``max``
+    or ``last`` row) of ``column``.
     """
 
-    metric: str = Field(min_length=1, description="OpenTelemetry metric name.")
-    where: dict[str, str] = Field(default_factory=dict, description="Attribute -> value or $variable.")
+    metric: str = Field(default="", description="OpenTelemetry metric name.")
+    report: str = Field(default="", description="A report's name instead of a metric (errors.groups, ...).")
+    params: dict[str, str] = Field(default_factory=dict, description="A report's parameters: value or $variable.")
+    column: str = Field(default="", description="The report column a stat panel shows.")
+    where: dict[str, str] = Field(default_factory=dict, description="Attribute (report: column) -> value or $variable.")
     aggregation: Aggregation = "last"
     group_by: list[str] = Field(default_factory=list, description="Attributes that split the result into series.")
     label: str = Field(default="", description="Series label; {attribute} is replaced by its value.")
+
+    @model_validator(mode="after")
+    def _metric_or_report(self) -> Query:
+        if bool(self.metric) == bool(self.report):
+            raise ValueError("a query names either a metric or a report")
+        return self
 
 
 class GridPos(_Part):
@@ -108,6 +125,13 @@ class Dashboard(_Part):
 
     def panel(self, panel_id: str) -> Panel:
         return next(p for p in self.panels if p.id == panel_id)
+
+    def with_default_refresh(self, refresh: timedelta | None) -> Dashboard:
+        """This dashboard refreshing every ``refresh`` unless its document sets ``refresh`` itself
+        (``dashboards.refresh_interval`` is the default of the live view and its page)."""
+        if refresh is None or "refresh" in self.model_fields_set:
+            return self
+        return self.model_copy(update={"refresh": refresh})
 
     def document(self) -> dict[str, Any]:
         """Plain data (durations as ``1h``), what YAML and JSON files hold."""
@@ -213,14 +237,13 @@ def _panel_problems(panel: Panel, where: str, variables: list[str]) -> list[Prob
         return problems
     if not panel.queries:
         problems.append(Problem(path=f"{where}.queries", message=f"a {panel.type} panel needs at least one query"))
+    if any(q.report for q in panel.queries):
+        return problems + _report_problems(panel, where, variables)
     if panel.type == "gauge" and panel.min is not None and panel.max is not None and panel.min >= panel.max:
         problems.append(Problem(path=f"{where}.max", message="max must be above min"))
     for j, query in enumerate(panel.queries):
         qwhere = f"{where}.queries[{j}]"
-        for key, value in query.where.items():
-            match = _VARIABLE.match(value)
-            if value.startswith("$") and (match is None or match[1] not in variables):
-                problems.append(Problem(path=f"{qwhere}.where.{key}", message=f"unknown variable {value!r}"))
+        problems += _variable_problems(query.where, f"{qwhere}.where", variables)
         known = KNOWN_METRICS.get(query.metric)
         if known is None:
             problems.append(
@@ -245,6 +268,67 @@ def _panel_problems(panel: Panel, where: str, variables: list[str]) -> list[Prob
                     path=f"{qwhere}.metric", message=f"a heatmap needs a histogram; {query.metric} is a {known.kind}"
                 )
             )
+    return problems
+
+
+def _variable_problems(values: dict[str, str], where: str, variables: list[str]) -> list[Problem]:
+    problems = []
+    for key, value in values.items():
+        match = _VARIABLE.match(value)
+        if value.startswith("$") and (match is None or match[1] not in variables):
+            problems.append(Problem(path=f"{where}.{key}", message=f"unknown variable {value!r}"))
+    return problems
+
+
+def _report_problems(panel: Panel, where: str, variables: list[str]) -> list[Problem]:
+    """A report query: a known report, its parameters and columns, in a table or stat panel of its own."""
+    problems: list[Problem] = []
+    if panel.type not in REPORT_PANEL_TYPES:
+        problems.append(
+            Problem(path=f"{where}.type", message=f"a report renders in a table or stat panel, not {panel.type}")
+        )
+    if len(panel.queries) > 1:
+        problems.append(Problem(path=f"{where}.queries", message="a report panel has exactly one query, its report"))
+    query = panel.queries[0]
+    qwhere = f"{where}.queries[0]"
+    if not query.report:
+        return problems
+    problems += _variable_problems(query.where, f"{qwhere}.where", variables)
+    problems += _variable_problems(query.params, f"{qwhere}.params", variables)
+    if query.group_by:
+        problems.append(Problem(path=f"{qwhere}.group_by", message="a report's rows are its groups: no group_by"))
+    if query.aggregation not in REPORT_AGGREGATIONS:
+        message = f"a report is reduced with one of {', '.join(REPORT_AGGREGATIONS)}"
+        problems.append(Problem(path=f"{qwhere}.aggregation", message=message))
+    try:
+        info = report_info(query.report)
+    except ReportError as exc:
+        return [*problems, Problem(path=f"{qwhere}.report", message=str(exc))]
+    accepted = ", ".join(info.params) or "none"
+    for key in query.params:
+        if key not in info.params:
+            message = f"{info.name} takes no {key!r} (parameters: {accepted})"
+            problems.append(Problem(path=f"{qwhere}.params.{key}", message=message))
+    columns = {c.name: c for c in info.columns}
+    known = ", ".join(columns)
+    for key in query.where:
+        if key not in columns:
+            problems.append(
+                Problem(path=f"{qwhere}.where.{key}", message=f"{info.name} has no column {key!r} ({known})")
+            )
+    if query.column and query.column not in columns:
+        problems.append(
+            Problem(path=f"{qwhere}.column", message=f"{info.name} has no column {query.column!r} ({known})")
+        )
+    elif panel.type == "stat" and query.aggregation != "count":
+        column = columns.get(query.column)
+        if column is None:
+            problems.append(
+                Problem(path=f"{qwhere}.column", message=f"a stat panel names the column it shows ({known})")
+            )
+        elif column.type not in ("number", "integer") and query.aggregation != "last":
+            message = f"{query.aggregation} needs a number; {column.name} is {column.type}"
+            problems.append(Problem(path=f"{qwhere}.aggregation", message=message))
     return problems
 
 

@@ -278,8 +278,13 @@ def _text(value: Any) -> str:
 
 def resolve_where(query: Query, variables: Mapping[str, str]) -> dict[str, str]:
     """``where`` with variables replaced; an empty or ``*`` value matches everything (dropped)."""
+    return resolve_values(query.where, variables)
+
+
+def resolve_values(values: Mapping[str, str], variables: Mapping[str, str]) -> dict[str, str]:
+    """``values`` with ``$variable`` replaced by its value; empty or ``*`` values are dropped."""
     resolved = {}
-    for key, value in query.where.items():
+    for key, value in values.items():
         actual = variables.get(value[1:], "") if value.startswith("$") else value
         if actual not in ("", "*"):
             resolved[key] = actual

@@ -4,7 +4,9 @@ One watcher thread asks the store for its newest metric point and log record eve
 ``poll_interval`` (200 ms; one indexed ``MAX(id)`` each); when either moved, every open
 stream gets a fresh snapshot, so a stored point is on screen well within a second. Viewers with
 the same dashboard, variables and range share one evaluation per store change. A viewer whose
-dashboard has not changed still gets a new snapshot every ``refresh`` so the window slides.
+dashboard has not changed still gets a new snapshot every ``refresh`` so the window slides and
+report panels (whose tables the watcher does not follow) are read again; a dashboard that sets no
+``refresh`` of its own refreshes every ``default_refresh`` (``dashboards.refresh_interval``).
 
 Listens on loopback unless told otherwise; any other interface requires a token (``?token=`` or
 ``Authorization: Bearer``), compared in constant time. At most ``max_viewers`` streams are open
@@ -21,6 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -113,6 +116,7 @@ class DashboardServer:
         poll_interval_s: float = POLL_INTERVAL_S,
         max_viewers: int = MAX_VIEWERS,
         clock: Callable[[], int] = time.time_ns,
+        default_refresh: timedelta | None = None,
     ) -> None:
         if not is_loopback(host) and not token:
             raise DashboardServerError(
@@ -120,7 +124,7 @@ class DashboardServer:
                 "(--token or RICECODER_DASHBOARD_TOKEN; dashboards.token in the config) or use 127.0.0.1"
             )
         self.store = store
-        self.dashboards = dict(dashboards)
+        self.dashboards = {uid: d.with_default_refresh(default_refresh) for uid, d in dashboards.items()}
         self.host, self.port, self.token = host, port, token
         self.max_viewers = max_viewers
         self.clock = clock

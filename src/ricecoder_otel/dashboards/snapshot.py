@@ -1,7 +1,8 @@
 """A dashboard's data at one moment: every panel evaluated, what JSON export, HTML and the live view carry.
 
-A panel that fails (the store is locked, unreachable, a query is bad) carries its error and the
-other panels still render; nothing here raises a store error to the caller.
+A panel that fails (the store is locked, unreachable, a query or a report's parameter is bad)
+carries its error and the other panels still render; nothing here raises a store error to the caller.
+A report panel (``report: errors.groups``) is a table or a stat (the model's check enforces it).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from ricecoder_otel.dashboards.queries import (
     table_data,
     value_data,
 )
+from ricecoder_otel.dashboards.report_panels import report_table_data, report_value_data
+from ricecoder_otel.kernel.reports import ReportError
 from ricecoder_otel.store.errors import StoreError
 from ricecoder_otel.store.sql import SqlStore
 
@@ -62,7 +65,7 @@ def take_snapshot(
     for panel in dashboard.panels:
         try:
             panels[panel.id] = _evaluate(source, panel, window, sparkline, values, evaluation, service_variable)
-        except StoreError as exc:
+        except (StoreError, ReportError) as exc:
             panels[panel.id] = {"kind": "error", "error": str(exc)}
     return {
         "format": SNAPSHOT_FORMAT,
@@ -72,6 +75,7 @@ def take_snapshot(
         "options": {name: sorted(found) for name, found in evaluation.options.items()},
         "range": {"start": window.start_ns / 1e9, "end": end / 1e9, "step_seconds": window.step_ns / 1e9},
         "taken_at": clock() / 1e9,
+        "refresh_seconds": dashboard.refresh.total_seconds(),
         "notes": evaluation.notes,
         "panels": panels,
     }
@@ -83,6 +87,10 @@ def _evaluate(source: MetricSource, panel: Panel, window: Window, sparkline: Win
         return events_data(source.store, panel, window, values, service_variable)
     if not panel.queries:
         return {"kind": "error", "error": f"a {panel.type} panel needs at least one query"}
+    if panel.queries[0].report:
+        if panel.type == "stat":
+            return report_value_data(source.store, panel, window, values)
+        return report_table_data(source.store, panel, window, values)
     if panel.type == "graph":
         return graph_data(source, panel, window, values, evaluation)
     if panel.type in ("stat", "gauge"):

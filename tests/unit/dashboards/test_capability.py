@@ -11,6 +11,7 @@ import pytest
 
 from ricecoder_otel.cli._util import free_port
 from ricecoder_otel.config import MonitoringConfig
+from ricecoder_otel.dashboards.builtin import builtin_dashboards
 from ricecoder_otel.dashboards.capability import DashboardsCapability
 from ricecoder_otel.pipeline import build_pipeline
 
@@ -36,7 +37,7 @@ def test_serves_inside_the_application_when_a_port_is_set_and_follows_config_cha
         capability = pipeline.capability("dashboards")
         assert isinstance(capability, DashboardsCapability) and capability.server is not None
         listing = _get(f"http://127.0.0.1:{port}/api/dashboards")
-        assert [d["uid"] for d in listing] == ["service-overview", "system", "anomalies-alerts"]  # type: ignore[union-attr]
+        assert [d["uid"] for d in listing] == list(builtin_dashboards())  # type: ignore[union-attr]
         pipeline.apply(config, _config(tmp_path, port=0))
         assert capability.server is None
         with pytest.raises(OSError):

@@ -14,7 +14,8 @@ from tests.unit.dashboards.support import StoredPipeline
 
 def test_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dashboard", "list", "--json"]) == 0
-    assert [d["uid"] for d in json.loads(capsys.readouterr().out)] == ["service-overview", "system", "anomalies-alerts"]
+    assert [d["uid"] for d in json.loads(capsys.readouterr().out)] == [
+        "service-overview", "system", "anomalies-alerts", "errors", "performance", "analytics", "compliance"]  # fmt: skip
     assert main(["dashboard", "show", "system"]) == 0
     assert "gauge    System memory used: last(system.memory.utilization)" in capsys.readouterr().out
     assert main(["dashboard", "show", "nope"]) == 2
@@ -58,7 +59,8 @@ def test_exports_json_and_html_from_the_store(tmp_path: Path, capsys: pytest.Cap
     assert main(["dashboard", "export", "--all", "--format", "html", "--store", location,
                  "--out", str(tmp_path / "all")]) == 0  # fmt: skip
     assert sorted(p.name for p in (tmp_path / "all").iterdir()) == [
-        "anomalies-alerts.html", "service-overview.html", "system.html"]  # fmt: skip
+        "analytics.html", "anomalies-alerts.html", "compliance.html", "errors.html", "performance.html",
+        "service-overview.html", "system.html"]  # fmt: skip
 
 
 def test_a_missing_store_is_exit_1_with_the_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

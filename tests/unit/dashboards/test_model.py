@@ -113,7 +113,8 @@ def test_malformed_and_non_mapping_documents_are_problems_not_tracebacks(tmp_pat
 
 def test_every_builtin_dashboard_checks_clean_and_uses_every_panel_type() -> None:
     dashboards = builtin_dashboards()
-    assert set(dashboards) == {"service-overview", "system", "anomalies-alerts"}
+    assert set(dashboards) == {"service-overview", "system", "anomalies-alerts", "errors", "performance", "analytics",
+                               "compliance"}  # fmt: skip
     for dashboard in dashboards.values():
         assert check_dashboard(dashboard) == [], dashboard.uid
         assert Dashboard.model_validate(dashboard.document()) == dashboard

@@ -103,14 +103,19 @@
   }
 
   function stat(panel, data, body) {
-    var value = el("div", "stat-value", fmt(data.value, panel.unit));
+    var unit = panel.unit || data.unit || "";
+    if (typeof data.value === "string") {  // a report's text column (its last row)
+      body.appendChild(el("div", "stat-value", data.value));
+      return;
+    }
+    var value = el("div", "stat-value", fmt(data.value, unit));
     var color = thresholdColor(panel.thresholds, data.value);
     if (color) value.style.color = color;
     body.appendChild(value);
     if (data.value !== null && data.previous !== null && data.previous !== undefined) {
       var diff = data.value - data.previous;
       var pct = data.previous !== 0 ? " (" + (diff / Math.abs(data.previous) * 100).toFixed(1) + " %)" : "";
-      body.appendChild(el("div", "stat-delta", (diff >= 0 ? "▲ " : "▼ ") + fmt(Math.abs(diff), panel.unit) + pct + " vs previous window"));
+      body.appendChild(el("div", "stat-delta", (diff >= 0 ? "▲ " : "▼ ") + fmt(Math.abs(diff), unit) + pct + " vs previous window"));
     } else {
       body.appendChild(el("div", "stat-delta", "no previous window"));
     }
@@ -175,15 +180,24 @@
       tbody.textContent = "";
       rows.forEach(function (row) {
         var r = el("tr");
-        row.forEach(function (cell, i) {
-          r.appendChild(el("td", i < data.key_columns ? "key" : "num",
-            i < data.key_columns ? cell : fmt(cell, unitOfColumn(panel, i - data.key_columns))));
-        });
+        row.forEach(function (cell, i) { r.appendChild(tableCell(panel, data, cell, i)); });
         tbody.appendChild(r);
       });
     }
     fill();
     body.appendChild(t);
+    (data.notes || []).forEach(function (n) { body.appendChild(el("div", "panel-note", n)); });
+  }
+
+  function tableCell(panel, data, cell, i) {
+    if (data.units) {  // a report: a unit per column, null for text
+      var unit = data.units[i];
+      if (unit === null) return el("td", "key", cell === null ? "" : cell);
+      if (unit === "time") return el("td", "time", cell === null ? "–" : new Date(cell * 1000).toISOString().replace("T", " ").slice(0, 19));
+      return el("td", "num", fmt(cell, unit));
+    }
+    return el("td", i < data.key_columns ? "key" : "num",
+      i < data.key_columns ? cell : fmt(cell, unitOfColumn(panel, i - data.key_columns)));
   }
 
   function unitOfColumn(panel, i) {
@@ -360,15 +374,29 @@
     document.body.dataset.updates = String(state.updates);
   }
 
+  function update(snapshot) {
+    if (snapshot.dashboard.panels.length !== state.snapshot.dashboard.panels.length) layout(snapshot);
+    render(snapshot, false);
+    state.received = Date.now();
+  }
+
   function connect(url) {
     var source = new EventSource(url);
     var status = document.getElementById("rc-live");
-    source.addEventListener("open", function () { status.textContent = "live"; status.className = "live on"; });
-    source.addEventListener("snapshot", function (e) {
-      var snapshot = JSON.parse(e.data);
-      if (snapshot.dashboard.panels.length !== state.snapshot.dashboard.panels.length) layout(snapshot);
-      render(snapshot, false);
-    });
+    var refresh = state.snapshot.refresh_seconds || 30;
+    source.addEventListener("open", function () { status.textContent = "live · refresh " + refresh + " s"; status.className = "live on"; });
+    source.addEventListener("snapshot", function (e) { update(JSON.parse(e.data)); });
+    // The server pushes on every stored point and every refresh interval; should a proxy hold the stream
+    // back, the page asks for a snapshot itself once an interval has passed without one.
+    state.received = Date.now();
+    setInterval(function () {
+      if (Date.now() - state.received < refresh * 1000 * 1.5) return;
+      state.received = Date.now();
+      fetch(url.replace("/api/stream/", "/api/snapshot/"), { cache: "no-store" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (snapshot) { if (snapshot) { state.polls = (state.polls || 0) + 1; update(snapshot); } })
+        .catch(function () {});
+    }, Math.max(1000, refresh * 250));
     source.addEventListener("problem", function (e) { status.textContent = JSON.parse(e.data).message; status.className = "live off"; });
     source.addEventListener("error", function () { status.textContent = "reconnecting…"; status.className = "live off"; });
   }
