@@ -1212,6 +1212,26 @@ class RedactionConfig(_Section):
         return self
 
 
+class AuditedOperations(_Section):
+    """Operations recorded automatically: server routes or span names tagged ``phi`` or ``admin``."""
+
+    tag: Literal["phi", "admin"] = Field(description="The records' action is `access.<tag>`.")
+    routes: list[str] = Field(
+        default_factory=list,
+        description="Glob patterns (`*`, `?`, `[...]`; `*` also crosses `/`) matched against a SERVER span's "
+        "`http.route` (else `url.path`), e.g. `/patients/*`.",
+    )
+    span_names: list[str] = Field(
+        default_factory=list, description="Glob patterns matched against the name of any span, e.g. `admin.*`."
+    )
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> Self:
+        if not (self.routes or self.span_names):
+            raise PydanticCustomError("audited_operations", "give `routes` or `span_names` (or both)")
+        return self
+
+
 class AuditConfig(_Section):
     """The tamper-evident audit trail: where the journal lives and how it is signed."""
 
@@ -1244,6 +1264,18 @@ class AuditConfig(_Section):
     )
     pseudonym_key: Secret | None = Field(
         default=None, description="Key of the actor pseudonyms; unset, one is derived from the checkpoint key."
+    )
+    operations: list[AuditedOperations] = Field(
+        default_factory=list,
+        description="Spans audited automatically (`access.phi` / `access.admin`, resource the route or span "
+        "name, actor `enduser.id` or `user.id`); the first entry that matches a span decides its tag.",
+    )
+    operations_queue: Integer = Field(
+        default=10_000,
+        gt=0,
+        le=1_000_000,
+        description="Audited spans waiting for the journal (appended off the application thread); more are "
+        "dropped and counted in `ricecoder.self.dropped` (component `audit`).",
     )
 
 
@@ -1328,10 +1360,8 @@ class DashboardsConfig(_Section):
     enabled: bool = Field(default=True, description="Serve dashboards inside the application (with `port`).")
     refresh_interval: Interval = Field(
         default=timedelta(seconds=30),
-        description="How often live dashboards refresh.",
-        json_schema_extra=not_built(
-            "live pages are pushed on every stored point; a dashboard's own `refresh` slides its window"
-        ),
+        description="How often a live dashboard that sets no `refresh` of its own slides its window and reads its "
+        "report panels again (new metric points and events are pushed as they are stored).",
     )
     host: str = Field(
         default="127.0.0.1",
