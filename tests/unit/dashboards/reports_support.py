@@ -18,17 +18,19 @@ T0 = 1_800_000_000.0
 """Error occurrences happen at T0 + 10 s (ValueError, 3 times by 2 users, shop) and T0 + 50 s (KeyError, pay)."""
 
 
-def fill_errors(store: Store) -> dict[str, str]:
-    """Two groups from two services; returns error type -> group id."""
+def fill_errors(store: Store, base: float = T0) -> dict[str, str]:
+    """Two groups from two services, ``base`` standing for T0; returns error type -> group id."""
     errors, found = ErrorStore(store), {}
     for kind, times, service, users in (
-        ("ValueError", [T0 + 10, T0 + 11, T0 + 12], "shop", ["ann", "bob", "ann"]),
-        ("KeyError", [T0 + 50], "pay", ["cy"]),
+        ("ValueError", [base + 10, base + 11, base + 12], "shop", ["ann", "bob", "ann"]),
+        ("KeyError", [base + 50], "pay", ["cy"]),
     ):
-        engine_ = ErrorEngine(clock=ManualClock(T0))
+        engine_ = ErrorEngine(clock=ManualClock(base))
         samples = []
         for when, user in zip(times, users, strict=True):
-            outcome = engine_.record(Occurrence(str(uuid.uuid4()), kind, f"<b>{kind}</b> broke", "", when, user_id=user))
+            outcome = engine_.record(
+                Occurrence(str(uuid.uuid4()), kind, f"<b>{kind}</b> broke", "", when, user_id=user)
+            )
             assert outcome is not None
             found[kind] = outcome.group.id
             samples.append(StoredSample.of(outcome.group.id, outcome.occurrence))

@@ -15,7 +15,8 @@ from tests.unit.dashboards.support import StoredPipeline
 def test_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dashboard", "list", "--json"]) == 0
     assert [d["uid"] for d in json.loads(capsys.readouterr().out)] == [
-        "service-overview", "system", "anomalies-alerts", "errors", "performance", "analytics", "compliance"]  # fmt: skip
+        "service-overview", "system", "anomalies-alerts", "errors", "performance", "analytics", "compliance",
+    ]  # fmt: skip
     assert main(["dashboard", "show", "system"]) == 0
     assert "gauge    System memory used: last(system.memory.utilization)" in capsys.readouterr().out
     assert main(["dashboard", "show", "nope"]) == 2
