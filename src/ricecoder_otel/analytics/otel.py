@@ -27,6 +27,7 @@ from ricecoder_otel._version import __version__
 from ricecoder_otel.analytics.engine import Tracked
 from ricecoder_otel.analytics.privacy import has_consent
 from ricecoder_otel.kernel.guard import shielded
+from ricecoder_otel.kernel.span_hooks import span_attributes
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import LoggerProvider
@@ -109,7 +110,7 @@ class ServerSpanActivity(SpanProcessor):
         consent = self._consent.pop(span.context.span_id, None) if span.context is not None else None
         if not self.on:
             return
-        attributes = span.attributes or {}
+        attributes = span_attributes(span)
         user = next((attributes[key] for key in self.config.user_attributes if attributes.get(key)), None)
         if user is None:
             return

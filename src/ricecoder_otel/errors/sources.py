@@ -32,6 +32,7 @@ from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 from ricecoder_otel.errors.intake import RawError, type_name
 from ricecoder_otel.errors.otel import SCOPE
 from ricecoder_otel.kernel.guard import shielded
+from ricecoder_otel.kernel.span_hooks import has_events, span_attributes
 
 Submit = Callable[[RawError], bool]
 _ERROR_SEVERITY = 17  # SeverityNumber.ERROR
@@ -62,13 +63,13 @@ class ErrorSpanProcessor(SpanProcessor):
         if not self.on:
             return
         failed = span.status.status_code is StatusCode.ERROR
-        if not failed and not span.events:
+        if not failed and not has_events(span):
             return
         context = span.get_span_context()
         if context is None:
             return
         trace_id, span_id = _ids(context.trace_id, context.span_id)
-        attributes = span.attributes or {}
+        attributes = span_attributes(span)
         user = next((attributes[k] for k in _USER_KEYS if k in attributes), None)
         session = attributes.get("session.id")
         found = False

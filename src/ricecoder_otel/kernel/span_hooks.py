@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -24,6 +26,7 @@ from ricecoder_otel.kernel.guard import TIMING_SAMPLE, report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 
 StartHook = Callable[[Span, Context | None], None]
+_NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 EndHook = Callable[[ReadableSpan], None]
 _SERVER = SpanKind.SERVER
 
@@ -107,6 +110,28 @@ class SpanHooks(SpanProcessor):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
+
+
+def span_attributes(span: ReadableSpan) -> Mapping[str, Any]:
+    """A finished span's attributes as a plain mapping, for hooks to read (never to change).
+
+    ``ReadableSpan.attributes`` wraps them in a new read-only proxy on every access, and each
+    lookup through it takes the attribute set's lock: a few hundred nanoseconds per read, several
+    reads per hook, on the application thread. A span is immutable once ended, so its attribute
+    dict is read directly; any other span object falls back to the public property
+    (``test_span_hooks`` fails if the SDK stops keeping the dict where this expects it).
+    """
+    bounded = getattr(span, "_attributes", None)
+    inner = getattr(bounded, "_dict", None)
+    if type(inner) is dict:
+        return inner
+    return span.attributes or _NO_ATTRIBUTES
+
+
+def has_events(span: ReadableSpan) -> bool:
+    """Whether the span recorded any event, without copying them (``ReadableSpan.events`` does)."""
+    events = getattr(span, "_events", None)
+    return bool(events) if events is not None else bool(span.events)
 
 
 def _contain(component: str, error: Exception) -> None:

@@ -18,9 +18,9 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanKind, StatusCode
 
 from ricecoder_otel.kernel.guard import shielded
+from ricecoder_otel.kernel.span_hooks import span_attributes
 from ricecoder_otel.metrics.red_aggregator import RedAggregator
 
-_EMPTY: dict[str, object] = {}
 
 
 class RedMetricsProcessor(SpanProcessor):
@@ -46,7 +46,7 @@ class RedMetricsProcessor(SpanProcessor):
         sampled = context is not None and context.trace_flags.sampled
         self.aggregator.record(
             span.name,
-            span.attributes or _EMPTY,
+            span_attributes(span),
             span.start_time or 0,
             span.end_time or 0,
             span.status.status_code is StatusCode.ERROR,

@@ -15,6 +15,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
+from ricecoder_otel.kernel.span_hooks import span_attributes
 from ricecoder_otel.performance.bottleneck import DATABASE, HTTP_CLIENT, SpanFacts, categorize
 from ricecoder_otel.performance.engine import Operation
 
@@ -45,7 +46,7 @@ def route_of(span: ReadableSpan, attributes: Mapping[str, Any] | None = None) ->
 
 def facts(span: ReadableSpan) -> tuple[SpanFacts, Operation | None]:
     """The span's attribution facts and, when it is one, its operation."""
-    attributes = dict(span.attributes or {})  # one copy: cheaper than a lookup each through the Mapping ABC
+    attributes = span_attributes(span)
     scope = span.instrumentation_scope.name if span.instrumentation_scope is not None else ""
     kind = span.kind
     category = categorize(_KIND_NAMES[kind], span.name, attributes, scope)

@@ -8,7 +8,7 @@ from opentelemetry.trace import SpanKind
 
 from ricecoder_otel.kernel.guard import TIMING_SAMPLE
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
-from ricecoder_otel.kernel.span_hooks import SpanHook, SpanHooks
+from ricecoder_otel.kernel.span_hooks import SpanHook, SpanHooks, has_events, span_attributes
 
 
 def _provider(hooks: SpanHooks) -> TracerProvider:
@@ -74,3 +74,27 @@ def test_the_time_each_hook_takes_is_sampled_into_self_telemetry() -> None:
     for n in range(TIMING_SAMPLE * 2):
         tracer.start_span(f"s{n}").end()
     assert SELF_TELEMETRY.snapshot().processor_time_ns.get("timed.component", 0) > 0
+
+
+def test_hooks_read_a_finished_spans_attributes_and_events_without_copies() -> None:
+    provider = TracerProvider()
+    span = provider.get_tracer("t").start_span("GET /", attributes={"http.route": "/", "user.id": "u1"})
+    span.end()
+    readable = span._readable_span()
+    fast = span_attributes(readable)
+    assert dict(fast) == dict(readable.attributes or {})
+    # The pinned SDK keeps a plain dict behind the read-only proxy: if that changes, this fails
+    # (and span_attributes falls back to the public, slower property).
+    assert type(fast) is dict
+    assert not has_events(readable)
+    with_event = provider.get_tracer("t").start_span("job")
+    with_event.add_event("exception", {"exception.type": "ValueError"})
+    with_event.end()
+    assert has_events(with_event._readable_span())
+
+
+def test_span_attributes_fall_back_to_the_public_property_for_other_span_objects() -> None:
+    class Foreign:
+        attributes = {"k": "v"}
+
+    assert span_attributes(Foreign()) == {"k": "v"}  # type: ignore[arg-type]
