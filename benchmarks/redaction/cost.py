@@ -159,6 +159,8 @@ def _markdown(results: list[dict[str, Any]]) -> str:
         f"Target: at most {TARGET_US:g} us per attribute on average.", "",
         "The bare SDK column (creating and ending the same span, no processor) calibrates for the machine; the last "
         "column is the redaction cost as a share of that span.", "",
+        "Before and after a change: `python -m benchmarks.redaction.compare --before <revision>` writes "
+        "`redaction-cost-before-after.md`.", "",
         "| case | attrs/span | redacted/span | us/attribute | us/attribute, gate off | gate speed-up "
         "| bare SDK ns/span | redaction / bare SDK span | load (1 min) |",
         "|---|---|---|---|---|---|---|---|---|",

@@ -218,3 +218,54 @@ def test_policy_changes_apply_live(exporters: dict[str, object]) -> None:
     assert who["a"] == "[REDACTED:email]"
     assert who["b"] == who["c"] and str(who["b"]).startswith("[HASHED:email:")  # joins across records
     assert who["d"] == "plain@example.com"  # redaction switched off live
+
+
+def _every_value(exporters: dict[str, object]) -> str:
+    """Everything the exporters received, as Python text (no JSON escaping), plus the store's files."""
+    parts: list[str] = []
+    for span in exporters["spans"].get_finished_spans():  # type: ignore[attr-defined]
+        parts += [span.name, str(dict(span.attributes or {})), str(span.status.description)]
+        parts += [f"{event.name} {dict(event.attributes or {})}" for event in span.events]
+    for record in exporters["logs"].get_finished_logs():  # type: ignore[attr-defined]
+        parts += [str(record.log_record.body), str(dict(record.log_record.attributes or {}))]
+    for collection in exporters["metrics"].collections:  # type: ignore[attr-defined]
+        for resource_metrics in collection.resource_metrics if collection else ():
+            for scope_metrics in resource_metrics.scope_metrics:
+                for metric in scope_metrics.metrics:
+                    parts += [str(dict(point.attributes or {})) for point in metric.data.data_points]
+    directory: Path = exporters["dir"]  # type: ignore[assignment]
+    for file in directory.iterdir():
+        raw = file.read_bytes()
+        parts += [raw.decode("utf-8", "replace"), raw.decode("latin-1")]
+    return "\n".join(parts)
+
+
+def test_no_value_of_the_labelled_corpus_reaches_any_exporter_or_the_store(exporters: dict[str, object]) -> None:
+    """The whole ``fresh`` corpus split (3,000 PII samples: log lines in several languages, URLs, JSON,
+    logfmt, key/value pairs) as span attributes, log bodies or attributes, and metric attributes."""
+    from benchmarks.redaction.corpus import corpus
+
+    samples, _clean = corpus("fresh")
+    pipeline = _pipeline(exporters)
+    try:
+        tracer = pipeline.tracer_provider.get_tracer("corpus")
+        logger = pipeline.logger_provider.get_logger("corpus")
+        counter = pipeline.meter_provider.get_meter("corpus").create_counter("corpus.values")
+        for index, sample in enumerate(samples):
+            key = sample.key or "message"
+            with tracer.start_as_current_span(f"sample {index}", attributes={key: sample.value}):
+                pass
+            if sample.key is None:
+                logger.emit(body=sample.value, attributes={"index": index})
+            else:
+                logger.emit(body=f"sample {index}", attributes={sample.key: sample.value})
+            if index < 200:
+                counter.add(1, {key: sample.value})
+        pipeline.force_flush()
+    finally:
+        pipeline.shutdown()
+    text = _every_value(exporters)
+    assert len(exporters["spans"].get_finished_spans()) == len(samples)  # type: ignore[attr-defined]
+    assert "[REDACTED:" in text
+    leaked = [(sample.kind, secret) for sample in samples for secret in sample.secrets if secret in text]
+    assert leaked == []
