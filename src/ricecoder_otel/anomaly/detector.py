@@ -533,14 +533,15 @@ class Detector:
         ar = r if r > 0.0 else -r
         # point evidence is judged against recent outliers on the same side (heavy tails)
         tail = (self._tail_hi if r > 0.0 else self._tail_lo) * tail_share
-        if recur > tail:  # a deviation this series showed at this time of day on earlier days
-            tail = recur * tail_share
         zr = r / se
         zp = r / tail if tail > se else zr
         # evidence at a time of day that deviated as much on earlier days is a recurring pattern
         recur_se = recur * tail_share
-        damp = se / recur_se if recur_se > se else 1.0
-        zr *= damp
+        damp = 2.0 * se / recur_se if recur_se > 2.0 * se else 1.0
+        if damp < 1.0:
+            zr *= damp
+            if abs(zr) < abs(zp):
+                zp = zr
         if mode == _COUNT:
             zp = self._poisson_z(x, pred + season, se, tail)
         if zp > _MAX_Z:
