@@ -15,8 +15,8 @@ unaudited can refuse to proceed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from opentelemetry import trace
 
@@ -27,6 +27,21 @@ from ricecoder_otel.compliance.audit.subject_keys import SubjectKeys, subject_re
 
 Clock = Callable[[], float]
 Emit = Callable[[AuditRecord], None]
+
+ANONYMOUS = "anonymous"
+"""The actor of an audited request that named no user (not a person: never pseudonymised)."""
+
+
+class Entry(NamedTuple):
+    """One record to append with :meth:`AuditTrail.record_many` (the actor not yet pseudonymised)."""
+
+    action: str
+    resource: str
+    outcome: str
+    actor: str | None
+    trace_id: str
+    span_id: str
+    details: Mapping[str, Any]
 
 
 class AuditTrail:
@@ -93,23 +108,49 @@ class AuditTrail:
             details = {**(details or {}), **self._about(journal, subject, personal)}
         elif personal:
             raise ValueError("audit personal fields need the subject they belong to (subject=...)")
+        fields = self._fields(journal, action, resource, outcome, actor, trace_id or "", span_id or "", details)
+        record = journal.append(fields)
+        if self.emit is not None:
+            self.emit(record)
+        return record
+
+    def record_many(self, entries: Sequence[Entry]) -> list[AuditRecord]:
+        """Append ``entries`` in order with one group commit (durable on return), then export them.
+
+        For a background writer draining a queue: one fsync for the batch instead of one per record.
+        """
+        journal = self.journal
+        batch = [self._fields(journal, *entry) for entry in entries]
+        records = journal.append_many(batch)
+        if self.emit is not None:
+            for record in records:
+                self.emit(record)
+        return records
+
+    def _fields(
+        self,
+        journal: AuditJournal,
+        action: str,
+        resource: str,
+        outcome: str,
+        actor: str | None,
+        trace_id: str,
+        span_id: str,
+        details: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
         who = actor if actor is not None else "system"
-        if self.pseudonymise and actor is not None:
+        if self.pseudonymise and actor is not None and actor != ANONYMOUS:
             who = journal.signer.pseudonym(actor, self.pseudonym_key)
-        fields = record_fields(
+        return record_fields(
             ts=self.clock(),
             actor=who,
             action=action,
             resource=resource,
             outcome=outcome,
-            trace_id=trace_id or "",
-            span_id=span_id or "",
+            trace_id=trace_id,
+            span_id=span_id,
             details=details,
         )
-        record = journal.append(fields)
-        if self.emit is not None:
-            self.emit(record)
-        return record
 
     @staticmethod
     def _about(journal: AuditJournal, subject: str, personal: Mapping[str, Any] | None) -> dict[str, Any]:

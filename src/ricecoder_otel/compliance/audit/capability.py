@@ -4,9 +4,12 @@ On when ``compliance.enabled`` and ``compliance.audit_enabled`` are both true. T
 on the first record (a process that audits nothing touches no disk). Automatic records come
 from the event hub: every accepted or rejected configuration change (:class:`ConfigChanged`)
 and every incident acknowledgement (``ricecoder.incident`` events whose change is
-``acknowledged``, matched by name so the audit trail does not depend on the alerting code). A
-background thread signs checkpoints at ``compliance.audit.checkpoint_interval`` even when no
-new record arrives to trigger one.
+``acknowledged``, matched by name so the audit trail does not depend on the alerting code), and
+from spans: a span that ``compliance.audit.operations`` tags ``phi`` or ``admin`` (a span hook,
+switched on only while there are patterns) is queued for :class:`~.operations.AuditWriter`,
+whose thread appends it, so the application never waits for an fsync. A background thread signs
+checkpoints at ``compliance.audit.checkpoint_interval`` even when no new record arrives to
+trigger one.
 """
 
 from __future__ import annotations
@@ -19,14 +22,18 @@ from typing import TYPE_CHECKING, Any
 from ricecoder_otel.compliance.audit.api import AuditTrail, deactivate, set_active
 from ricecoder_otel.compliance.audit.engine import AuditError, CheckpointPolicy
 from ricecoder_otel.compliance.audit.journal import AuditJournal
-from ricecoder_otel.compliance.audit.otel import AuditLogEmitter
+from ricecoder_otel.compliance.audit.operations import AuditWriter, OperationMatcher
+from ricecoder_otel.compliance.audit.otel import AuditLogEmitter, span_entry
 from ricecoder_otel.compliance.audit.signing import SigningKey
 from ricecoder_otel.kernel.capability import Capability, InstallContext
 from ricecoder_otel.kernel.events import ConfigChanged, Event, Subscription
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.kernel.span_hooks import SpanHook, SpanHooks
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan
+
     from ricecoder_otel.config import MonitoringConfig
     from ricecoder_otel.config.model import AuditConfig
     from ricecoder_otel.kernel.capability import Clock
@@ -87,6 +94,10 @@ class AuditCapability(Capability):
         self._on = False
         self._thread: threading.Thread | None = None
         self._halt = threading.Event()
+        self._hooks: SpanHooks | None = None
+        self._hook: SpanHook | None = None
+        self._matcher = OperationMatcher(())
+        self.writer = AuditWriter(lambda: self.trail, 1)
 
     def enabled_in(self, config: MonitoringConfig) -> bool:
         return super().enabled_in(config) and config.compliance.audit_enabled
@@ -95,6 +106,9 @@ class AuditCapability(Capability):
         self._clock = context.clock
         self._emitter = AuditLogEmitter(context.logger_provider)
         self.trail = make_trail(context.config.compliance.audit, context.clock, self._emitter)
+        self._hooks = context.span_hooks
+        context.self_telemetry.register_queue("audit", self.writer.pending)
+        self._configure_operations(context.config.compliance.audit)
         self._subscriptions = [
             context.hub.subscribe(ConfigChanged, self._on_config_changed, name="audit.config"),
             context.hub.subscribe(Event, self._on_event, name="audit.events"),
@@ -123,6 +137,28 @@ class AuditCapability(Capability):
                 attributes,
             )
 
+    def _on_span_end(self, span: ReadableSpan) -> None:
+        entry = span_entry(span, self._matcher)
+        if entry is not None:
+            self.writer.offer(entry)
+
+    def _configure_operations(self, config: AuditConfig) -> None:
+        """Compile ``operations``; the hook sees SERVER spans only unless span names are matched too."""
+        matcher = OperationMatcher(config.operations)
+        self._matcher = matcher
+        self.writer.capacity = config.operations_queue
+        hook = SpanHook("audit", on_end=self._on_span_end, server_only=not matcher.names) if matcher else None
+        if hook != self._hook:
+            self._switch_hook(False)
+            self._hook = hook
+        self._switch_hook(self._on)
+
+    def _switch_hook(self, on: bool) -> None:
+        if self._hook is not None and self._hooks is not None:
+            self._hooks.switch(self._hook, on)
+        if on and self._hook is not None:
+            self.writer.start()
+
     def _record(self, action: str, resource: str, outcome: str, details: dict[str, Any]) -> None:
         trail = self.trail
         if trail is None:
@@ -138,6 +174,7 @@ class AuditCapability(Capability):
     def start(self) -> None:
         self._on = True
         set_active(self.trail)
+        self._switch_hook(True)
         self._halt.clear()
         self._thread = threading.Thread(target=self._sign_loop, name="ricecoder-audit-checkpoints", daemon=True)
         self._thread.start()
@@ -158,6 +195,8 @@ class AuditCapability(Capability):
 
     def stop(self) -> None:
         self._on = False
+        self._switch_hook(False)
+        self.writer.stop()  # what the application had audited is appended before the trail goes off
         deactivate(self.trail)
         self._halt.set()
         if self._thread is not None:
@@ -169,7 +208,9 @@ class AuditCapability(Capability):
         if old.compliance.audit == new.compliance.audit or self._emitter is None or self._clock is None:
             return
         previous = self.trail
+        self.writer.flush()  # queued entries go to the journal they were audited under
         self.trail = make_trail(new.compliance.audit, self._clock, self._emitter)
+        self._configure_operations(new.compliance.audit)
         if self._on:
             set_active(self.trail)
         if previous is not None:
@@ -180,6 +221,7 @@ class AuditCapability(Capability):
         journal = self.trail.opened if self.trail is not None else None
         if journal is not None:
             journal.after_fork()
+        self.writer.after_fork()
         if self._on:
             self._halt.clear()
             self._thread = threading.Thread(target=self._sign_loop, name="ricecoder-audit-checkpoints", daemon=True)

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from opentelemetry import trace
 from opentelemetry._logs import LoggerProvider, SeverityNumber
-from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, StatusCode, TraceFlags
 
 from ricecoder_otel._version import __version__
-from ricecoder_otel.compliance.audit.engine import AuditRecord
+from ricecoder_otel.compliance.audit.api import ANONYMOUS, Entry
+from ricecoder_otel.compliance.audit.engine import AuditRecord, iso_time
+from ricecoder_otel.compliance.audit.operations import OperationMatcher
 from ricecoder_otel.kernel.events import AttributeValue
 
 AUDIT_EVENT = "ricecoder.audit"
@@ -60,3 +63,63 @@ class AuditLogEmitter:
             event_name=AUDIT_EVENT,
             context=context,
         )
+
+
+_SERVER = SpanKind.SERVER
+_ERROR = StatusCode.ERROR
+
+
+def span_entry(span: ReadableSpan, matcher: OperationMatcher) -> Entry | None:
+    """The audit entry of a finished span that ``matcher`` tags, else None (one cached lookup).
+
+    A SERVER span is matched by its ``http.route`` (else ``url.path``), any span by its name.
+    Outcome: ``denied`` for HTTP 401 and 403, ``failure`` for other 4xx, ``error`` for 5xx or an
+    error status, else ``success``. Actor: ``enduser.id``, else ``user.id``, else ``anonymous``.
+    """
+    attributes = span.attributes or {}
+    operation = None
+    resource = ""
+    if matcher.routes and span.kind is _SERVER:
+        route = attributes.get("http.route") or attributes.get("url.path")
+        if route:
+            resource = route if type(route) is str else str(route)
+            operation = matcher.route(resource)
+    if operation is None and matcher.names:
+        resource = span.name
+        operation = matcher.name(resource)
+    if operation is None:
+        return None
+    status = attributes.get("http.response.status_code", attributes.get("http.status_code"))
+    details: dict[str, object] = {"tag": operation.tag, "match": operation.match, "pattern": operation.pattern}
+    details["span"] = span.name
+    method = attributes.get("http.request.method", attributes.get("http.method"))
+    if method is not None:
+        details["http.request.method"] = method
+    if status is not None:
+        details["http.response.status_code"] = status
+    if span.end_time is not None:
+        details["ended"] = iso_time(span.end_time / 1e9)
+    user = attributes.get("enduser.id") or attributes.get("user.id")
+    context = span.get_span_context()
+    return Entry(
+        operation.action,
+        resource,
+        _outcome(status, span.status.status_code is _ERROR),
+        str(user) if user else ANONYMOUS,
+        format(context.trace_id, "032x") if context is not None else "",
+        format(context.span_id, "016x") if context is not None else "",
+        details,
+    )
+
+
+def _outcome(status: object, error: bool) -> str:
+    if type(status) is str and status.isdigit():
+        status = int(status)
+    if type(status) is int:
+        if status in (401, 403):
+            return "denied"
+        if status >= 500:
+            return "error"
+        if status >= 400:
+            return "failure"
+    return "error" if error else "success"
