@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from opentelemetry.trace import SpanKind
 
-from ricecoder_otel.alerting.capability import AlertingCapability
+from ricecoder_otel.alerting.capability import AlertingCapability, next_tick
 from ricecoder_otel.config import MonitoringConfig
 from ricecoder_otel.testing import ManualClock, RicecoderCapture
 
@@ -129,3 +129,12 @@ def test_the_loop_runs_on_its_own_thread_at_the_interval_and_stops_with_the_capa
         assert not [t for t in threading.enumerate() if t.name == "ricecoder-alerting"]
     finally:
         cap.close()
+
+
+def test_the_loop_keeps_a_fixed_grid_whatever_an_evaluation_costs() -> None:
+    # An evaluation that ends at 10.07 does not push the next one to 11.07: the grid stays at whole seconds.
+    assert next_tick(10.0, 1.0, now=10.07) == 11.0
+    assert next_tick(11.0, 1.0, now=11.999) == 12.0
+    # One that overran two ticks skips them instead of running three evaluations back to back.
+    assert next_tick(12.0, 1.0, now=15.5) == 16.0
+    assert next_tick(16.0, 1.0, now=17.0) == 17.0
