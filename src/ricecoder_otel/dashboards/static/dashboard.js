@@ -377,7 +377,6 @@
   function update(snapshot) {
     if (snapshot.dashboard.panels.length !== state.snapshot.dashboard.panels.length) layout(snapshot);
     render(snapshot, false);
-    state.received = Date.now();
   }
 
   function connect(url) {
@@ -386,17 +385,6 @@
     var refresh = state.snapshot.refresh_seconds || 30;
     source.addEventListener("open", function () { status.textContent = "live · refresh " + refresh + " s"; status.className = "live on"; });
     source.addEventListener("snapshot", function (e) { update(JSON.parse(e.data)); });
-    // The server pushes on every stored point and every refresh interval; should a proxy hold the stream
-    // back, the page asks for a snapshot itself once an interval has passed without one.
-    state.received = Date.now();
-    setInterval(function () {
-      if (Date.now() - state.received < refresh * 1000 * 1.5) return;
-      state.received = Date.now();
-      fetch(url.replace("/api/stream/", "/api/snapshot/"), { cache: "no-store" })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (snapshot) { if (snapshot) { state.polls = (state.polls || 0) + 1; update(snapshot); } })
-        .catch(function () {});
-    }, Math.max(1000, refresh * 250));
     source.addEventListener("problem", function (e) { status.textContent = JSON.parse(e.data).message; status.className = "live off"; });
     source.addEventListener("error", function () { status.textContent = "reconnecting…"; status.className = "live off"; });
   }
