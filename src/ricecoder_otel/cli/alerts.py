@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ricecoder_otel.cli._util import print_json, printable
 from ricecoder_otel.config import ConfigError, load_config
@@ -20,6 +20,9 @@ from ricecoder_otel.config.duration import parse_duration
 from ricecoder_otel.config.secrets import redact_dsn
 from ricecoder_otel.store import StoreError, open_store
 from ricecoder_otel.store.sql import SqlStore
+
+if TYPE_CHECKING:
+    from ricecoder_otel.alerting.notify.silences import Silence
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
@@ -169,7 +172,7 @@ def run_silence_add(args: argparse.Namespace) -> int:
             print_json(silence.to_json(now))
         else:
             print(f"silence {silence.id} active until {_time(silence.ends_at)}")
-        return EXIT_OK
+        return EXIT_OK if _audit_silence("add", silence, "added", now) else EXIT_PROBLEM
 
     return with_store(args, work, read_only=False)
 
@@ -207,6 +210,39 @@ def run_silence_expire(args: argparse.Namespace) -> int:
             print_json(silence.to_json(time.time()))
         else:
             print(f"silence {silence.id} expired")
-        return EXIT_OK
+        return EXIT_OK if _audit_silence("expire", silence, "expired", time.time()) else EXIT_PROBLEM
 
     return with_store(args, work, read_only=False)
+
+
+def _audit_silence(command: str, silence: Silence, change: str, now: float) -> bool:
+    """Append ``alert.silence.add|expire`` to the configured audit journal (nothing when the audit trail
+    is off); False, with the reason on stderr, when the change could not be audited."""
+    import getpass
+
+    from ricecoder_otel.alerting.notify.api import silence_event
+    from ricecoder_otel.cli.compliance import audit_function
+    from ricecoder_otel.compliance.audit.capability import silence_action, silence_details
+    from ricecoder_otel.compliance.audit.engine import AuditError
+
+    try:
+        record, trail = audit_function(load_config())
+    except ConfigError as error:
+        print(f"ricecoder-otel alerts silence {command}: not audited: {redact_dsn(str(error))}", file=sys.stderr)
+        return False
+    event = silence_event(silence, change, now)
+    action, actor = silence_action(event)
+    if actor is None:
+        try:
+            actor = getpass.getuser()  # the operator who ran the command
+        except (OSError, KeyError):
+            actor = None
+    try:
+        record(action, silence.id, "success", actor=actor, **silence_details(event))
+    except AuditError as error:
+        print(f"ricecoder-otel alerts silence {command}: not audited: {printable(str(error))}", file=sys.stderr)
+        return False
+    finally:
+        if trail is not None:
+            trail.close()
+    return True

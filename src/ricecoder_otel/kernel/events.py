@@ -527,3 +527,32 @@ class AlertEvaluation(Event):
     exported: ClassVar[bool] = False
 
     transitions: tuple[AlertTransition, ...] = ()
+
+
+@dataclass(frozen=True)
+class SilenceChanged(Event):
+    """An alert silence was added or expired (``change``: ``added`` or ``expired``)."""
+
+    event_name: ClassVar[str] = "ricecoder.alert.silence"
+
+    silence_id: str = ""
+    change: str = ""
+    matchers: tuple[str, ...] = ()
+    created_by: str = ""
+    comment: str = ""
+    starts_at: float = 0.0
+    ends_at: float = 0.0
+
+    def body(self) -> str:
+        return f"silence {self.silence_id} {self.change}: {' '.join(self.matchers)}"
+
+    def attributes(self) -> Mapping[str, AttributeValue]:
+        return {
+            "ricecoder.silence.id": self.silence_id,
+            "ricecoder.silence.change": self.change,
+            "ricecoder.silence.matchers": self.matchers,
+            "ricecoder.silence.created_by": self.created_by,
+            "ricecoder.silence.comment": self.comment,
+            "ricecoder.silence.starts_at": _iso(self.starts_at),
+            "ricecoder.silence.ends_at": _iso(self.ends_at),
+        }

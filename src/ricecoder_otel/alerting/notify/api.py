@@ -16,6 +16,7 @@ from ricecoder_otel.alerting.notify.notification import Notification
 from ricecoder_otel.alerting.notify.silences import Silence, SilenceError, new_silence
 from ricecoder_otel.alerting.notify.tables import NotifyTables, OutboxRow, new_message_id
 from ricecoder_otel.config.model import AlertingConfig
+from ricecoder_otel.kernel.events import EventHub, SilenceChanged
 from ricecoder_otel.store.sql import SqlStore
 
 
@@ -29,19 +30,36 @@ def dead_letters(store: SqlStore, limit: int = 100) -> list[OutboxRow]:
 
 
 def add_silence(store: SqlStore, matchers: Sequence[str], *, ends_at: float, created_by: str, comment: str,
-                starts_at: float | None = None, now: float | None = None) -> Silence:  # fmt: skip
-    """Validate and store a silence (``SilenceError`` says which field is wrong)."""
+                starts_at: float | None = None, now: float | None = None,
+                hub: EventHub | None = None) -> Silence:  # fmt: skip
+    """Validate and store a silence (``SilenceError`` says which field is wrong); with ``hub``, announce it
+    (:class:`SilenceChanged`, which the audit trail records)."""
     current = time.time() if now is None else now
     silence = new_silence(matchers, current if starts_at is None else starts_at, ends_at, created_by, comment, current)
     NotifyTables(store).save_silence(silence)
+    _announce(hub, silence, "added", current)
     return silence
+
+
+def silence_event(silence: Silence, change: str, now: float) -> SilenceChanged:
+    """The hub event of a silence ``added`` or ``expired``."""
+    matchers = tuple(str(m) for m in silence.matchers)
+    return SilenceChanged(at=now, silence_id=silence.id, change=change, matchers=matchers,
+                          created_by=silence.created_by, comment=silence.comment, starts_at=silence.starts_at,
+                          ends_at=silence.ends_at)  # fmt: skip
+
+
+def _announce(hub: EventHub | None, silence: Silence, change: str, now: float) -> None:
+    if hub is not None:
+        hub.publish(silence_event(silence, change, now))
 
 
 def list_silences(store: SqlStore) -> list[Silence]:
     return NotifyTables(store).silences()
 
 
-def expire_silence(store: SqlStore, silence_id: str, now: float | None = None) -> Silence:
+def expire_silence(store: SqlStore, silence_id: str, now: float | None = None, hub: EventHub | None = None) -> Silence:
+    """End a silence now; with ``hub``, announce it (:class:`SilenceChanged`)."""
     current = time.time() if now is None else now
     tables = NotifyTables(store)
     found = [s for s in tables.silences() if s.id == silence_id]
@@ -51,6 +69,7 @@ def expire_silence(store: SqlStore, silence_id: str, now: float | None = None) -
         raise SilenceError(f"silence {silence_id} has already expired")
     expired = found[0].expired(current)
     tables.save_silence(expired)
+    _announce(hub, expired, "expired", current)
     return expired
 
 

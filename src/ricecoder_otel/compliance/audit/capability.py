@@ -4,7 +4,8 @@ On when ``compliance.enabled`` and ``compliance.audit_enabled`` are both true. T
 on the first record (a process that audits nothing touches no disk). Automatic records come
 from the event hub: every accepted or rejected configuration change (:class:`ConfigChanged`)
 and every incident acknowledgement (``ricecoder.incident`` events whose change is
-``acknowledged``, matched by name so the audit trail does not depend on the alerting code), and
+``acknowledged``, matched by name so the audit trail does not depend on the alerting code), every
+alert silence added or expired (:class:`SilenceChanged`), and
 from spans: a span that ``compliance.audit.operations`` tags ``phi`` or ``admin`` (a span hook,
 switched on only while there are patterns) is queued for :class:`~.operations.AuditWriter`,
 whose thread appends it, so the application never waits for an fsync. A background thread signs
@@ -20,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ricecoder_otel.compliance.audit.api import AuditTrail, deactivate, set_active
-from ricecoder_otel.compliance.audit.engine import AuditError, CheckpointPolicy
+from ricecoder_otel.compliance.audit.engine import AuditError, CheckpointPolicy, iso_time
 from ricecoder_otel.compliance.audit.journal import AuditJournal
 from ricecoder_otel.compliance.audit.operations import AuditWriter, OperationMatcher
 from ricecoder_otel.compliance.audit.otel import AuditLogEmitter, span_entry
 from ricecoder_otel.compliance.audit.signing import SigningKey
 from ricecoder_otel.kernel.capability import Capability, InstallContext
-from ricecoder_otel.kernel.events import ConfigChanged, Event, Subscription
+from ricecoder_otel.kernel.events import ConfigChanged, Event, SilenceChanged, Subscription
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.kernel.span_hooks import SpanHook, SpanHooks
@@ -82,6 +83,24 @@ def make_trail(config: AuditConfig, clock: Clock, emitter: AuditLogEmitter) -> A
     )
 
 
+def silence_action(event: SilenceChanged) -> tuple[str, str | None]:
+    """``alert.silence.add`` by its author, or ``alert.silence.expire`` (whoever expired it is not known here)."""
+    if event.change == "added":
+        return "alert.silence.add", event.created_by or None
+    return "alert.silence.expire", None
+
+
+def silence_details(event: SilenceChanged) -> dict[str, Any]:
+    """What an auditor needs of a silence: what it mutes, who set it, why, and its window."""
+    return {
+        "matchers": list(event.matchers),
+        "created_by": event.created_by,
+        "comment": event.comment,
+        "starts_at": iso_time(event.starts_at),
+        "ends_at": iso_time(event.ends_at),
+    }
+
+
 class AuditCapability(Capability):
     name = "audit"
     section = "compliance"
@@ -128,7 +147,10 @@ class AuditCapability(Capability):
         )
 
     def _on_event(self, event: Event) -> None:
-        if self._on and (event.event_name, getattr(event, "change", None)) == _ACKNOWLEDGED:
+        if self._on and isinstance(event, SilenceChanged):
+            action, actor = silence_action(event)
+            self._record(action, event.silence_id or "silence", "success", silence_details(event), actor=actor)
+        elif self._on and (event.event_name, getattr(event, "change", None)) == _ACKNOWLEDGED:
             attributes = dict(event.attributes())
             self._record(
                 "incident.acknowledge",
@@ -159,12 +181,14 @@ class AuditCapability(Capability):
         if on and self._hook is not None:
             self.writer.start()
 
-    def _record(self, action: str, resource: str, outcome: str, details: dict[str, Any]) -> None:
+    def _record(
+        self, action: str, resource: str, outcome: str, details: dict[str, Any], *, actor: str | None = None
+    ) -> None:
         trail = self.trail
         if trail is None:
             return
         try:
-            trail.record(action, resource, outcome, trace_id="", span_id="", details=details)
+            trail.record(action, resource, outcome, actor=actor, trace_id="", span_id="", details=details)
         except AuditError as error:
             SELF_TELEMETRY.count_drop("audit")
             report_once("audit", "audit record for %s not written: %s", action, error)
