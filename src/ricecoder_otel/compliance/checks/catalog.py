@@ -166,6 +166,27 @@ def redaction_enabled(e: Evidence) -> CheckResult:
     return _ok(f"redaction on with {len(redaction.builtin)} built-in detectors", detectors=list(redaction.builtin))
 
 
+def no_pii_in_telemetry(e: Evidence) -> CheckResult:
+    if e.pii is None:
+        return _unknown(
+            "stored telemetry could not be scanned for personal data",
+            "give the reporter the store the exporters write to",
+            problem=e.problems.get("pii", e.problems.get("store", "")),
+        )
+    data = e.pii.to_json()
+    read = sum(e.pii.scanned.values())
+    if e.pii.findings:
+        found = ", ".join(f"{name}={count}" for name, count in sorted(e.pii.detectors.items()))
+        return _fail(
+            f"{e.pii.findings} values in {sum(e.pii.records_with_findings.values())} of {read} sampled records "
+            f"match the redaction detectors ({found})",
+            "turn compliance.redaction on (or add the detector and an action for it), then purge what leaked "
+            "(ricecoder-otel retention run, or gdpr erase for one subject)",
+            **data,
+        )
+    return _ok(f"no detector matched in {read} sampled records (spans, logs, metric points) of the period", **data)
+
+
 def access_restricted(e: Evidence) -> CheckResult:
     dashboards = e.config.dashboards
     problems = []
@@ -344,6 +365,8 @@ CHECKS: tuple[Check, ...] = (
           "GDPR": ("Art.32",)}, exporters_use_tls),
     Check("redaction-enabled", "Sensitive values are redacted before export", {"SOC2": ("CC6.7",),
           "GDPR": ("Art.32",)}, redaction_enabled),
+    Check("no-pii-in-telemetry", "No personal data detected in exported telemetry", {"SOC2": ("CC6.7",),
+          "GDPR": ("Art.32",)}, no_pii_in_telemetry),
     Check("access-restricted", "Access to dashboards and audit keys is restricted", {"SOC2": ("CC6.1",)},
           access_restricted),
     Check("monitoring-on", "Anomaly detection and alerting are on", {"SOC2": ("CC7.2",)}, monitoring_on),

@@ -19,6 +19,7 @@ from ricecoder_otel.compliance.audit.journal import CHECKPOINTS, JOURNAL, load_k
 from ricecoder_otel.compliance.audit.signing import SigningKey
 from ricecoder_otel.compliance.audit.verify import VerifyResult, verify_journal
 from ricecoder_otel.compliance.checks.endpoints import Endpoint, otlp_endpoints
+from ricecoder_otel.compliance.checks.pii import PiiScan, scan_store, scanner
 from ricecoder_otel.compliance.gdpr.breaches import Breach, BreachRegister
 from ricecoder_otel.compliance.gdpr.requests import RequestError, RequestLog, SubjectRequest
 from ricecoder_otel.compliance.retention.classes import DataClass, retention_periods
@@ -57,6 +58,8 @@ class Evidence:
     breaches: list[Breach] | None = None
     """Breaches the controller became aware of in the period, plus any not yet notified."""
     incidents: list[IncidentAck] | None = None
+    pii: PiiScan | None = None
+    """The redaction detectors over a recent sample of the period's stored telemetry."""
     problems: dict[str, str] = field(default_factory=dict)
 
     def records(self, action: str) -> list[dict[str, Any]]:
@@ -79,7 +82,16 @@ def gather(
         evidence.problems["store"] = "no store given"
     else:
         _store(evidence, store)
+        _pii(evidence, store)
     return evidence
+
+
+def _pii(evidence: Evidence, store: Store) -> None:
+    try:
+        redactor = scanner(evidence.config.compliance.redaction)
+        evidence.pii = scan_store(store, redactor, int(evidence.start * 1e9), int(evidence.end * 1e9))
+    except (StoreError, ValueError) as error:
+        evidence.problems["pii"] = str(error)
 
 
 def _audit(evidence: Evidence, directory: Path | None, key: bytes | None) -> None:
