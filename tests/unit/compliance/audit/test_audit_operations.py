@@ -104,8 +104,10 @@ def test_tagged_routes_and_span_names_are_audited_with_outcome_actor_and_trace(t
         assert (named["action"], named["actor"], named["details"]["match"]) == ("access.admin", "carol", "span_name")
         assert named["span_id"] == format(job.get_span_context().span_id, "016x")
 
-        exported = {(e.log_record.attributes or {})["ricecoder.audit.id"] for e in capture.events("ricecoder.audit")}
-        assert exported == {r["hash"] for r in stored}
+        def exported() -> set[object]:  # emitted by the writer thread right after the append
+            return {(e.log_record.attributes or {})["ricecoder.audit.id"] for e in capture.events("ricecoder.audit")}
+
+        wait_for(lambda: exported() == {r["hash"] for r in stored})
     finally:
         capture.close()
     assert verify_journal(tmp_path, KEY.encode()).ok
