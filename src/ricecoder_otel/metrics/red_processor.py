@@ -22,7 +22,6 @@ from ricecoder_otel.kernel.span_hooks import span_attributes
 from ricecoder_otel.metrics.red_aggregator import RedAggregator
 
 
-
 class RedMetricsProcessor(SpanProcessor):
     """Feeds finished server spans to the RED aggregator."""
 
