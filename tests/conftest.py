@@ -1,8 +1,11 @@
-"""Process-wide state every test starts from: nothing reported yet, no self-telemetry counts.
+"""Process-wide state every test starts from: nothing reported yet, no self-telemetry counts, and
+a data directory of its own.
 
 ``report_once`` remembers what it logged for the life of the process, and the
 self-telemetry tallies are global too; without this reset a test's outcome would
-depend on which tests ran before it.
+depend on which tests ran before it. The per-user defaults (the embedded store, the audit
+journal) live under ``$XDG_DATA_HOME``: each test gets its own, so no test writes to the
+home directory or reads what another test left there.
 """
 
 from __future__ import annotations
@@ -13,6 +16,11 @@ import pytest
 
 from ricecoder_otel.kernel.guard import reset_reports
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+
+
+@pytest.fixture(autouse=True)
+def _private_data_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
 
 
 @pytest.fixture(autouse=True)
