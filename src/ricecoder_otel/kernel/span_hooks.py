@@ -134,6 +134,12 @@ def has_events(span: ReadableSpan) -> bool:
     return bool(events) if events is not None else bool(span.events)
 
 
+def has_links(span: ReadableSpan) -> bool:
+    """Whether the span has any link, without copying them (``ReadableSpan.links`` does)."""
+    links = getattr(span, "_links", None)
+    return bool(links) if links is not None else bool(span.links)
+
+
 def _contain(component: str, error: Exception) -> None:
     SELF_TELEMETRY.count_error(component)
     report_once(component, "internal error %s (further errors are counted, not logged)", type(error).__name__)

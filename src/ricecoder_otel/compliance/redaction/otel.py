@@ -37,6 +37,7 @@ from ricecoder_otel.compliance.redaction.engine import Redactor, Tally
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.metricdata import walk
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.kernel.span_hooks import has_events, has_links, span_attributes
 
 COUNT_ATTRIBUTE = "ricecoder.redacted.count"
 DETECTORS_ATTRIBUTE = "ricecoder.redacted.detectors"
@@ -65,9 +66,10 @@ class SpanRedactor:
             return span
         tally = Tally()
         name = redactor.redact_whole(span.name, tally)
-        attributes = redactor.redact_attributes(span.attributes or {}, tally)
-        events = self._events(redactor, span, tally)
-        links = self._links(redactor, span, tally)
+        plain = span_attributes(span)
+        attributes = redactor.redact_attributes(plain, tally)
+        events = self._events(redactor, span, tally) if has_events(span) else None
+        links = self._links(redactor, span, tally) if has_links(span) else None
         status = span.status
         if status.description:
             description = redactor.redact_whole(status.description, tally)
@@ -78,7 +80,7 @@ class SpanRedactor:
         self._count(tally, "spans")
         if tally.drop_record:
             return None
-        merged = dict(span.attributes or {}) if attributes is None else attributes
+        merged = dict(plain) if attributes is None else attributes
         merged.update(_summary(tally))
         return ReadableSpan(
             name=name if isinstance(name, str) else str(name),
