@@ -107,12 +107,18 @@ class ServerSpanActivity(SpanProcessor):
     def end(self, span: ReadableSpan) -> None:
         if span.kind is not SpanKind.SERVER:
             return
-        consent = self._consent.pop(span.context.span_id, None) if span.context is not None else None
+        consent = None
+        if self._consent and span.context is not None:  # entries exist only when consent is checked
+            consent = self._consent.pop(span.context.span_id, None)
         if not self.on:
             return
         attributes = span_attributes(span)
-        user = next((attributes[key] for key in self.config.user_attributes if attributes.get(key)), None)
-        if user is None:
+        user = None
+        for key in self.config.user_attributes:
+            user = attributes.get(key)
+            if user:
+                break
+        if not user:
             return
         route = attributes.get("http.route")
         feature = self.config.features.get(str(route), "") if route is not None else ""
