@@ -138,7 +138,7 @@ def test_the_shops_traces_are_in_jaeger_with_names_attributes_and_status(
 def test_the_exemplar_trace_of_an_anomaly_event_opens_in_jaeger(tmp_path: Path, stack: list[Stoppable]) -> None:
     jaeger, path = _start(tmp_path, stack)
     fed = feed(path.agent_http, tmp_path)
-    by_id = {f"{s.context.trace_id:032x}": s for s in fed.spans}
+    by_id = {f"{s.context.trace_id:032x}": s for s in fed.spans if s.name != "ricecoder.anomaly"}
 
     def exemplars() -> set[str]:
         return {
@@ -151,12 +151,17 @@ def test_the_exemplar_trace_of_an_anomaly_event_opens_in_jaeger(tmp_path: Path, 
     wait_until(lambda: bool(exemplars()), "a ricecoder.anomaly event with an exemplar in the gateway's logs sink", 60)
     for trace_id in exemplars():
         sent = by_id[trace_id]
-        [(resource, got)] = list(_spans(_wait_for_trace(jaeger, trace_id, 1)))
+        # The request's span, and the tag the anomaly detector added to the exemplar's trace.
+        spans = list(_spans(_wait_for_trace(jaeger, trace_id, 2)))
+        [(resource, got)] = [(r, s) for r, s in spans if s["name"] == sent.name]
         assert got["name"] == sent.name == f"GET {ROUTE}"
         assert {k: attributes(got)[k] for k in sent.attributes or {}} == {
             k: sdk_value(v) for k, v in (sent.attributes or {}).items()
         }
         assert resource["service.name"] == SERVICE
+        [(_, tag)] = [(r, s) for r, s in spans if s["name"] == "ricecoder.anomaly"]
+        assert attributes(tag)["ricecoder.anomaly"] is True
+        assert _hex(tag["parentSpanId"]) == _hex(got["spanId"])
 
     # The failed payment: both spans, the error status and its message on each.
     failed = _wait_for_trace(jaeger, fed.failed_trace, 2)

@@ -90,6 +90,13 @@ def test_compliance_report_exit_codes_and_formats(
 ) -> None:
     assert main(["retention", "run", "--store", store_path]) == 0
     capsys.readouterr()
+    # Dave's rows were written straight into the store, unredacted: the telemetry PII check finds the
+    # address (and never prints it); once his data is erased, the report is compliant.
+    assert main(["compliance", "report", "--standard", "gdpr", "--store", store_path, "--json"]) == 1
+    printed = capsys.readouterr().out
+    assert json.loads(printed)["status"] == "non_compliant" and "dave@example.com" not in printed
+    assert main(["gdpr", "erase", "dave@example.com", "--store", store_path]) == 0
+    capsys.readouterr()
     assert main(["compliance", "report", "--standard", "gdpr", "--store", store_path, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "compliant"  # Art. 33: the register holds no breach
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector.example.com:4318")
