@@ -68,7 +68,7 @@ from ricecoder_otel.kernel.registry import load_capabilities
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.kernel.shutdown import ShutdownReport, shutdown_within
 from ricecoder_otel.kernel.span_hooks import SpanHooks
-from ricecoder_otel.kernel.transform import TransformingSpanExporter
+from ricecoder_otel.kernel.transform import TransformingLogExporter, TransformingSpanExporter
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
 from ricecoder_otel.metrics.limited_provider import CardinalityLimitedMeterProvider
 
@@ -435,6 +435,7 @@ def build_pipeline(
         store=_store_opener(store_instance),
         span_hooks=span_hooks,
         span_transforms=build.span_transforms,
+        log_transforms=build.log_transforms,
         metric_transforms=build.metric_transforms,
     )
     installed = _guarded("install", installed, context)
@@ -489,7 +490,8 @@ def _install_exporters(
         context.tracer_provider.add_span_processor(span_processor)
         processors.append(span_processor)
     for log_exporter in log_exporters:
-        log_processor = CountingBatchLogRecordProcessor(IsolatingLogExporter(log_exporter))
+        transformed_logs = TransformingLogExporter(IsolatingLogExporter(log_exporter), context.log_transforms)
+        log_processor = CountingBatchLogRecordProcessor(transformed_logs)
         context.logger_provider.add_log_record_processor(log_processor)
         processors.append(log_processor)
     return processors

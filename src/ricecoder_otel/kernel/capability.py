@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from ricecoder_otel.kernel.events import EventHub
 from ricecoder_otel.kernel.selftelemetry import SelfTelemetry
 from ricecoder_otel.kernel.span_hooks import SpanHooks
-from ricecoder_otel.kernel.transform import MetricsTransform, SpanTransform
+from ricecoder_otel.kernel.transform import LogTransform, MetricsTransform, SpanTransform
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import LoggerProvider
@@ -91,6 +91,8 @@ class BuildContext:
     """Builds a pausable, fork-safe periodic reader that includes every producer's data."""
     span_transforms: list[SpanTransform] = field(default_factory=list)
     """Applied to every exported span on the exporter's thread (see kernel.transform); live list."""
+    log_transforms: list[LogTransform] = field(default_factory=list)
+    """Applied to every exported log record on the exporter's thread; live list."""
     metric_transforms: list[MetricsTransform] = field(default_factory=list)
     """Applied to every exported metric collection; live list."""
 
@@ -137,6 +139,7 @@ class InstallContext:
     ``start()``, off in ``stop()`` (see :mod:`ricecoder_otel.kernel.span_hooks`)."""
     span_transforms: list[SpanTransform] = field(default_factory=list)
     """The same live list as in the BuildContext: a transform added here applies from the next export."""
+    log_transforms: list[LogTransform] = field(default_factory=list)
     metric_transforms: list[MetricsTransform] = field(default_factory=list)
     payload_filters: list[PayloadFilter] = field(default_factory=list)
     """Applied to payloads a capability sends out itself (error reports to Sentry, notification

@@ -1,20 +1,22 @@
-"""Transforms applied to spans and metrics on the export path, after the hot path.
+"""Transforms applied to spans, log records and metrics on the export path, after the hot path.
 
-Spans are read-only once ended, so a capability that must change what leaves the process (the
-compliance redaction policy) cannot do it in a span processor. Every exporter the pipeline
-builds is wrapped here instead: each transform sees each span (or each metric collection) on
-the exporter's background thread, just before the real exporter, and returns the item to send,
-a changed copy, or None to drop it. A transform that raises drops the item (fail closed: an item
-a redaction policy could not process must not leave unredacted); the drop is counted.
-
-Log records are mutable, so capabilities change them with a log record processor instead
-(installed before the exporting processors).
+A capability that must change what leaves the process (the compliance redaction policy) does it
+here, not in a processor: spans are read-only once ended, and work in a log record processor
+runs on the application's thread for every record. Every exporter the pipeline builds is
+wrapped instead: each transform sees each span, log record or metric collection on the
+exporter's background thread, just before the real exporter, and returns the item to send, a
+changed copy (never a change in place: several exporters share one record), or None to drop
+it. A transform that raises drops the item (fail closed: an item a redaction policy could not
+process must not leave unredacted); the drop is counted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import MetricsData
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -22,7 +24,9 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 
+T = TypeVar("T")
 SpanTransform = Callable[[ReadableSpan], ReadableSpan | None]
+LogTransform = Callable[[ReadableLogRecord], ReadableLogRecord | None]
 MetricsTransform = Callable[[MetricsData], MetricsData | None]
 
 
@@ -40,14 +44,34 @@ def transform_spans(spans: Sequence[ReadableSpan], transforms: Sequence[SpanTran
     return kept
 
 
+def transform_logs(
+    records: Sequence[ReadableLogRecord], transforms: Sequence[LogTransform]
+) -> list[ReadableLogRecord]:
+    """``records`` after every transform, without the dropped ones (counted)."""
+    if not transforms:
+        return list(records)
+    kept: list[ReadableLogRecord] = []
+    for record in records:
+        current = _transformed(record, transforms, "log record")
+        if current is None:
+            SELF_TELEMETRY.count_drop("logs.transform")
+        else:
+            kept.append(current)
+    return kept
+
+
 def _transform_span(span: ReadableSpan, transforms: Sequence[SpanTransform]) -> ReadableSpan | None:
-    current = span
+    return _transformed(span, transforms, "span")
+
+
+def _transformed(item: T, transforms: Sequence[Callable[[T], T | None]], what: str) -> T | None:
+    current = item
     for transform in transforms:
         try:
             result = transform(current)
         except Exception as error:
             SELF_TELEMETRY.count_error("export.transform")
-            report_once("export", "a span transform failed (%s); the span is dropped", type(error).__name__)
+            report_once("export", "a %s transform failed (%s); the %s is dropped", what, type(error).__name__, what)
             return None
         if result is None:
             return None
@@ -86,3 +110,21 @@ class TransformingSpanExporter(SpanExporter):
 
     def shutdown(self) -> None:
         self.inner.shutdown()
+
+
+class TransformingLogExporter(LogRecordExporter):
+    """Applies the pipeline's log transforms (a shared, live list) before the real exporter."""
+
+    def __init__(self, inner: LogRecordExporter, transforms: Sequence[LogTransform]) -> None:
+        self.inner = inner
+        self._transforms = transforms
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        kept = transform_logs(batch, self._transforms)
+        return self.inner.export(kept) if kept else LogRecordExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()  # type: ignore[no-untyped-call]

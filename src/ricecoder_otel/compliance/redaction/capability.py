@@ -1,10 +1,9 @@
 """Redaction as a capability: one policy on every signal, swapped live on a config change.
 
-It joins the pipeline through the kernel's seams: a span transform and a metrics transform
-(applied to every exporter, the embedded store's included) and a log record processor (before
-the exporting processors; hub events become log records, so they pass it too). It is on when
-``compliance.enabled`` and ``compliance.redaction.enabled`` are both true; switched off, the
-transforms and the processor pass everything through untouched.
+It joins the pipeline through the kernel's export transforms: spans, log records and metric
+collections, on every exporter (the embedded store's included; hub events become log records,
+so they pass it too). It is on when ``compliance.enabled`` and ``compliance.redaction.enabled``
+are both true; switched off, the transforms pass everything through untouched.
 
 The compiled policy is also published process-wide (:func:`set_active`) for the plain
 functions :func:`~ricecoder_otel.compliance.redaction.redact_value` and ``redact_mapping``.
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ricecoder_otel.compliance.redaction import reset_active, set_active
 from ricecoder_otel.compliance.redaction.engine import Callback, Policy, Redactor, Tally, build_policy
-from ricecoder_otel.compliance.redaction.otel import MetricsRedactor, RedactingLogProcessor, SpanRedactor
+from ricecoder_otel.compliance.redaction.otel import LogRedactor, MetricsRedactor, SpanRedactor
 from ricecoder_otel.kernel import names
 from ricecoder_otel.kernel.capability import Capability, InstallContext
 from ricecoder_otel.kernel.guard import report_once
@@ -88,7 +87,7 @@ class RedactionCapability(Capability):
         )
         context.span_transforms.append(SpanRedactor(self._live, self._record))
         context.metric_transforms.append(MetricsRedactor(self._live, self._record))
-        context.logger_provider.add_log_record_processor(RedactingLogProcessor(self._live, self._record))
+        context.log_transforms.append(LogRedactor(self._live, self._record))
         context.payload_filters.append(self._filter_payload)
 
     def _filter_payload(self, payload: Mapping[str, Any]) -> dict[str, Any] | None:
