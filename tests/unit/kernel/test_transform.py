@@ -70,3 +70,44 @@ def test_transforms_apply_to_every_exporter_and_failures_drop_the_item() -> None
     dropped = SELF_TELEMETRY.snapshot().dropped
     assert dropped["spans.transform"] == 4  # two spans, each on its way to two exporters
     assert SELF_TELEMETRY.snapshot().errors["export.transform"] == 2
+
+
+def test_log_transforms_run_on_the_export_path_per_exporter_and_fail_closed() -> None:
+    import copy
+    from dataclasses import replace
+
+    from opentelemetry.sdk._logs import ReadableLogRecord
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+
+    def mask(readable: ReadableLogRecord) -> ReadableLogRecord | None:
+        body = str(readable.log_record.body)
+        if body == "explode":
+            raise ValueError("cannot process")
+        if body == "drop me":
+            return None
+        masked = copy.copy(readable.log_record)
+        masked.body = body.replace("ann@example.com", "[masked]")
+        return replace(readable, log_record=masked)
+
+    class LogMasking(Capability):
+        name = "log-masking"
+
+        def install(self, context: InstallContext) -> None:
+            context.log_transforms.append(mask)
+
+    first, second = InMemoryLogRecordExporter(), InMemoryLogRecordExporter()
+    pipeline = build_pipeline(
+        MonitoringConfig(), set_global=False, span_exporters=[], metric_readers=[], log_exporters=[first, second],
+        watch_config=False, capabilities=[LogMasking()],
+    )  # fmt: skip
+    before = SELF_TELEMETRY.snapshot().dropped.get("logs.transform", 0)
+    try:
+        logger = pipeline.logger_provider.get_logger("t")
+        for body in ("signup ann@example.com", "drop me", "explode", "plain"):
+            logger.emit(body=body)
+        pipeline.force_flush()
+    finally:
+        pipeline.shutdown()
+    for exporter in (first, second):  # each exporter gets its own transformed copy
+        assert [str(r.log_record.body) for r in exporter.get_finished_logs()] == ["signup [masked]", "plain"]
+    assert SELF_TELEMETRY.snapshot().dropped["logs.transform"] - before == 4  # 2 records x 2 exporters
