@@ -22,6 +22,7 @@ from ricecoder_otel.pipeline import Pipeline, build_pipeline
 from ricecoder_otel.store import open_store
 from ricecoder_otel.store.exporters import LocalLogExporter, LocalMetricExporter, LocalSpanExporter
 from ricecoder_otel.testing import InMemoryMetricExporter
+from tests.harness.pii import leaked, send_corpus
 
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkFuYSJ9"
@@ -246,26 +247,8 @@ def test_no_value_of_the_labelled_corpus_reaches_any_exporter_or_the_store(expor
     from benchmarks.redaction.corpus import corpus
 
     samples, _clean = corpus("fresh")
-    pipeline = _pipeline(exporters)
-    try:
-        tracer = pipeline.tracer_provider.get_tracer("corpus")
-        logger = pipeline.logger_provider.get_logger("corpus")
-        counter = pipeline.meter_provider.get_meter("corpus").create_counter("corpus.values")
-        for index, sample in enumerate(samples):
-            key = sample.key or "message"
-            with tracer.start_as_current_span(f"sample {index}", attributes={key: sample.value}):
-                pass
-            if sample.key is None:
-                logger.emit(body=sample.value, attributes={"index": index})
-            else:
-                logger.emit(body=f"sample {index}", attributes={sample.key: sample.value})
-            if index < 200:
-                counter.add(1, {key: sample.value})
-        pipeline.force_flush()
-    finally:
-        pipeline.shutdown()
+    send_corpus(_pipeline(exporters), samples, metric_samples=200)
     text = _every_value(exporters)
     assert len(exporters["spans"].get_finished_spans()) == len(samples)  # type: ignore[attr-defined]
     assert "[REDACTED:" in text
-    leaked = [(sample.kind, secret) for sample in samples for secret in sample.secrets if secret in text]
-    assert leaked == []
+    assert leaked(samples, text) == []

@@ -22,6 +22,7 @@ from benchmarks.redaction.corpus import corpus
 from ricecoder_otel.config import MonitoringConfig
 from ricecoder_otel.pipeline import build_pipeline
 from tests.harness.collector import iter_logs, iter_spans, read_requests, wait_until
+from tests.harness.pii import leaked, send_corpus
 from tests.integration.backends.conftest import Stoppable, path_env, start_path
 
 SAMPLES = 600  # a slice of the `fresh` split: every kind of sample occurs in it
@@ -59,23 +60,7 @@ def test_no_value_of_the_pii_corpus_reaches_a_sink_behind_the_agent_and_gateway(
         log_exporters=[OTLPLogExporter(endpoint=f"{endpoint}/v1/logs")],
         metric_readers=[OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics")],
     )
-    try:
-        tracer = pipeline.tracer_provider.get_tracer("corpus")
-        logger = pipeline.logger_provider.get_logger("corpus")
-        counter = pipeline.meter_provider.get_meter("corpus").create_counter("corpus.values")
-        for index, sample in enumerate(samples):
-            key = sample.key or "message"
-            with tracer.start_as_current_span(f"sample {index}", attributes={key: sample.value}):
-                pass
-            if sample.key is None:
-                logger.emit(body=sample.value, attributes={"index": index})
-            else:
-                logger.emit(body=f"sample {index}", attributes={sample.key: sample.value})
-            if index < 100:
-                counter.add(1, {key: sample.value})
-        pipeline.force_flush()
-    finally:
-        pipeline.shutdown()
+    send_corpus(pipeline, samples, metric_samples=100)
 
     out = path.gateway_out
 
@@ -103,5 +88,4 @@ def test_no_value_of_the_pii_corpus_reaches_a_sink_behind_the_agent_and_gateway(
     text = "\n".join(strings)
     assert "corpus_values" in text and "sample 0" in text  # every signal did arrive
     assert "[REDACTED:" in text  # redacted, not dropped wholesale
-    leaked = sorted({(sample.kind, secret) for sample in samples for secret in sample.secrets if secret in text})
-    assert leaked == []
+    assert leaked(samples, text) == []
