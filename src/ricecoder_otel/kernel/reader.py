@@ -45,6 +45,16 @@ def merge_producers(
     return metrics_data
 
 
+def with_producers(
+    metrics_data: MetricsData | None,
+    reader: MetricReader,
+    producers: Sequence[MetricProducer],
+    transforms: Sequence[MetricsTransform],
+) -> MetricsData | None:
+    """What a reader exports from one collection: the SDK's data, the producers' added, then transformed."""
+    return transform_metrics(merge_producers(metrics_data, reader, producers) or metrics_data, transforms)
+
+
 class ControlledReader(MetricReader):
     """Collects every ``interval_ms`` on its own thread while running, and exports the result."""
 
@@ -136,7 +146,7 @@ class ControlledReader(MetricReader):
             return
         with self._collect_lock:
             data: MetricsData | None = collect(self, timeout_millis=timeout_millis)  # type: ignore[call-arg,assignment]
-        data = transform_metrics(merge_producers(data, self, self._producers), self._transforms)
+        data = with_producers(data, self, self._producers, self._transforms)
         if data is not None:
             self._receive_metrics(data, timeout_millis=timeout_millis)
 
@@ -209,14 +219,13 @@ class PullGate(MetricReader):
         super().collect(timeout_millis)
         if not self._produced:
             # The SDK had nothing of its own to report, so it skipped _receive_metrics.
-            data = transform_metrics(merge_producers(None, self, self._producers), self._transforms)
+            data = with_producers(None, self, self._producers, self._transforms)
             if data is not None:
                 super()._receive_metrics(data, timeout_millis)  # type: ignore[safe-super]
 
     def _receive_metrics(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> None:
         self._produced = True
-        merged = transform_metrics(merge_producers(metrics_data, self, self._producers) or metrics_data,
-                                   self._transforms)
+        merged = with_producers(metrics_data, self, self._producers, self._transforms)
         if merged is not None:
             super()._receive_metrics(merged, timeout_millis, **kwargs)  # type: ignore[safe-super]
 
@@ -252,7 +261,7 @@ def attach_producers(
     def receive_merged(metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> None:
         nonlocal produced
         produced = True
-        merged = transform_metrics(merge_producers(metrics_data, reader, producers) or metrics_data, transforms)
+        merged = with_producers(metrics_data, reader, producers, transforms)
         if merged is not None:
             receive(merged, timeout_millis, **kwargs)
 
@@ -261,7 +270,7 @@ def attach_producers(
         produced = False
         collect(timeout_millis)
         if not produced:  # the SDK had nothing of its own and skipped _receive_metrics
-            data = transform_metrics(merge_producers(None, reader, producers), transforms)
+            data = with_producers(None, reader, producers, transforms)
             if data is not None:
                 receive(data, timeout_millis)
 
