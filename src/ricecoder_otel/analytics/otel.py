@@ -20,13 +20,12 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import baggage
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, Span
 from opentelemetry.trace import SpanKind
 
 from ricecoder_otel._version import __version__
 from ricecoder_otel.analytics.engine import Tracked
 from ricecoder_otel.analytics.privacy import has_consent
-from ricecoder_otel.kernel.guard import shielded
 from ricecoder_otel.kernel.span_hooks import span_attributes
 
 if TYPE_CHECKING:
@@ -83,7 +82,7 @@ class AnalyticsEvents:
 Submit = Callable[[str, tuple[Any, ...], bool | None], bool]
 
 
-class ServerSpanActivity(SpanProcessor):
+class ServerSpanActivity:
     """A SERVER span with a user counts as activity on its route's feature."""
 
     def __init__(self, submit: Submit, config: AnalyticsConfig) -> None:
@@ -95,8 +94,8 @@ class ServerSpanActivity(SpanProcessor):
     def start(self, span: Span, parent_context: Context | None = None) -> None:
         """Consent comes from the request's baggage, which is current only while the span starts.
 
-        ``start`` and ``end`` are unguarded: the pipeline calls them through the kernel's span
-        hooks (SERVER spans only), which contain failures; ``on_start``/``on_end`` are guarded."""
+        ``start`` and ``end`` are span hooks (SERVER spans only): the kernel's dispatcher contains
+        their failures."""
         if not self.on or span.kind is not SpanKind.SERVER or self.config.consent == "not_required":
             return
         value = baggage.get_baggage(self.config.consent_baggage_key, parent_context)
@@ -125,11 +124,3 @@ class ServerSpanActivity(SpanProcessor):
         action = f"request {route}" if route is not None else "request"
         self.submit("track", (user, action, None, attributes.get("session.id"), feature), consent)
 
-    _start_shielded = shielded("analytics", None)(start)
-    _end_shielded = shielded("analytics", None)(end)
-
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        self._start_shielded(span, parent_context)
-
-    def on_end(self, span: ReadableSpan) -> None:
-        self._end_shielded(span)

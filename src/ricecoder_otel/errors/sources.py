@@ -26,7 +26,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 
 from ricecoder_otel.errors.intake import RawError, type_name
@@ -51,8 +51,8 @@ def current_ids() -> tuple[str | None, str | None]:
     return _ids(context.trace_id, context.span_id)
 
 
-class ErrorSpanProcessor(SpanProcessor):
-    """Turns recorded exceptions and error statuses of finished spans into raw errors."""
+class ErrorSpanProcessor:
+    """Turns recorded exceptions and error statuses of finished spans into raw errors (a span hook)."""
 
     def __init__(self, submit: Submit) -> None:
         self.submit = submit
@@ -106,11 +106,6 @@ class ErrorSpanProcessor(SpanProcessor):
                     context={"span.name": span.name},
                 )
             )
-
-    _end_shielded = shielded("errors.spans", None)(end)
-
-    def on_end(self, span: ReadableSpan) -> None:
-        self._end_shielded(span)
 
 
 class ErrorLogProcessor(LogRecordProcessor):
