@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ricecoder_otel.analytics import api
 from ricecoder_otel.analytics.engine import AnalyticsCore, Dataset, day_of
+from ricecoder_otel.analytics.landing import Landing
 from ricecoder_otel.analytics.otel import ALIAS_EVENT, GROUP_EVENT, IDENTIFY_EVENT, AnalyticsEvents, ServerSpanActivity
 from ricecoder_otel.analytics.reports import Report, build
 from ricecoder_otel.analytics.scheduled import ScheduledReports
@@ -62,10 +63,12 @@ class AnalyticsCapability(Capability):
         self.accepting = False
         self._hooks = SpanHooks()
         self._span_hook: SpanHook | None = None
+        self._landing = Landing(())
 
     def install(self, context: InstallContext) -> None:
         self.config = context.config.analytics
         self._clock = context.clock
+        self._landing = Landing(context.payload_filters)
         version = context.resource.attributes.get("service.version")
         self._service_version = str(version) if version else None
         self.core = self._engine(self.config)
@@ -123,6 +126,7 @@ class AnalyticsCapability(Capability):
 
     def apply(self, old: MonitoringConfig, new: MonitoringConfig) -> None:
         config = new.analytics
+        self._landing.reset()  # the redaction policy may have changed too
         if self.processor is not None:
             self.processor.config = config
         if self.events is not None:
@@ -184,6 +188,11 @@ class AnalyticsCapability(Capability):
         consent: bool | None,
         at: float,
     ) -> None:
+        landed = self._landing.call(kind, args)
+        if landed is None:
+            SELF_TELEMETRY.count_drop("analytics.redaction")
+            return
+        args = landed
         if kind == "track":
             user, action, properties, session, feature = args
             tracked = core.track(user, action, properties, at=at, consent=consent, session_id=session, feature=feature)

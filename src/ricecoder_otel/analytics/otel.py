@@ -123,4 +123,3 @@ class ServerSpanActivity:
         feature = self.config.features.get(str(route), "") if route is not None else ""
         action = f"request {route}" if route is not None else "request"
         self.submit("track", (user, action, None, attributes.get("session.id"), feature), consent)
-
