@@ -36,9 +36,7 @@ def value(any_value: AnyValue) -> object:
     return getattr(any_value, kind) if kind else None
 
 
-def test_analytics_events_are_exported_as_otlp_log_records_with_event_names(
-    environment: None, tmp_path: Path
-) -> None:
+def test_analytics_events_are_exported_as_otlp_log_records_with_event_names(environment: None, tmp_path: Path) -> None:
     receiver = Receiver()
     os.environ.update(
         {
