@@ -117,7 +117,7 @@ class AlertingCapability(Capability):
             return 0
         with self._evaluating:
             metrics = engine.metrics()
-            data = reader.read() if metrics else None
+            data = reader.read(metrics) if metrics else None
             events = engine.tick(snapshot(data, metrics))
             self.evaluations += 1
         publish_all(hub, events)
