@@ -114,7 +114,7 @@ class ServerSpanActivity:
         attributes = span_attributes(span)
         user = None
         for key in self.config.user_attributes:
-            user = attributes.get(key)
+            user = _single(attributes.get(key))
             if user:
                 break
         if not user:
@@ -123,3 +123,10 @@ class ServerSpanActivity:
         feature = self.config.features.get(str(route), "") if route is not None else ""
         action = f"request {route}" if route is not None else "request"
         self.submit("track", (user, action, None, attributes.get("session.id"), feature), consent)
+
+
+def _single(value: Any) -> Any:
+    """An attribute's value; a captured header is a sequence of its values: the first one counts."""
+    if isinstance(value, list | tuple):
+        return value[0] if value else None
+    return value

@@ -129,3 +129,25 @@ def test_a_full_buffer_drops_and_counts(ricecoder_capture: RicecoderCapture) -> 
 def test_without_a_pipeline_calls_are_dropped_and_counted() -> None:
     assert AnalyticsEngine().start().track_action("u", "a") is False
     assert SELF_TELEMETRY.snapshot().dropped["analytics.inactive"] == 1
+
+
+@pytest.mark.ricecoder_config(
+    {"analytics": {**CONFIG["analytics"], "user_attributes": ["http.request.header.x-user-id", "user.id"]}}
+)
+def test_a_configured_attribute_such_as_a_captured_header_names_the_user(ricecoder_capture: RicecoderCapture) -> None:
+    tracer = trace.get_tracer("test")
+    with tracer.start_as_current_span("POST /cart/<user_id>", kind=SpanKind.SERVER) as span:
+        span.set_attribute("http.route", "/cart/<user_id>")
+        span.set_attribute("http.request.header.x-user-id", ["carol"])  # instrumentations capture headers as lists
+        span.set_attribute("user.id", "ignored")
+    request("/checkout/<user_id>", user_id="dave")  # the next attribute in the list
+    with tracer.start_as_current_span("GET /cart", kind=SpanKind.SERVER) as span:
+        span.set_attribute("http.request.header.x-user-id", [])  # an empty header: no user
+    analytics = capability(ricecoder_capture)
+    assert analytics.process() == 2
+    assert analytics.core is not None
+    pseudonym = analytics.core.pseudonymise
+    assert {(user, feature) for _, user, feature in analytics.core.snapshot().activity} == {
+        (pseudonym("carol"), "cart"),
+        (pseudonym("dave"), "checkout"),
+    }
