@@ -32,8 +32,8 @@ def dead_letters(store: SqlStore, limit: int = 100) -> list[OutboxRow]:
 def add_silence(store: SqlStore, matchers: Sequence[str], *, ends_at: float, created_by: str, comment: str,
                 starts_at: float | None = None, now: float | None = None,
                 hub: EventHub | None = None) -> Silence:  # fmt: skip
-    """Validate and store a silence (``SilenceError`` says which field is wrong); with ``hub``, announce it
-    (:class:`SilenceChanged`, which the audit trail records)."""
+    """Validate and store a silence (``SilenceError`` says which field is wrong) and announce it
+    (:class:`SilenceChanged`, which the audit trail records) on ``hub`` or the running pipeline's."""
     current = time.time() if now is None else now
     silence = new_silence(matchers, current if starts_at is None else starts_at, ends_at, created_by, comment, current)
     NotifyTables(store).save_silence(silence)
@@ -50,6 +50,13 @@ def silence_event(silence: Silence, change: str, now: float) -> SilenceChanged:
 
 
 def _announce(hub: EventHub | None, silence: Silence, change: str, now: float) -> None:
+    """Publish on ``hub``, else on the hub of the pipeline running in this process (so a silence set
+    through the Python API is audited without the caller passing the hub); with neither, nobody listens."""
+    if hub is None:
+        from ricecoder_otel.pipeline import active_pipeline  # late: the pipeline imports the capabilities
+
+        pipeline = active_pipeline()
+        hub = pipeline.hub if pipeline is not None else None
     if hub is not None:
         hub.publish(silence_event(silence, change, now))
 
@@ -59,7 +66,7 @@ def list_silences(store: SqlStore) -> list[Silence]:
 
 
 def expire_silence(store: SqlStore, silence_id: str, now: float | None = None, hub: EventHub | None = None) -> Silence:
-    """End a silence now; with ``hub``, announce it (:class:`SilenceChanged`)."""
+    """End a silence now and announce it (:class:`SilenceChanged`) on ``hub`` or the running pipeline's."""
     current = time.time() if now is None else now
     tables = NotifyTables(store)
     found = [s for s in tables.silences() if s.id == silence_id]
