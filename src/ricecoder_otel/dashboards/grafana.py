@@ -162,7 +162,7 @@ def _panel(panel: Panel, number: int) -> dict[str, Any]:
         out["options"] = {"calculate": False, "yAxis": {"unit": _UNITS.get(panel.unit, "short")},
                           "cellValues": {"unit": "short"}}  # fmt: skip
     else:
-        out["options"] = {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+        out["options"] = {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True, "calcs": []},
                           "tooltip": {"mode": "multi", "sort": "desc"}}  # fmt: skip
     return out
 
@@ -185,13 +185,12 @@ def _variable(variable: Variable, dashboard: Dashboard) -> dict[str, Any]:
         "type": "query",
         "datasource": DATASOURCE,
         "query": {"query": f"label_values({source}, {label})", "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-        "definition": f"label_values({source}, {label})",
         "refresh": 2,
         "includeAll": True,
         "allValue": ".*",
         "multi": False,
         "sort": 1,
-        "current": {},
+        "current": {"selected": False, "text": "All", "value": "$__all"},  # the schema requires text and value
         "options": [],
     }
 

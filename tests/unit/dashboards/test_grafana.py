@@ -57,7 +57,7 @@ def test_every_dashboard_fits_the_schema_of_the_pinned_grafana() -> None:
             for target in ours.get("targets", []):
                 assert target["datasource"] == DATASOURCE and target["expr"].count("(") == target["expr"].count(")")
         for variable in model["templating"]["list"]:
-            assert re.fullmatch(r"label_values\(\w+, \w+\)", variable["definition"])
+            assert re.fullmatch(r"label_values\(\w+, \w+\)", variable["query"]["query"])
 
 
 def test_queries_use_the_names_prometheus_stores_for_our_metrics() -> None:
