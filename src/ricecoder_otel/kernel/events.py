@@ -6,6 +6,11 @@ blocks or raises: the event goes into a bounded queue (a full queue drops the ev
 it). One worker thread delivers each event to the subscribers of its type in subscription
 order; a subscriber that raises is counted and logged once, and the others still get the event.
 
+Several events that belong together (one alert rule evaluation's transitions) are published as
+one unit with :meth:`EventHub.publish_batch`: every subscriber gets each event as usual, and a
+subscriber that asked for batches (:meth:`EventHub.subscribe_batch`) gets them in one call, so a
+notifier can send one grouped notification without a second, internal event.
+
 Plain Python: no OpenTelemetry imports. The pipeline subscribes an adapter that turns every
 event into an OpenTelemetry log record carrying the event's ``event_name``.
 """
@@ -17,7 +22,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
@@ -206,7 +211,14 @@ class AlertTransition(Event):
 
 
 E = TypeVar("E", bound=Event)
+
+
+def _label(handler: object, name: str | None) -> str:
+    return name or str(getattr(handler, "__qualname__", repr(handler)))
+
+
 Handler = Callable[[E], None]
+BatchHandler = Callable[[tuple[E, ...]], None]
 
 
 @dataclass
@@ -214,9 +226,11 @@ class Subscription(Generic[E]):
     """A handle returned by :meth:`EventHub.subscribe`; ``cancel()`` stops delivery."""
 
     event_type: type[E]
-    handler: Handler[E]
+    handler: Handler[E] | BatchHandler[E]
     name: str
     _hub: weakref.ref[EventHub] | None = field(default=None, repr=False)
+    batch: bool = False
+    """The handler takes every matching event of one published unit in one call (a tuple)."""
 
     def cancel(self) -> None:
         hub = self._hub() if self._hub is not None else None
@@ -242,7 +256,8 @@ class EventHub:
         self._max_queue = max_queue
         self._telemetry = self_telemetry
         self._background = background
-        self._queue: deque[Event] = deque()
+        self._queue: deque[Event | tuple[Event, ...]] = deque()
+        """One entry per published unit: an event, or a batch (counted as one against ``max_queue``)."""
         self._subscriptions: list[Subscription[Any]] = []
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
@@ -259,12 +274,23 @@ class EventHub:
 
     def publish(self, event: Event) -> bool:
         """Queue ``event`` for delivery; O(1), never blocks, never raises. False if dropped."""
+        return self._enqueue(event, 1)
+
+    def publish_batch(self, events: Sequence[Event]) -> bool:
+        """Queue ``events`` as one unit: each is delivered once to every plain subscriber, and batch
+        subscribers get the ones of their type in one call. Never blocks or raises; a full queue
+        drops the whole batch (each event counted). False if dropped; True for an empty batch."""
+        if not events:
+            return True
+        return self._enqueue(tuple(events) if len(events) > 1 else events[0], len(events))
+
+    def _enqueue(self, item: Event | tuple[Event, ...], count: int) -> bool:
         try:
             with self._lock:
                 if self._closed or len(self._queue) >= self._max_queue:
-                    self._telemetry.count_drop("events")
+                    self._telemetry.count_drop("events", count)
                     return False
-                self._queue.append(event)
+                self._queue.append(item)
                 if self._background:
                     self._ensure_worker()
                     self._wake.notify()
@@ -277,8 +303,16 @@ class EventHub:
 
     def subscribe(self, event_type: type[E], handler: Handler[E], *, name: str | None = None) -> Subscription[E]:
         """Deliver every published event that is an instance of ``event_type`` to ``handler``."""
-        label = name or str(getattr(handler, "__qualname__", repr(handler)))
-        subscription = Subscription(event_type, handler, label, weakref.ref(self))
+        return self._add(Subscription(event_type, handler, _label(handler, name), weakref.ref(self)))
+
+    def subscribe_batch(
+        self, event_type: type[E], handler: BatchHandler[E], *, name: str | None = None
+    ) -> Subscription[E]:
+        """Deliver the events of ``event_type`` of each published unit together: a tuple of one for
+        :meth:`publish`, every matching event of the batch for :meth:`publish_batch`."""
+        return self._add(Subscription(event_type, handler, _label(handler, name), weakref.ref(self), batch=True))
+
+    def _add(self, subscription: Subscription[E]) -> Subscription[E]:
         with self._lock:
             self._subscriptions = [*self._subscriptions, subscription]
         return subscription
@@ -314,16 +348,27 @@ class EventHub:
                 subscriptions = self._subscriptions
             self._deliver(event, subscriptions)
 
-    def _deliver(self, event: Event, subscriptions: list[Subscription[Any]]) -> None:
+    def _deliver(self, item: Event | tuple[Event, ...], subscriptions: list[Subscription[Any]]) -> None:
+        if not isinstance(item, tuple):
+            for subscription in subscriptions:
+                if isinstance(item, subscription.event_type):
+                    self._call(subscription, (item,) if subscription.batch else item, item)
+            return
         for subscription in subscriptions:
-            if not isinstance(event, subscription.event_type):
-                continue
-            try:
-                subscription.handler(event)
-            except Exception as error:  # one subscriber's bug must not reach another
-                self._telemetry.count_error(f"events.{subscription.name}")
-                report_once("events", "subscriber %s failed on %s: %s", subscription.name, event.event_name,
-                            type(error).__name__)
+            matching = tuple(event for event in item if isinstance(event, subscription.event_type))
+            if matching and subscription.batch:
+                self._call(subscription, matching, matching[0])
+            elif matching:
+                for event in matching:
+                    self._call(subscription, event, event)
+
+    def _call(self, subscription: Subscription[Any], argument: Any, event: Event) -> None:
+        try:
+            subscription.handler(argument)
+        except Exception as error:  # one subscriber's bug must not reach another
+            self._telemetry.count_error(f"events.{subscription.name}")
+            report_once("events", "subscriber %s failed on %s: %s", subscription.name, event.event_name,
+                        type(error).__name__)
 
     def _ensure_worker(self) -> None:
         """Start the worker if it is not running (called with the lock held)."""
@@ -354,7 +399,7 @@ class EventHub:
         self.flush(timeout)
         with self._lock:
             self._closed = True
-            left = len(self._queue)
+            left = sum(len(item) if isinstance(item, tuple) else 1 for item in self._queue)
             self._queue.clear()
             self._wake.notify_all()
         if left:

@@ -85,7 +85,7 @@ def test_a_cancelled_subscription_gets_nothing_more() -> None:
 
 
 def test_every_exported_event_becomes_a_log_record_with_its_event_name() -> None:
-    exporter = InMemoryLogRecordExporter()
+    exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
     provider = LoggerProvider()
     provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
     hub = EventHub(background=False)
@@ -116,3 +116,43 @@ def test_shutdown_delivers_what_is_queued_and_later_publishes_are_dropped() -> N
     assert got == list(range(10))
     assert hub.publish(Ping(at=0.0, n=99)) is False
     assert telemetry.snapshot().dropped == {"events": 1}
+
+
+def test_a_batch_is_delivered_once_per_event_and_in_one_call_to_batch_subscribers() -> None:
+    telemetry = SelfTelemetry()
+    hub = EventHub(self_telemetry=telemetry)
+    singles: list[int] = []
+    batches: list[tuple[int, ...]] = []
+    configs: list[tuple[ConfigChanged, ...]] = []
+
+    def broken(events: tuple[Ping, ...]) -> None:
+        raise RuntimeError("subscriber bug")
+
+    hub.subscribe(Ping, lambda e: singles.append(e.n))
+    hub.subscribe_batch(Ping, broken, name="broken")
+    hub.subscribe_batch(Ping, lambda events: batches.append(tuple(e.n for e in events)))
+    hub.subscribe_batch(ConfigChanged, configs.append)
+    assert hub.publish_batch([Ping(at=0.0, n=1), ConfigChanged(at=0.0), Ping(at=0.0, n=2)])
+    assert hub.publish(Ping(at=0.0, n=3))  # a single publish is a batch of one
+    assert hub.publish_batch([])  # nothing to deliver
+    assert hub.flush()
+    assert singles == [1, 2, 3]
+    assert batches == [(1, 2), (3,)]
+    assert len(configs) == 1 and len(configs[0]) == 1  # only the events of its type, and only when there are some
+    assert telemetry.snapshot().errors == {"events.broken": 2}
+    hub.shutdown()
+
+
+def test_a_batch_that_finds_the_queue_full_is_dropped_whole_and_each_event_counted() -> None:
+    telemetry = SelfTelemetry()
+    hub = EventHub(max_queue=1, self_telemetry=telemetry, background=False)
+    got: list[int] = []
+    hub.subscribe(Ping, lambda e: got.append(e.n))
+    assert hub.publish_batch([Ping(at=0.0, n=1), Ping(at=0.0, n=2)])  # one unit in the queue
+    assert not hub.publish_batch([Ping(at=0.0, n=3), Ping(at=0.0, n=4), Ping(at=0.0, n=5)])
+    assert telemetry.snapshot().dropped == {"events": 3}
+    hub.flush()
+    assert got == [1, 2]
+    hub.publish_batch([Ping(at=0.0, n=6), Ping(at=0.0, n=7)])
+    assert hub.shutdown() == 0  # shutdown delivers what is queued first
+    assert got == [1, 2, 6, 7]
