@@ -4,9 +4,9 @@
 only by this capability). While on, a thread (``ricecoder-alerting``) evaluates every
 ``alerting.evaluation_interval`` (default 1 s): one collection, the rules' windows, the state
 machine, and each transition published on the hub as an
-:class:`~ricecoder_otel.kernel.events.AlertTransition` (preceded, when an evaluation has several, by
-one :class:`~ricecoder_otel.kernel.events.AlertEvaluation` holding them all, so notifiers can send a
-burst as one group notification). Rules of kind ``anomaly`` are evaluated
+:class:`~ricecoder_otel.kernel.events.AlertTransition`, an evaluation's transitions as one hub batch
+(:meth:`~ricecoder_otel.kernel.events.EventHub.publish_batch`: each is delivered once, and notifiers
+take the burst in one call to send it as one group notification). Rules of kind ``anomaly`` are evaluated
 when :class:`~ricecoder_otel.kernel.events.AnomalyScores` arrive.
 
 Firing alerts are kept in the store when ``store.location`` is configured (table
@@ -28,7 +28,7 @@ from ricecoder_otel.alerting.persist import AlertStateStore
 from ricecoder_otel.alerting.rules import RuleEngine
 from ricecoder_otel.alerting.state import Change
 from ricecoder_otel.kernel.capability import BuildContext, Capability, InstallContext
-from ricecoder_otel.kernel.events import AlertEvaluation, AlertTransition, AnomalyScores, EventHub, Subscription
+from ricecoder_otel.kernel.events import AlertTransition, AnomalyScores, EventHub, Subscription
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 
@@ -187,11 +187,8 @@ def next_tick(previous: float, interval: float, now: float) -> float:
 
 
 def publish_all(hub: EventHub, transitions: Sequence[AlertTransition]) -> None:
-    """One evaluation's transitions: as a batch first (notifiers group a burst), then one by one."""
-    if len(transitions) > 1:
-        hub.publish(AlertEvaluation(at=transitions[0].at, transitions=tuple(transitions)))
-    for transition in transitions:
-        hub.publish(transition)
+    """One evaluation's transitions, published once each as one batch (notifiers group a burst)."""
+    hub.publish_batch(transitions)
 
 
 def _template_problem(rule: str, annotation: str, reason: str) -> None:

@@ -2,11 +2,12 @@
 
 Subscribes to :class:`~ricecoder_otel.kernel.events.AlertTransition` (published by the rule engine)
 and hands each alert to the :class:`NotificationService`, whose own threads group, queue and
-deliver. When one evaluation has several transitions, the engine first publishes them together as
-an :class:`~ricecoder_otel.kernel.events.AlertEvaluation`: they are submitted as one batch, so the
-dispatcher ingests the whole burst in one pass (one group notification even with ``group_wait``
-0s), and the single transitions that follow are recognised and skipped. Incident changes are
-published as ``ricecoder.incident`` events. The store is the one configured in ``store.location``
+deliver. The engine publishes one evaluation's transitions as one hub batch, and the subscription
+takes batches: they are submitted together, so the dispatcher ingests the whole burst in one pass
+(one group notification even with ``group_wait`` 0s). A publisher of the older
+:class:`~ricecoder_otel.kernel.events.AlertEvaluation` followed by the single transitions is
+still understood: the batch is submitted and the single transitions that follow are skipped.
+Incident changes are published as ``ricecoder.incident`` events. The store is the one configured in ``store.location``
 (else the process default), opened on the worker thread, so nothing here touches disk on the hub's
 thread. With no channel configured nothing runs. Config changes rebuild the service; the outbox,
 log and incidents stay in the store. Switched off, the threads stop; queued messages wait in the
@@ -81,7 +82,8 @@ class NotificationCapability(Capability):
         if self._subscription is None:
             self._batch_subscription = self._hub.subscribe(AlertEvaluation, self._on_evaluation,
                                                            name="alerting.notify.batch")  # fmt: skip
-            self._subscription = self._hub.subscribe(AlertTransition, self._on_transition, name="alerting.notify")
+            self._subscription = self._hub.subscribe_batch(AlertTransition, self._on_transitions,
+                                                           name="alerting.notify")  # fmt: skip
 
     def stop(self) -> None:
         if self._subscription is not None:
@@ -117,16 +119,26 @@ class NotificationCapability(Capability):
             incidents = IncidentManager(config.alerting.incidents, IncidentTables(self._store), self._publish)
         return NotificationService(config.alerting, NotifyTables(self._store), self._clock, incidents=incidents)
 
-    def _on_transition(self, event: AlertTransition) -> None:
-        """On the hub's thread: O(1) hand-over, unless the transition already came in a batch."""
+    def _on_transitions(self, events: tuple[AlertTransition, ...]) -> None:
+        """On the hub's thread: one publish's transitions (one evaluation's), handed over together,
+        less those that already came in an :class:`AlertEvaluation`."""
+        fresh = [event for event in events if not self._came_batched(event)]
+        service = self.service
+        alerts = [alert for event in fresh if (alert := self._alert(event)) is not None]
+        if service is None or not alerts:
+            return
+        if len(alerts) == 1:
+            service.submit(alerts[0])
+        else:
+            service.submit_many(alerts)
+
+    def _came_batched(self, event: AlertTransition) -> bool:
+        """True, once, for a transition that already came in an :class:`AlertEvaluation`."""
         key = _key(event)
         if key in self._batched:
             del self._batched[key]
-            return
-        service = self.service
-        alert = self._alert(event)
-        if service is not None and alert is not None:
-            service.submit(alert)
+            return True
+        return False
 
     def _on_evaluation(self, event: AlertEvaluation) -> None:
         """On the hub's thread: one evaluation's transitions, handed over together."""
