@@ -64,11 +64,12 @@ class Notification:
         return common([a.annotations for a in self.alerts])
 
     def title(self) -> str:
-        """``[FIRING:2] HighErrorRate checkout``: Alertmanager's default subject line."""
-        count = len(self.firing) if self.status == "firing" else len(self.resolved)
+        """``[FIRING:2] HighErrorRate checkout`` or ``[RESOLVED] HighErrorRate checkout``: Alertmanager's
+        default subject line (it counts only firing alerts)."""
+        status = f"FIRING:{len(self.firing)}" if self.status == "firing" else self.status.upper()
         values = " ".join(v for k, v in sorted(self.group_labels.items()) if k != "alertname")
         name = self.group_labels.get("alertname") or self.common_labels.get("alertname", "")
-        text = f"[{self.status.upper()}:{count}] {name}"
+        text = f"[{status}] {name}"
         return f"{text} {values}".rstrip() if values else text
 
     def to_v4(self, max_alerts: int = 0) -> dict[str, Any]:
