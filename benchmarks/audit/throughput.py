@@ -53,8 +53,9 @@ def raw_fsync_rate(directory: Path, seconds: float) -> float:
     return count / (time.perf_counter() - started)
 
 
-def append_rate(directory: Path, threads: int, seconds: float, signing: Any = None) -> dict[str, float]:
-    """Appends per second by ``threads`` callers; ``signing``: an Ed25519 key also signing checkpoints and head."""
+def append_rate(directory: Path, threads: int, seconds: float, signing: Any = None, batch: int = 1) -> dict[str, float]:
+    """Appends per second by ``threads`` callers; ``signing``: an Ed25519 key also signing checkpoints and head;
+    ``batch`` > 1: each call is ``append_many`` of that many records (the background writer's way)."""
     extra = {"signing_key": signing} if signing is not None else {}
     journal = AuditJournal(directory, key=KEY, clock=time.time, policy=CheckpointPolicy(1000, 60), **extra)
     counts = [0] * threads
@@ -63,8 +64,11 @@ def append_rate(directory: Path, threads: int, seconds: float, signing: Any = No
     def work(worker: int) -> None:
         n = 0
         while not stop.is_set():
-            journal.append(fields(worker, n))
-            n += 1
+            if batch == 1:
+                journal.append(fields(worker, n))
+            else:
+                journal.append_many([fields(worker, n + i) for i in range(batch)])
+            n += batch
         counts[worker] = n
 
     workers = [threading.Thread(target=work, args=(w,)) for w in range(threads)]
@@ -78,10 +82,10 @@ def append_rate(directory: Path, threads: int, seconds: float, signing: Any = No
     elapsed = time.perf_counter() - started
     journal.close()
     total = sum(counts)
-    return {"threads": threads, "records": total, "seconds": elapsed, "per_second": total / elapsed}
+    return {"threads": threads, "batch": batch, "records": total, "seconds": elapsed, "per_second": total / elapsed}
 
 
-def verify_rate(directory: Path, records: int, repeats: int) -> dict[str, float]:
+def verify_rate(directory: Path, records: int, repeats: int) -> dict[str, Any]:
     journal = AuditJournal(directory, key=KEY, clock=time.time, policy=CheckpointPolicy(1000, 1e9), fsync=False)
     for n in range(records):
         journal.append(fields(n % 16, n))
@@ -110,6 +114,8 @@ def _timed(work: Any) -> float:
 
 
 THREADS = (1, 16, 64, 256)
+BATCHED = ((1, 512), (4, 512))
+"""(threads, records per ``append_many``): the automatic records' writer commits up to 512 at once."""
 
 
 def before_rate(src: Path, directory: Path, threads: int, seconds: float) -> dict[str, float]:
@@ -120,6 +126,25 @@ def before_rate(src: Path, directory: Path, threads: int, seconds: float) -> dic
         "print(json.dumps(append_rate(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))))"
     )
     out = subprocess.run([sys.executable, "-c", code, str(directory), str(threads), str(seconds)], env=env,
+                         check=True, capture_output=True, text=True).stdout  # fmt: skip
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
+def before_verify_rate(src: Path, directory: Path, repeats: int) -> dict[str, float]:
+    """Records per second of the ``verify_journal`` in ``src`` over the same journal, in a subprocess."""
+    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{Path.cwd()}"}
+    code = (
+        "import json, sys, time; from ricecoder_otel.compliance.audit.verify import verify_journal\n"
+        "def timed(deep):\n"
+        "    best = float('inf')\n"
+        "    for _ in range(int(sys.argv[2])):\n"
+        "        started = time.perf_counter(); result = verify_journal(sys.argv[1], b'b' * 32, deep=deep)\n"
+        "        best = min(best, time.perf_counter() - started); assert result.ok\n"
+        "    return result.records / best\n"
+        "print(json.dumps({'verify_per_second': timed(False), 'verify_deep_per_second': timed(True)}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(directory), str(repeats)], env=env,
                          check=True, capture_output=True, text=True).stdout  # fmt: skip
     result: dict[str, float] = json.loads(out)
     return result
@@ -145,11 +170,14 @@ def main() -> None:
         from ricecoder_otel.compliance.audit.signing import SigningKey  # not in --before-src trees
 
         signed = append_rate(root / "ed25519", THREADS[-1], args.seconds, SigningKey.generate())
+        batched = [append_rate(root / f"m{t}x{b}", t, args.seconds, batch=b) for t, b in BATCHED]
         verification = verify_rate(root / "verify", args.records, repeats=3)
+        if args.before_src is not None:
+            verification["before"] = before_verify_rate(args.before_src, root / "verify", repeats=3)
     command = "PYTHONPATH=src:. python -m benchmarks.audit.throughput --out benchmarks/results"
     if args.before_src is not None:
         command += f" --before-src {args.before_src} --before-rev {args.before_rev}"
-    data = {
+    data: dict[str, Any] = {
         "command": command,
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -157,6 +185,7 @@ def main() -> None:
         "raw_write_fdatasync_per_second": raw,
         "appends": [{**a, "ratio_to_raw_fsync": a["per_second"] / raw} for a in appends],
         "appends_ed25519": {**signed, "ratio_to_raw_fsync": signed["per_second"] / raw},
+        "appends_batched": [{**a, "ratio_to_raw_fsync": a["per_second"] / raw} for a in batched],
         "appends_before": {
             "rev": args.before_rev,
             "rates": [{**b, "ratio_to_raw_fsync": b["per_second"] / raw} for b in before],
@@ -182,6 +211,11 @@ def main() -> None:
         *rows,
         f"| durable appends, {signed['threads']} threads, checkpoints and head also Ed25519-signed | "
         f"{signed['per_second']:,.0f} /s | {signed['per_second'] / raw:.2f} | |",
+        *(
+            f"| durable appends, {a['threads']} threads, `append_many` of {a['batch']} (the background writer's "
+            f"batches) | {a['per_second']:,.0f} /s | {a['per_second'] / raw:.2f} | |"
+            for a in batched
+        ),
         "",
         "| verification | value |",
         "|---|---|",
@@ -192,6 +226,16 @@ def main() -> None:
         f"{verification['verify_deep_per_second']:,.0f} records/s |",
         f"| baseline: SHA-256 of every line only (same run) | {verification['sha256_only_per_second']:,.0f} lines/s |",
         f"| time ratio verify / SHA-256 only | {verification['time_ratio_verify_over_sha256']:.2f} |",
+        *(
+            [
+                f"| before ({args.before_rev}), same journal: `verify_journal` | "
+                f"{verification['before']['verify_per_second']:,.0f} records/s |",
+                f"| before ({args.before_rev}), same journal: `verify_journal(deep=True)` | "
+                f"{verification['before']['verify_deep_per_second']:,.0f} records/s |",
+            ]
+            if "before" in verification
+            else []
+        ),
         "",
         "Targets: 20,000 durable appends/s with group commit; verification at 200,000 records/s.",
         "",

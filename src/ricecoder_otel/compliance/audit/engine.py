@@ -22,7 +22,7 @@ import hmac
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, NamedTuple, Protocol
@@ -335,10 +335,14 @@ class Checkpoint:
         return json.dumps(self._stored(), sort_keys=True, separators=(",", ":")).encode() + b"\n"
 
     def _stored(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._fields()
         if not self.sig_key_id:
             del data["sig_key_id"], data["sig"]
         return data
+
+    def _fields(self) -> dict[str, Any]:
+        """Every member by name (all are str or int: ``dataclasses.asdict`` would deep-copy them for nothing)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Checkpoint:
@@ -380,7 +384,7 @@ def make_checkpoint(
     )
     message = unsigned.signed_bytes()
     sig = "" if ed25519 is None else ed25519.sign(message)
-    return Checkpoint(**{**asdict(unsigned), "mac": signer.mac(message), "sig": sig})
+    return Checkpoint(**{**unsigned._fields(), "mac": signer.mac(message), "sig": sig})
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from binascii import unhexlify
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -212,16 +215,35 @@ def _read_head(path: Path, keys: _Keys, result: VerifyResult) -> tuple[int, str]
     return seq, digest
 
 
-def _lines(path: Path) -> Iterator[bytes]:
-    """Lines of the file with their newlines, read in large blocks (the last may lack its newline)."""
+def _blocks(path: Path) -> Iterator[bytes]:
+    """The file in large blocks of whole lines; only the last block may end without a newline
+    (a write torn by a crash)."""
     with path.open("rb") as handle:
         rest = b""
         while block := handle.read(_READ_SIZE):
-            lines = (rest + block).splitlines(keepends=True)
-            rest = lines.pop() if not lines[-1].endswith(b"\n") else b""
-            yield from lines
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            rest = data[cut:]
+            if cut:
+                yield data[:cut]
         if rest:
             yield rest
+
+
+@dataclass
+class _Scan:
+    """Where the scan is: the record expected next, the hash it must link to, the checkpoint it is in."""
+
+    checkpoints: list[Checkpoint]
+    head_seq: int
+    head_hash: bytes
+    deep: bool
+    expected: int = 1
+    prev: bytes = GENESIS.encode()
+    checkpoint: int = 0
+    """Index of the checkpoint covering ``expected`` (``len(checkpoints)`` past the last one)."""
+    leaves: list[bytes] = field(default_factory=list)
+    """With ``deep``: the record hashes so far of the current checkpoint's range."""
 
 
 def _scan(
@@ -232,18 +254,84 @@ def _scan(
     progress: Callable[[int], None] | None,
     deep: bool,
 ) -> None:
-    """The hot loop: slicing and one SHA-256 per record (see :func:`~.engine.split_line` for the layout)."""
-    expected, prev = 1, GENESIS.encode()
-    ranges = iter(checkpoints)
-    current = next(ranges, None)
+    """Every record in file order: each block of lines through :func:`_fast_block`, and only a block
+    it does not pass (tampering, a torn write, an unusual spelling) through :func:`_slow_block`,
+    which finds and names the first bad record exactly."""
+    scan = _Scan(checkpoints, head[0] if head is not None else -1, head[1].encode() if head is not None else b"", deep)
+    for block in _blocks(path):
+        first = scan.expected
+        if not _fast_block(block, scan) and not _slow_block(block, scan, result):
+            if not result.ok:
+                return
+            break  # a torn final write
+        if progress is not None:
+            for seq in range(-(-first // 100_000) * 100_000, scan.expected, 100_000):
+                progress(seq)
+    result.records = result.last_seq = scan.expected - 1
+    result.unsigned = result.last_seq - (checkpoints[-1].last_seq if checkpoints else 0)
+
+
+_PREFIX = b'{"seq":%d,"prev":"%s",'
+_SUFFIX = HASH_MARK + b'%s"}'
+_body = itemgetter(slice(None, 1 - SUFFIX_LEN))
+_suffix = itemgetter(slice(1 - SUFFIX_LEN, None))
+_hexdigest = methodcaller("hexdigest")
+
+
+def _fast_block(block: bytes, scan: _Scan) -> bool:
+    """True when every record of ``block`` (whole lines) holds, and the scan has moved past them.
+
+    The checks of :func:`_slow_block` as whole-list passes of C functions, no Python code per
+    record: each line must end with ``,"hash":"<its SHA-256>"}`` and begin with
+    ``{"seq":<the next number>,"prev":"<the previous line's hash>",``. False, with the scan
+    unchanged, when anything differs; the caller then rescans the block line by line.
+    """
+    if block[-1:] != b"\n" or b"\r" in block:  # \r: slow_block's splitlines() would split there
+        return False
+    lines = block.split(b"\n")
+    lines.pop()
+    n = len(lines)
+    first, last = scan.expected, scan.expected + n - 1
+    bodies = map(bytes.__add__, map(_body, lines), repeat(b"}", n))
+    digests = list(map(str.encode, map(_hexdigest, map(hashlib.sha256, bodies))))
+    if list(map(_SUFFIX.__mod__, digests)) != list(map(_suffix, lines)):
+        return False
+    prefixes = map(_PREFIX.__mod__, zip(range(first, last + 1), [scan.prev, *digests[:-1]], strict=True))
+    if not all(map(bytes.startswith, lines, prefixes)):
+        return False
+    if first <= scan.head_seq <= last and digests[scan.head_seq - first] != scan.head_hash:
+        return False
+    raw = list(map(unhexlify, digests)) if scan.deep else []
+    index, leaves, start = scan.checkpoint, scan.leaves, 0
+    while index < len(scan.checkpoints) and scan.checkpoints[index].last_seq <= last:
+        checkpoint = scan.checkpoints[index]
+        end = checkpoint.last_seq - first + 1
+        if end < 1 or digests[end - 1] != checkpoint.last_hash.encode():
+            return False
+        if scan.deep and merkle_root(leaves + raw[start:end]) != checkpoint.merkle_root:
+            return False
+        index, leaves, start = index + 1, [], end
+    if scan.deep and index < len(scan.checkpoints):
+        leaves = leaves + raw[start:]
+    scan.expected, scan.prev, scan.checkpoint, scan.leaves = last + 1, digests[-1], index, leaves
+    return True
+
+
+def _slow_block(block: bytes, scan: _Scan, result: VerifyResult) -> bool:
+    """Check ``block`` one line at a time: slicing and one SHA-256 per record (see
+    :func:`~.engine.split_line` for the layout). False when it failed (``result`` says where) or
+    ended at a torn write (noted in ``result``)."""
+    expected, prev = scan.expected, scan.prev
+    checkpoints, index, leaves = scan.checkpoints, scan.checkpoint, scan.leaves
+    current = checkpoints[index] if index < len(checkpoints) else None
     signed_last = current.last_hash.encode() if current is not None else b""
-    leaves: list[bytes] = []
-    head_seq, head_hash = (head[0], head[1].encode()) if head is not None else (-1, b"")
     sha256, suffix, mark_end = hashlib.sha256, -SUFFIX_LEN, -SUFFIX_LEN + len(HASH_MARK)
-    for line in _lines(path):
+    ok = True
+    for line in block.splitlines(keepends=True):
         if line[-1:] != b"\n":
             result.torn_bytes = len(line)
             result.notes.append(f"a final write of {len(line)} bytes was cut short (a crash mid-append)")
+            ok = False
             break
         stored = line[-67:-3]
         comma = line.find(b",", 7, 40)
@@ -257,45 +345,45 @@ def _scan(
             or not line[7:comma].isdigit()
         ):
             result.fail(expected, f"line {expected} is not an audit record (edited or corrupt)")
-            return
+            return False
         digest = sha256(line[:suffix] + b"}").hexdigest().encode()
         if digest != stored:
             result.fail(expected, f"record {expected} does not match its hash (edited)")
-            return
+            return False
         seq = int(line[7:comma])
         if seq != expected:
             result.fail(
                 min(seq, expected),
                 f"found record {seq} where record {expected} belongs (records deleted, inserted or reordered)",
             )
-            return
+            return False
         if line[comma + 9 : comma + 73] != prev:
             result.fail(
                 max(expected - 1, 1),
                 f"record {expected} does not link to record {expected - 1} (record {max(expected - 1, 1)} was altered)",
             )
-            return
-        if seq == head_seq and digest != head_hash:
+            return False
+        if seq == scan.head_seq and digest != scan.head_hash:
             result.fail(seq, f"record {seq} differs from the signed head (altered and rehashed)")
-            return
+            return False
         if current is not None:
-            if deep:
-                leaves.append(bytes.fromhex(digest.decode()))
+            if scan.deep:
+                leaves.append(unhexlify(digest))
             if seq == current.last_seq:
-                if digest != signed_last or (deep and merkle_root(leaves) != current.merkle_root):
+                if digest != signed_last or (scan.deep and merkle_root(leaves) != current.merkle_root):
                     result.fail(
                         seq,
                         f"record {seq} is not the record checkpoint {current.index} signed; records "
                         f"{current.first_seq}..{seq} were rewritten with recomputed hashes",
                     )
-                    return
-                leaves, current = [], next(ranges, None)
+                    return False
+                index += 1
+                leaves = []
+                current = checkpoints[index] if index < len(checkpoints) else None
                 signed_last = current.last_hash.encode() if current is not None else b""
         prev, expected = digest, expected + 1
-        if progress is not None and not seq % 100_000:
-            progress(seq)
-    result.records = result.last_seq = expected - 1
-    result.unsigned = result.last_seq - (checkpoints[-1].last_seq if checkpoints else 0)
+    scan.expected, scan.prev, scan.checkpoint, scan.leaves = expected, prev, index, leaves
+    return ok
 
 
 def _check_end(checkpoints: list[Checkpoint], head: tuple[int, str] | None, result: VerifyResult) -> None:

@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ricecoder_otel.compliance.audit import verify as verify_module
 from ricecoder_otel.compliance.audit.engine import CheckpointPolicy, encode_record, record_fields
 from ricecoder_otel.compliance.audit.journal import JOURNAL, AuditJournal
 from ricecoder_otel.compliance.audit.verify import verify_journal
 
 KEY = b"k" * 32
 MUTATIONS = ("edit", "edit_rehash", "delete", "duplicate", "insert_forged", "swap", "truncate", "torn")
+READ_SIZES = (1 << 22, 200, 1000)
+"""The verifier's read size: one block, or blocks of one to three lines (records are ~330 bytes), so
+intact blocks pass the whole-block check and the tampered one is rescanned line by line."""
 
 
 def build(directory: Path, n: int, every: int) -> list[bytes]:
@@ -75,10 +80,11 @@ def mutate(lines: list[bytes], kind: str, i: int, j: int) -> tuple[list[bytes], 
     n=st.integers(min_value=2, max_value=24),
     every=st.integers(min_value=1, max_value=30),
     kind=st.sampled_from(MUTATIONS),
+    read_size=st.sampled_from(READ_SIZES),
     data=st.data(),
 )
 def test_any_single_mutation_is_detected_at_the_right_sequence_number(
-    n: int, every: int, kind: str, data: st.DataObject
+    n: int, every: int, kind: str, read_size: int, data: st.DataObject
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -89,7 +95,8 @@ def test_any_single_mutation_is_detected_at_the_right_sequence_number(
         mutated, first_bad = mutate(lines, kind, i, j)
         (directory / JOURNAL).write_bytes(b"".join(mutated))
         for deep in (False, True):
-            result = verify_journal(directory, KEY, deep=deep)
+            with mock.patch.object(verify_module, "_READ_SIZE", read_size):
+                result = verify_journal(directory, KEY, deep=deep)
             assert not result.ok, (kind, i, j)
             assert result.first_bad_seq == first_bad, (kind, i, j, result.problem)
 
@@ -101,3 +108,15 @@ def test_an_intact_chain_of_every_size_verifies(tmp_path: Path) -> None:
         result = verify_journal(directory, KEY, deep=True)
         assert result.ok and result.records == n and result.head_seq == n
         assert result.checkpoints == (n + 3) // 4
+
+
+def test_intact_blocks_pass_the_whole_block_check_without_a_line_by_line_rescan(tmp_path: Path) -> None:
+    build(tmp_path, 40, every=7)
+    for read_size in READ_SIZES:
+        with (
+            mock.patch.object(verify_module, "_READ_SIZE", read_size),
+            mock.patch.object(verify_module, "_slow_block", side_effect=AssertionError("rescanned")),
+        ):
+            for deep in (False, True):
+                result = verify_journal(tmp_path, KEY, deep=deep)
+                assert result.ok and result.records == 40 and result.checkpoints == 6, (read_size, deep)
