@@ -124,14 +124,31 @@ class Index:
                 self.feature_days[feature][user].add(day)
                 key = (user, feature)
                 self.first_use[key] = min(self.first_use.get(key, math.inf), row.first)
+        self._by_day: dict[str | None, dict[int, set[str]]] = {}
 
     def features(self) -> list[str]:
         return sorted(self.feature_days)
 
     def active(self, first: int, last: int, feature: str | None = None) -> set[str]:
         """Users active on some day in [first, last] (on ``feature`` if given)."""
-        source = self.days if feature is None else self.feature_days.get(feature, {})
-        return {user for user, days in source.items() if any(first <= d <= last for d in days)}
+        found: set[str] = set()
+        for day, users in self._day_users(feature).items():
+            if first <= day <= last:
+                found |= users
+        return found
+
+    def _day_users(self, feature: str | None) -> dict[int, set[str]]:
+        """Day -> users active that day (on ``feature``), built on first use: a window's users are
+        the union of its days' sets, so reports asking many windows read each row once per feature."""
+        by_day = self._by_day.get(feature)
+        if by_day is None:
+            by_day = defaultdict(set)
+            source = self.days if feature is None else self.feature_days.get(feature, {})
+            for user, days in source.items():
+                for day in days:
+                    by_day[day].add(user)
+            self._by_day[feature] = by_day
+        return by_day
 
     def uses(self, first: int, last: int) -> dict[tuple[str, str], int]:
         """(user, feature) -> uses within [first, last]."""
@@ -243,14 +260,16 @@ def adoption(data: Dataset, since_day: int, until_day: int, *, min_uses: int = 3
     active = len(index.active(since_day, until_day))
     uses = index.uses(since_day, until_day)
     start, end = since_day * DAY_S, (until_day + 1) * DAY_S
+    counts_of: dict[str, list[int]] = defaultdict(list)
+    for (_, f), n in uses.items():
+        counts_of[f].append(n)
+    delays_of: dict[str, list[float]] = defaultdict(list)
+    for (user, f), first in index.first_use.items():
+        if start <= first < end:
+            delays_of[f].append(first - index.first_seen[user])
     rows = []
     for feature in index.features():
-        counts = [n for (_, f), n in uses.items() if f == feature]
-        delays = [
-            first - index.first_seen[user]
-            for (user, f), first in index.first_use.items()
-            if f == feature and start <= first < end
-        ]
+        counts, delays = counts_of.get(feature, []), delays_of.get(feature, [])
         users_n = sum(1 for n in counts if n >= min_uses)
         if not counts and not delays:
             continue
@@ -364,15 +383,24 @@ def retention(
     index = Index(data)
     active_in = intervals.per_user(index.days if feature is None else index.feature_days.get(feature, {}))
     last_bucket = intervals.of(until_day)
+    cohorts: dict[int, list[set[int]]] = defaultdict(list)
+    for buckets in active_in.values():
+        cohorts[min(buckets)].append(buckets)
     rows = []
     for cohort in range(intervals.of(since_day), last_bucket + 1):
-        members = [u for u, buckets in active_in.items() if min(buckets) == cohort]
+        members = cohorts.get(cohort, [])
         if not members:
             continue
-        for period in range(0, last_bucket - cohort + 1):
-            target = cohort + period
-            retained = sum(1 for u in members if target in active_in[u])
-            unbounded = sum(1 for u in members if max(active_in[u]) >= target)
+        periods = last_bucket - cohort + 1
+        active_at, last_at = [0] * periods, [0] * periods  # members active in, and last active in, each period
+        for buckets in members:
+            for bucket in buckets:
+                if bucket - cohort < periods:
+                    active_at[bucket - cohort] += 1
+            last_at[min(max(buckets) - cohort, periods - 1)] += 1
+        reaching = list(itertools.accumulate(reversed(last_at)))[::-1]  # active then or later
+        for period in range(periods):
+            retained, unbounded = active_at[period], reaching[period]
             rows.append(
                 {
                     "cohort": iso_day(intervals.first_day(cohort)),
