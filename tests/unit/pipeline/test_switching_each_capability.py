@@ -23,6 +23,7 @@ import pytest
 import yaml
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from ricecoder_otel.analytics.api import AnalyticsEngine
 from ricecoder_otel.cli._util import free_port
@@ -32,6 +33,8 @@ from ricecoder_otel.config import load_config
 from ricecoder_otel.errors.tracker import ErrorEvent, track_error
 from ricecoder_otel.kernel.events import AlertTransition
 from ricecoder_otel.kernel.registry import load_capabilities
+from ricecoder_otel.performance import PerformanceMonitor
+from ricecoder_otel.performance.capability import PerformanceCapability
 from ricecoder_otel.pipeline import Pipeline, build_pipeline
 from ricecoder_otel.testing import InMemoryMetricExporter, ManualClock
 
@@ -43,7 +46,7 @@ COVERED_ELSEWHERE = {
 }
 COVERED_HERE = {
     "error_tracking": "test_error_tracking_off_unbinds_and_frees_its_worker_then_on_tracks_again",
-    "performance": "test_performance_off_frees_its_worker_then_on_resumes",
+    "performance": "test_performance_off_measures_nothing_and_frees_its_worker_then_on_resumes",
     "analytics": "test_analytics_off_refuses_calls_and_frees_its_thread_then_on_accepts_again",
     "notifications": "test_notifications_off_sends_nothing_and_frees_its_threads_then_on_delivers",
     "redaction": "test_redaction_off_exports_plain_text_then_on_redacts_again",
@@ -154,14 +157,37 @@ def test_error_tracking_off_unbinds_and_frees_its_worker_then_on_tracks_again(ha
     assert sorted(str(r.log_record.body) for r in exceptions) == ["Boom: after", "Boom: first"]  # nothing while off
 
 
-def test_performance_off_frees_its_worker_then_on_resumes(harness: Harness) -> None:
+def _serve(harness: Harness, route: str) -> None:
+    tracer = harness.pipeline.tracer_provider.get_tracer("test")
+    attributes: dict[str, str | int] = {
+        "http.route": route,
+        "http.request.method": "GET",
+        "http.response.status_code": 200,
+    }
+    with tracer.start_as_current_span(f"GET {route}", kind=SpanKind.SERVER, attributes=attributes):
+        pass
+
+
+def test_performance_off_measures_nothing_and_frees_its_worker_then_on_resumes(harness: Harness) -> None:
+    capability = harness.pipeline.capability("performance")
+    assert isinstance(capability, PerformanceCapability)
+    monitor = PerformanceMonitor().start()
+    _serve(harness, "/orders")
+    capability.process_now()
+    assert monitor.percentiles("GET /orders").count == 1
     assert _threads("ricecoder-performance")
+
     harness.switch({"performance": {"enabled": False}})
     assert "performance" not in harness.pipeline.running
     assert _eventually(lambda: not _threads("ricecoder-performance"))
+    assert monitor.operations() == []  # nothing to read while off
+    _serve(harness, "/orders")  # not measured
+
     harness.switch({"performance": {"enabled": True}})
-    assert "performance" in harness.pipeline.running
     assert _threads("ricecoder-performance")
+    _serve(harness, "/orders")
+    capability.process_now()
+    assert monitor.percentiles("GET /orders").count == 2  # before and after; not the one served while off
 
 
 def test_analytics_off_refuses_calls_and_frees_its_thread_then_on_accepts_again(harness: Harness) -> None:
