@@ -228,3 +228,20 @@ def test_anonymous_actions_are_counted_without_users() -> None:
     rows = by(reports.active_users(core.snapshot(), END).rows, "feature")
     assert rows["search"]["anonymous_actions"] == 2 and rows["search"]["mau"] == 0
     assert rows["*"]["mau"] == 0
+
+
+def test_unbounded_retention_counts_users_active_then_or_later() -> None:
+    core = engine()
+    for user, day in (("x", 0), ("y", 0), ("y", 1), ("x", 2), ("x", 3)):
+        core.track(user, "search", at=at(day, 12))
+    rows = reports.retention(core.snapshot(), D0, D0 + 4, interval="day").rows
+    # Cohort d0 = {x, y}. d1: y (x comes back later: unbounded 2); d2, d3: x; d4: nobody.
+    assert [(r["period"], r["retained"], r["retained_unbounded"]) for r in rows] == [
+        (0, 2, 2),
+        (1, 1, 2),
+        (2, 1, 1),
+        (3, 1, 1),
+        (4, 0, 0),
+    ]
+    assert (rows[1]["retention"], rows[1]["retention_unbounded"]) == (0.5, 1.0)
+    assert {r["cohort"] for r in rows} == {"2024-01-01"} and {r["cohort_users"] for r in rows} == {2}

@@ -40,15 +40,18 @@ def population() -> tuple[Dataset, dict[tuple[int, str], np.ndarray]]:
 
 
 def test_dau_wau_mau_from_sketches_are_within_three_standard_errors() -> None:
+    """Every estimate within 3 standard errors; at least 90% within the documented 2 (95% expected)."""
     data, exact = population()
-    bound = relative_error(LG_K, 3)
+    bound, documented = relative_error(LG_K, 3), relative_error(LG_K, 2)
     last = DAYS - 1
-    checked = 0
+    checked = within_documented = 0
     for row in reports.active_users(data, last, method="hll").rows:
         feature = row["feature"]
         for key, first in (("dau", last), ("wau", last - 6), ("mau", last - 29)):
             truth = np.unique(np.concatenate([exact[(d, feature)] for d in range(first, last + 1)])).size
             if truth >= 100:
                 assert abs(row[key] - truth) <= bound * truth + 1, (feature, key, row[key], truth)
+                within_documented += abs(row[key] - truth) <= documented * truth + 1
                 checked += 1
     assert checked > 100
+    assert within_documented >= 0.9 * checked, (within_documented, checked)
