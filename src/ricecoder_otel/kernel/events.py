@@ -59,6 +59,11 @@ class Event:
         return self.default_level
 
 
+AUDIT_EVENT = "ricecoder.audit"
+"""Event name of the audit trail's log records: the audit capability writes each one to the log
+pipeline once the journal holds it (durable first), so they are log records, not hub events."""
+
+
 @dataclass(frozen=True)
 class ConfigChanged(Event):
     """A configuration change was applied, or rejected with its reasons."""

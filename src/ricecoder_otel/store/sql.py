@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from ricecoder_otel.kernel.events import AUDIT_EVENT
 from ricecoder_otel.store.base import DEFAULT_LIMIT, Clock, Store
 from ricecoder_otel.store.errors import StoreError
 from ricecoder_otel.store.records import (
@@ -49,7 +50,6 @@ TELEMETRY_TABLES: tuple[tuple[str, str], ...] = (
     ("logs", "time_ns"),
 )
 
-AUDIT_EVENT = "ricecoder.audit"
 # Rows telemetry retention (age and size) never deletes: audit log records are kept for
 # ``compliance.audit_log_retention`` by the compliance retention worker instead.
 RETENTION_KEEPS: dict[str, str] = {"logs": f"event_name <> '{AUDIT_EVENT}'"}

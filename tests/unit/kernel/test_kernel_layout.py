@@ -44,3 +44,25 @@ def test_one_secret_masker_and_nothing_else_defines_one() -> None:
             if isinstance(node, ast.FunctionDef) and node.name in ("redact_dsn", "mask_location", "mask_dsn"):
                 maskers.append(f"{path.relative_to(SRC)}:{node.name}")
     assert maskers == ["config/secrets.py:redact_dsn"]
+
+
+def test_each_event_name_constant_is_defined_once() -> None:
+    """Names of log-record events (``*_EVENT*`` constants and events' ``event_name``) have one definition."""
+    definitions: dict[str, list[str]] = {}
+    for path, tree in _sources():
+        for node in ast.walk(tree):
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else []
+            )
+            value = getattr(node, "value", None)
+            if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                continue
+            for target in targets:
+                if isinstance(target, ast.Name) and ("EVENT" in target.id or target.id == "event_name"):
+                    definitions.setdefault(value.value, []).append(f"{path.relative_to(SRC)}:{target.id}")
+    assert "ricecoder.audit" in definitions and "ricecoder.alert" in definitions
+    assert {name: where for name, where in definitions.items() if len(where) > 1} == {}

@@ -18,9 +18,8 @@ from ricecoder_otel._version import __version__
 from ricecoder_otel.compliance.audit.api import ANONYMOUS, Entry
 from ricecoder_otel.compliance.audit.engine import AuditRecord, iso_time
 from ricecoder_otel.compliance.audit.operations import OperationMatcher
-from ricecoder_otel.kernel.events import AttributeValue
+from ricecoder_otel.kernel.events import AUDIT_EVENT, AttributeValue
 
-AUDIT_EVENT = "ricecoder.audit"
 _SUCCESS = frozenset({"success", "ok", "allowed", "accepted"})
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
+from ricecoder_otel.kernel.events import AUDIT_EVENT
+
 if TYPE_CHECKING:
     from ricecoder_otel.config import MonitoringConfig
 
@@ -21,7 +23,6 @@ DATA_CLASSES: tuple[DataClass, ...] = ("telemetry", "analytics", "audit", "incid
 HIPAA_AUDIT_FLOOR = timedelta(days=6 * 365)
 """45 CFR 164.316(b)(2)(i): documentation is kept six years (2,190 days) under the HIPAA profile."""
 
-AUDIT_EVENT = "ricecoder.audit"
 DAY_NS = 86_400 * 1_000_000_000
 
 
