@@ -323,17 +323,20 @@ def series_values(series: _Series, aggregation: str, window: Window) -> dict[int
 
 
 def _step_ends(series: _Series, window: Window) -> list[tuple[int, tuple[Any, ...], tuple[Any, ...]]]:
-    """(step, point before, last point) for each step of ``window`` that has a change to report."""
+    """(step, point before, last point) for each step of ``window`` that has a change to report.
+
+    The point before is the last one of the nearest older step that has any: steps shorter than the
+    sampling interval (a 1 h range of 10 s data has 5 s steps) hold a point only every few steps.
+    """
     out = []
-    for step in range(window.steps):
-        rows = series.points.get(step)
-        if rows is None:
-            continue
-        # The change since the previous step's last point, else since this step's first point.
-        before = series.points[step + 1][-1] if step + 1 in series.points else (rows[0] if len(rows) > 1 else None)
-        if before is not None:
+    previous = None
+    for step in sorted(series.points, reverse=True):  # oldest first, lookback steps included
+        rows = series.points[step]
+        before = previous if previous is not None else (rows[0] if len(rows) > 1 else None)
+        if before is not None and step < window.steps:
             out.append((step, before, rows[-1]))
-    return out
+        previous = rows[-1]
+    return out[::-1]
 
 
 def _histogram_changes(

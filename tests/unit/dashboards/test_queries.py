@@ -104,6 +104,28 @@ def test_a_counter_reset_starts_over_and_gauges_aggregate_per_step(store: SQLite
     assert run("ricecoder.self.queue.depth", "avg") == {0: 1, 1: 4}
 
 
+def test_steps_shorter_than_the_sampling_interval_still_chart_every_sample(store: SQLiteStore) -> None:
+    # The default 1 h range has 5 s steps; the pipeline samples every 10 s: a point every other step.
+    points = [histogram_point(T0 + i * 10, _counts({2: i * 3})) for i in range(361)]
+    points += [MetricPoint(time_ns=int((T0 + i * 10) * 1e9), name="ricecoder.self.dropped", kind="counter",
+                           value=float(i)) for i in range(361)]  # fmt: skip
+    store.write_metric_points(points)
+    window = Window.covering(int((T0 + 3_600) * 1e9), 3_600_000 * MS)
+    assert window.step_ns == 5_000 * MS
+    source, evaluation = MetricSource(store), Evaluation()
+
+    def run(metric: str, aggregation: str) -> dict[int, float | None]:
+        return run_query(source, Query(metric=metric, aggregation=aggregation), window, {}, evaluation).groups[()]
+
+    rate = run("http.server.request.duration", "rate")
+    assert len(rate) == 360 and set(rate) == set(range(0, 720, 2))
+    assert all(v == pytest.approx(0.3) for v in rate.values())
+    assert run("http.server.request.duration", "p50")[0] == pytest.approx(0.0175)
+    assert run("ricecoder.self.dropped", "increase") == dict.fromkeys(range(0, 720, 2), 1)
+    graph = take_snapshot(store, service_overview(), range_ns=3_600_000 * MS, end_ns=int((T0 + 3_600) * 1e9))
+    assert len(graph["panels"]["latency"]["times"]) == 360
+
+
 def test_huge_ranges_are_downsampled_and_bounded(store: SQLiteStore) -> None:
     # 7 days of 10 s points: 60,480 rows, read back as at most 720 steps.
     points = [histogram_point(T0 + i * 10, _counts({2: i})) for i in range(60_480)]
