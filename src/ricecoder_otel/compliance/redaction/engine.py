@@ -188,6 +188,8 @@ def _replay(outcome: _Outcome, tally: Tally) -> str:
     tally.drop_record = tally.drop_record or drop_record
     return result
 _JSON_OPEN = ("{", "[")
+_INERT = frozenset({bool, float, type(None)})
+"""Value types no detector looks at (see ``redact_structure``)."""
 
 
 class Redactor:
@@ -204,7 +206,8 @@ class Redactor:
     no detector's anchor occurs is clean without running any pattern or validator; otherwise
     only the detectors with an anchor in a matching part of the gate are considered, and of
     those only the ones whose own anchors occur run (detectors without anchors, custom ones,
-    always run).
+    always run). A detector that declares a ``lead`` scans from its leftmost anchor match
+    (less that lead), not from the start of the value.
     """
 
     def __init__(self, policy: Policy) -> None:
@@ -218,20 +221,27 @@ class Redactor:
             (detector, build_gate(detector.anchors)) for detector in policy.detectors
         )
         """Each detector with its own gate (None: no anchors, it always runs)."""
-        gate = self._gate
-        groups = gate.members if gate is not None else ()
-        masks = range(1 << len(groups))
+        groups = self._gate.members if self._gate is not None else ()
+        gates: dict[tuple[str, ...], Gate | None] = {}
+
+        def own_gate(detector: Detector, mask: int) -> Gate | None:
+            """The detector's anchors in the gate regexes that matched (the others cannot match)."""
+            anchors = tuple(a for a in detector.anchors if any(mask >> i & 1 and a in m for i, m in enumerate(groups)))
+            if anchors not in gates:
+                gates[anchors] = build_gate(anchors)
+            return gates[anchors]
+
         self._plans = tuple(
             tuple(
-                (detector, own)
+                (detector, None if own is None else own_gate(detector, mask))
                 for detector, own in self._plan
-                if own is None
-                or gate is None
-                or any(mask >> index & 1 and members & set(detector.anchors) for index, members in enumerate(groups))
+                if own is None or any(mask >> index & 1 and members & set(detector.anchors)
+                                      for index, members in enumerate(groups))
             )
-            for mask in masks
+            for mask in range(1 << len(groups))
         )
-        """Per bit mask of matching gate regexes, the detectors that may match (in policy order)."""
+        """Per bit mask of matching gate regexes, the detectors that may match (in policy order),
+        each with a gate of only its anchors in the matching regexes."""
 
     # -- replacements -----------------------------------------------------------------------
 
@@ -331,8 +341,15 @@ class Redactor:
         gate = self._gate
         plan = self._plans[gate.matching(subject, lowered)] if gate is not None else self._plan
         for detector, anchors in plan:
-            if anchors is None or anchors.matches(subject, lowered):
-                _scan(detector, text, found)
+            if anchors is None:
+                _scan(detector, text, found, 0)
+            elif detector.lead is None:
+                if anchors.matches(subject, lowered):
+                    _scan(detector, text, found, 0)
+            else:
+                first = anchors.first(subject, lowered)
+                if first >= 0:
+                    _scan(detector, text, found, max(0, first - detector.lead))
         return found
 
     def _redact_plain(self, text: str, tally: Tally, key: str | None) -> str:
@@ -442,8 +459,15 @@ class Redactor:
     def redact_attributes(self, attributes: Mapping[str, Any], tally: Tally) -> dict[str, Any] | None:
         """A redacted copy of ``attributes``, or None when nothing changed."""
         out: dict[str, Any] | None = None
+        keys, clean = self._keys, self._clean
         for index, (key, value) in enumerate(attributes.items()):
-            new = self.redact_entry(key, value, tally)
+            # Inline the commonest cases (a safe key, a clean value seen before, a number): no call.
+            verdict = keys.get(key)
+            kind = type(value)
+            if verdict == _SAFE or (verdict == _SCAN and (value in clean if kind is str else kind in _INERT)):
+                new = value
+            else:
+                new = self.redact_entry(key, value, tally)
             if new is value and out is None:
                 continue
             if out is None:
@@ -479,15 +503,16 @@ def _plain_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
 
 
-def _scan(detector: Detector, text: str, found: list[tuple[int, int, Detector]]) -> None:
-    """Append every validated match of ``detector``'s patterns in ``text`` to ``found``."""
+def _scan(detector: Detector, text: str, found: list[tuple[int, int, Detector]], position: int) -> None:
+    """Append every validated match of ``detector``'s patterns in ``text`` starting at or after
+    ``position`` to ``found`` (look-behinds and word boundaries still see the text before it)."""
     validate = detector.validate
     needs = detector.needs
     for index, pattern in enumerate(detector.patterns):
         need = needs[index] if needs else None
-        if need is not None and need.search(text) is None:
+        if need is not None and need.search(text, position) is None:
             continue
-        for match in pattern.finditer(text):
+        for match in pattern.finditer(text, position):
             start, end = _span(match)
             if start == end:
                 continue

@@ -50,6 +50,15 @@ class Gate:
                 return True
         return False
 
+    def first(self, subject: str, lowered: bool) -> int:
+        """Where the leftmost anchor match in ``subject`` starts; -1 when there is none."""
+        first = -1
+        for pattern in self.lowered if lowered else self.folded:
+            match = pattern.search(subject)  # never with an end position: it would cut a match short
+            if match is not None and (first < 0 or match.start() < first):
+                first = match.start()
+        return first
+
     def matching(self, subject: str, lowered: bool) -> int:
         """A bit mask of the regexes that match ``subject`` (bit i: regex i); 0 when none does."""
         mask = 0

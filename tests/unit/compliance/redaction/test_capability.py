@@ -91,3 +91,35 @@ def test_config_errors_name_the_file_line_and_the_pattern_position(tmp_path: Pat
     path.write_text("compliance:\n  redaction:\n    hash_key: s3cr3t-key-material\n    actions: {email: hash}\n")
     config = load_config(path, env={})
     assert "s3cr3t" not in config.model_dump_json()
+
+
+def test_a_policy_change_applies_live_and_is_audited_without_its_secrets(tmp_path: Path) -> None:
+    import json
+
+    from ricecoder_otel.compliance.audit import verify_journal
+    from ricecoder_otel.compliance.audit.journal import JOURNAL
+
+    key = "a-checkpoint-key-of-32-characters"
+    old = MonitoringConfig.model_validate({"compliance": {"audit": {"path": str(tmp_path), "checkpoint_key": key}}})
+    capture = RicecoderCapture(old)
+    try:
+        pipeline = capture.pipeline
+        redaction = old.compliance.redaction.model_copy(update={
+            "actions": {"email": "hash"}, "hash_key": "hash-key-material-0123456789abcdef",
+            "patterns": {"mrn": r"(?i)\bMRN[:#\s]*(?P<v>\d{6,10})\b"},
+        })  # fmt: skip
+        new = MonitoringConfig.model_validate(
+            {**old.model_dump(), "compliance": {**old.compliance.model_dump(), "redaction": redaction.model_dump()}}
+        )
+        pipeline.apply(old, new)
+        pipeline.hub.flush()
+        assert redact_value("MRN: 00123456 for ana@example.com").startswith("MRN: [REDACTED:mrn] for [HASHED:email:")
+        journal = (tmp_path / JOURNAL).read_text()
+        [change] = [json.loads(line) for line in journal.splitlines() if '"config.change"' in line]
+        assert change["outcome"] == "success"
+        assert {"compliance.redaction.actions.email", "compliance.redaction.hash_key",
+                "compliance.redaction.patterns.mrn"} <= set(change["details"]["changed_paths"])
+        assert "hash-key-material" not in journal  # the change is recorded, the secret is not
+    finally:
+        capture.close()
+    assert verify_journal(tmp_path, key.encode()).ok

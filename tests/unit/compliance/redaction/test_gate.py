@@ -76,6 +76,53 @@ def test_the_gate_admits_any_text_a_pattern_matches(pattern: tuple[str, int], da
     assert _admits(EVERYTHING, text), text
 
 
+def _lead_holds(detector: Detector, text: str) -> bool:
+    """No pattern match starts more than the detector's ``lead`` before its leftmost anchor match
+    (the first match a search finds is the leftmost one, so scanning from there loses nothing)."""
+    gate = GATES[detector.name]
+    assert gate is not None and detector.lead is not None
+    first = gate.first(text.lower(), True) if text.isascii() else gate.first(text, False)
+    for pattern in detector.patterns:
+        match = pattern.search(text)
+        if match is not None and (first < 0 or match.start() < first - detector.lead):
+            return False
+    return True
+
+
+def test_every_builtin_detector_declares_a_lead() -> None:
+    assert all(detector.lead is not None and detector.lead >= 0 for detector in DETECTORS)
+
+
+@pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.name)
+def test_no_corpus_match_starts_before_the_detectors_lead(detector: Detector) -> None:
+    for text in CORPUS:
+        for variant in (text, text.upper(), text.swapcase(), f"x {text}", f"{text} {text}"):
+            assert _lead_holds(detector, variant), (detector.name, variant)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [(detector.name, index) for detector in DETECTORS for index in range(len(detector.patterns))],
+    ids=lambda item: f"{item[0]}-{item[1]}",
+)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_generated_match_starts_before_the_detectors_lead(pattern: tuple[str, int], data: st.DataObject) -> None:
+    name, index = pattern
+    compiled = BUILTIN[name].patterns[index]
+    alphabet = st.characters(max_codepoint=127) if data.draw(st.booleans()) else st.characters()
+    text = data.draw(st.from_regex(compiled, alphabet=alphabet))
+    assert _lead_holds(BUILTIN[name], text), text
+
+
+def test_scanning_from_the_anchor_sees_the_text_before_it() -> None:
+    """A look-behind or word boundary just before the scan start still rules a match out."""
+    redactor = Redactor(build_policy())
+    for text in ["x" * 40 + "Xsk_live_abcdefghijklmnop", "id9GB29NWBK60161331926819", "a" * 30 + "_ssn 536228726"]:
+        tally = Tally()
+        assert redactor.redact_text(text, tally) == text, text
+
+
 def test_factored_groups_match_exactly_where_their_anchors_do() -> None:
     anchors = [r"\d\d[- ]\d", r"0\d{1,4}[ -]\d", r"[?&;]key=", r"@[\w-]+\.", r"\+[1-9]", "tel", r"a(?:b|c)"]
     gate = build_gate(anchors)
