@@ -15,6 +15,7 @@ dataset into a SQLite store and reading it back (what ``ricecoder-otel analytics
 before reporting).
 
 Run: ``PYTHONPATH=src:. python -m benchmarks.analytics.reports_scale --out benchmarks/results``
+(writes ``analytics-reports-scale-<users>.json``; ``--users``, ``--reports NAME,...``, ``--store PATH``)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import argparse
 import json
 import os
 import resource
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -34,7 +36,7 @@ from ricecoder_otel.analytics.engine import DAY_S, Activity, Dataset, Profile
 from ricecoder_otel.analytics.privacy import PropertyValue
 from ricecoder_otel.config.model import AnalyticsConfig
 
-COMMAND = "PYTHONPATH=src:. python -m benchmarks.analytics.reports_scale --out benchmarks/results"
+COMMAND = "PYTHONPATH=src:. python -m benchmarks.analytics.reports_scale"
 DAY0 = 19_723  # Monday 2024-01-01
 ACCOUNTS = 20_000
 
@@ -107,6 +109,7 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=100)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--store", type=Path, default=None)
+    parser.add_argument("--reports", default="", help="comma-separated names of the reports to time (default: all)")
     args = parser.parse_args()
     rss_start = rss_mb()
     started = time.perf_counter()
@@ -133,8 +136,10 @@ def main() -> None:
         "lifecycle (week)": lambda: reports.build("lifecycle", data, config, since, until),
         "segments": lambda: reports.build("segments", data, config, since, until),
     }
+    wanted = [name.strip() for name in args.reports.split(",") if name.strip()] or list(runs)
     timings: dict[str, dict[str, float | int]] = {}
-    for name, make in runs.items():
+    for name in wanted:
+        make = runs[name]
         cpu, wall, rows = timed(make)
         timings[name] = {
             "cpu_seconds": round(cpu, 2),
@@ -144,7 +149,7 @@ def main() -> None:
         }
         print(f"{name}: {cpu:.2f} s CPU, {wall:.2f} s wall, {rows} rows", file=sys.stderr)
     result: dict[str, object] = {
-        "command": COMMAND,
+        "command": " ".join([COMMAND, *(shlex.quote(arg) for arg in sys.argv[1:])]),
         "python": sys.version.split()[0],
         "users": args.users,
         "features": args.features,
@@ -164,7 +169,7 @@ def main() -> None:
     if args.store is not None:
         result["store"] = store_round_trip(data, args.store, until, config)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "analytics-reports-scale.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / f"analytics-reports-scale-{args.users}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 
