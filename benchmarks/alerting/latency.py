@@ -14,10 +14,14 @@ webhook records when the trial's first notification arrives:
   evaluating the file ``ricecoder-otel rules export`` writes every 15 s, and Debian's Alertmanager
   (``group_wait: 30s``, as commonly deployed) delivering to a webhook.
 
-Trials start ``--gap`` seconds apart (not a divisor of 15, so their phase against the scrape and
-evaluation cycles spreads out) and overlap; each is its own alert group on every path. Usage:
+Trials start ``--gap`` seconds apart and overlap; each is its own alert group on every path. The
+default gap, 3.95 s, puts 20 trials' onsets almost evenly over both the 1 s evaluation cycle and the
+15 s scrape cycle (no gap between neighbouring phases over 1.07x the even spacing), so each path's
+p95 is the p95 of a uniformly random onset. The earlier 3.7 s covered the 1 s cycle at twice the
+even spacing but the 15 s cycle only in four clusters (3.7 x 4 = 14.8), leaving its slowest 3 s
+unsampled. Usage:
 
-    .venv/bin/python -m benchmarks.alerting.latency [--trials 20] [--gap 3.7]
+    .venv/bin/python -m benchmarks.alerting.latency [--trials 20] [--gap 3.95]
 """
 
 from __future__ import annotations
@@ -160,13 +164,16 @@ def run(trials: int, gap: float, workdir: Path) -> dict[str, Any]:
     onsets: dict[str, float] = {}
     try:
         time.sleep(20)  # Prometheus' first scrapes and evaluations happen before the first trial
+        first = time.monotonic()
         for n in range(trials):
+            # On a fixed schedule: the time a request takes must not add to the gap (a 50 ms request
+            # would turn 3.95 s into 4.0 s, the same phase of the 1 s cycle for every trial).
+            time.sleep(max(0.0, first + n * gap - time.monotonic()))
             trial = f"t{n:02d}"
             print(f"trial {trial}", file=sys.stderr)
             onsets[trial] = time.time()
             request = urllib.request.Request(f"http://127.0.0.1:{port}/level?trial={trial}&value=1", method="POST")
             urllib.request.urlopen(request, timeout=10).close()
-            time.sleep(gap)
         deadline = time.monotonic() + 180
         while arrivals.count() < trials * len(PATHS) and time.monotonic() < deadline:
             time.sleep(0.5)
@@ -190,18 +197,22 @@ def run(trials: int, gap: float, workdir: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
-    parser.add_argument("--gap", type=float, default=3.7, help="seconds between trial starts")
+    parser.add_argument("--gap", type=float, default=3.95, help="seconds between trial starts")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/alerting-latency.json")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="alert-latency-") as tmp:
         result = run(args.trials, args.gap, Path(tmp))
+    load_after = os.getloadavg()
     ours, prom = (result.get(p, {}) for p in PATHS)
     result["ratios"] = {
         "prometheus_p50_over_ricecoder_p50": prom.get("p50", 0) / ours["p50"] if ours else None,
         "prometheus_p95_over_ricecoder_p95": prom.get("p95", 0) / ours["p95"] if ours else None,
     }
     result["command"] = f"python -m benchmarks.alerting.latency --trials {args.trials} --gap {args.gap}"
-    result["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+    result["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+                         "load_1m_before": round(load_before[0], 2),
+                         "load_1m_after": round(load_after[0], 2)}  # fmt: skip
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k not in ("raw_seconds", "exported_rule")}, indent=2))
 
