@@ -1,10 +1,12 @@
-"""The live dashboard server in headless Chromium: every panel type, live points, variables from the URL."""
+"""The live dashboard server in headless Chromium: every panel type, live points, variables from the URL,
+hostile values as text."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -13,6 +15,7 @@ from ricecoder_otel.dashboards.server import DashboardServer
 from ricecoder_otel.store.records import LogRow
 from ricecoder_otel.store.sqlite import SQLiteStore
 from tests.browser.conftest import Watched, poll
+from tests.browser.test_export_html import HOSTILE, _fill, _hostile_dashboard
 from tests.unit.dashboards.support import StoredPipeline
 
 
@@ -103,3 +106,32 @@ def test_variables_come_from_the_url_and_filter_the_data(live: tuple[StoredPipel
     )
     assert rows == ["/orders", "/pay"]
     assert watched.problems() == []
+
+
+def test_hostile_titles_labels_and_events_are_text_on_the_live_page(tmp_path: Path, watched: Watched) -> None:
+    _fill(tmp_path).close()
+    reader = SQLiteStore(tmp_path / "telemetry.db", read_only=True)
+    server = DashboardServer(reader, {"service-overview": _hostile_dashboard()}).start()
+    try:
+        page = watched.page
+        page.goto(server.url + "d/service-overview?range=15m")
+        page.wait_for_selector("#rc-live.on")
+        assert page.inner_text("#rc-header h1") == HOSTILE[0] + " " + HOSTILE[3]
+        assert page.inner_text("#rc-header .description") == HOSTILE[1]
+        routes_text = page.inner_text('section[data-panel-id="routes"]')
+        assert all(value in routes_text for value in HOSTILE)
+        assert HOSTILE[0] in page.inner_text('section[data-panel-id="events"]')
+        options = page.eval_on_selector_all("select[name='var-route'] option", "os => os.map(o => o.value)")
+        assert set(HOSTILE) <= set(options)
+        page.goto(server.url + "d/service-overview?range=15m&var-route=" + quote(HOSTILE[1], safe=""))
+        page.wait_for_selector("#rc-live.on")
+        rows = page.eval_on_selector_all(
+            'section[data-panel-id="routes"] tbody tr', "rs => rs.map(r => r.cells[0].innerText)"
+        )
+        assert rows == [HOSTILE[1]]
+        assert page.evaluate("window.__pwned") is None and page.locator("img").count() == 0
+        assert watched.problems() == []
+        assert all(url.startswith(server.url) for url in watched.requests)
+    finally:
+        server.stop()
+        reader.close()
