@@ -124,7 +124,7 @@ def test_the_timeline_is_append_only(tmp_path: Path, receiver: Receiver) -> None
     assert [e.actor for e in IncidentTables(store).timeline(incident.id)] == ["ricecoder-otel", "ricecoder-otel"]
 
 
-def test_manual_resolve_is_sent_to_opsgenie_by_alias(tmp_path: Path, receiver: Receiver) -> None:
+def test_manual_acknowledge_and_resolve_are_sent_to_opsgenie_by_alias(tmp_path: Path, receiver: Receiver) -> None:
     config = AlertingConfig.model_validate({
         "channels": [{"name": "og", "type": "opsgenie", "api_key": "k", "api_url": receiver.url}],
         "route": {"group_wait": "0s"}})  # fmt: skip
@@ -135,11 +135,14 @@ def test_manual_resolve_is_sent_to_opsgenie_by_alias(tmp_path: Path, receiver: R
     service.submit(Alert({"alertname": "CheckoutDown"}, starts_at=clock()))
     service.run_once()
     [incident] = api.list_incidents(store)
-    api.resolve(store, incident.id, "ana", note="fixed by rollback", now=clock.advance(90))
+    api.acknowledge(store, incident.id, "ana", note="looking", config=config.incidents, now=clock.advance(30))
+    api.resolve(store, incident.id, "ana", note="fixed by rollback", now=clock.advance(60))
     while service.delivery.run_once():
         pass
-    create, close = receiver.received()
+    create, ack, close = receiver.received()
     assert create.path == "/v2/alerts"
+    assert ack.path == f"/v2/alerts/{incident.dedup_key}/acknowledge?identifierType=alias"
+    assert ack.json()["note"] == "looking" and ack.headers["authorization"] == "GenieKey k"
     assert close.path == f"/v2/alerts/{incident.dedup_key}/close?identifierType=alias"
     assert close.json()["note"] == "fixed by rollback"
     store.close()
