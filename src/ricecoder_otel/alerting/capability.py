@@ -65,8 +65,11 @@ class AlertingCapability(Capability):
             try:
                 self.state_store = AlertStateStore(context.store())
             except Exception as error:  # a broken store costs the restart memory, not the alerts
-                report_once("alerting", "alert state will not survive a restart: the store cannot be used (%s)",
-                            type(error).__name__)
+                report_once(
+                    "alerting",
+                    "alert state will not survive a restart: the store cannot be used (%s)",
+                    type(error).__name__,
+                )
 
     # -- lifecycle --------------------------------------------------------------------------
 

@@ -64,10 +64,19 @@ def test_notification_texts_pass_the_redaction_policy_before_they_leave(tmp_path
     capture = RicecoderCapture(config)
     try:
         hub, clock = capture.pipeline.hub, capture.clock
-        hub.publish(AlertTransition(at=clock(), rule="SignupErrors", series="signup.errors{user=ana@example.com}",
-                                    state="firing", value=3.0, threshold=1.0, severity="warning",
-                                    active_since=clock(),
-                                    annotations={"summary": "signup failing for ana@example.com", "token": TOKEN}))
+        hub.publish(
+            AlertTransition(
+                at=clock(),
+                rule="SignupErrors",
+                series="signup.errors{user=ana@example.com}",
+                state="firing",
+                value=3.0,
+                threshold=1.0,
+                severity="warning",
+                active_since=clock(),
+                annotations={"summary": "signup failing for ana@example.com", "token": TOKEN},
+            )
+        )
         hub.flush()
         capture.advance(10)
         [request] = receiver.wait_for(1)

@@ -64,8 +64,9 @@ def test_silence_add_list_expire_and_bad_input(setup: Any, capsys: pytest.Captur
     assert code == 1 and "no silence sil_nope" in err
 
 
-def test_alerts_test_reports_the_receivers_answer_without_secrets(setup: Any,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_alerts_test_reports_the_receivers_answer_without_secrets(
+    setup: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     receiver, _ = setup
     code, out, _ = run(capsys, "alerts", "test", "ops", "--json")
     answer = json.loads(out)

@@ -66,8 +66,9 @@ def channel(port: int, cert: Path, password: str = PASSWORD, **extra: Any) -> di
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_email_goes_through_starttls_and_auth_with_text_and_html(make_outbox: Any, smtp: tuple[Inbox, int],
-                                                                 certificate: tuple[Path, Path]) -> None:
+def test_email_goes_through_starttls_and_auth_with_text_and_html(
+    make_outbox: Any, smtp: tuple[Inbox, int], certificate: tuple[Path, Path]
+) -> None:
     inbox, port = smtp
     outbox = make_outbox([channel(port, certificate[0])])
     msg = outbox.queue("mail", notification())
@@ -86,8 +87,9 @@ def test_email_goes_through_starttls_and_auth_with_text_and_html(make_outbox: An
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_a_wrong_password_is_final_and_never_shown(make_outbox: Any, smtp: tuple[Inbox, int],
-                                                   certificate: tuple[Path, Path]) -> None:
+def test_a_wrong_password_is_final_and_never_shown(
+    make_outbox: Any, smtp: tuple[Inbox, int], certificate: tuple[Path, Path]
+) -> None:
     inbox, port = smtp
     outbox = make_outbox([channel(port, certificate[0], password="not-the-password")])
     msg = outbox.queue("mail", notification())

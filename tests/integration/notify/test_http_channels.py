@@ -18,8 +18,9 @@ ROUTING_KEY = "0123456789abcdef0123456789abcdef"
 FP = fingerprint({"alertname": "HighErrorRate", "service": "checkout", "severity": "critical"})
 
 
-def test_webhook_sends_the_alertmanager_v4_body_signed_with_standard_webhooks(make_outbox: Any,
-                                                                              receiver: Receiver) -> None:
+def test_webhook_sends_the_alertmanager_v4_body_signed_with_standard_webhooks(
+    make_outbox: Any, receiver: Receiver
+) -> None:
     key = base64.b64encode(b"top-secret-key").decode()
     outbox = make_outbox([{"name": "hook", "type": "webhook", "url": receiver.url + "/alerts?token=abc",
                            "signing_secret": "whsec_" + key, "github_signature": True}])  # fmt: skip
@@ -91,8 +92,9 @@ def test_pagerduty_trigger_acknowledge_resolve_by_dedup_key(make_outbox: Any, re
         "timestamp": "2025-11-29T13:50:00.000Z", "group": "checkout", "class": "HighErrorRate"}  # fmt: skip
 
 
-def test_pagerduty_400_is_a_dead_letter_at_once_and_500_is_retried_with_backoff(make_outbox: Any,
-                                                                                 receiver: Receiver) -> None:
+def test_pagerduty_400_is_a_dead_letter_at_once_and_500_is_retried_with_backoff(
+    make_outbox: Any, receiver: Receiver
+) -> None:
     outbox = make_outbox([{"name": "pd", "type": "pagerduty", "routing_key": ROUTING_KEY,
                            "url": receiver.url + "/v2/enqueue"}], max_attempts=3)  # fmt: skip
     receiver.answer(Answer(400, '{"status":"invalid event","errors":["payload.summary missing"]}'))

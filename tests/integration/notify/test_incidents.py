@@ -81,8 +81,11 @@ def test_incident_lifecycle(tmp_path: Path, receiver: Receiver) -> None:
     service.delivery.run_once()
     [ack] = receiver.received()
     receiver.requests.clear()
-    assert ack.path == "/pd" and ack.json() == {"routing_key": "0123456789abcdef0123456789abcdef",
-                                                "event_action": "acknowledge", "dedup_key": incident.dedup_key}
+    assert ack.path == "/pd" and ack.json() == {
+        "routing_key": "0123456789abcdef0123456789abcdef",
+        "event_action": "acknowledge",
+        "dedup_key": incident.dedup_key,
+    }
     assert step(599) == []
     assert step(1) == ["/oncall"]  # acknowledgement timed out: re-triggered, escalation starts over
     assert api.show(store, incident.id)[0].state == "triggered"  # type: ignore[index]
@@ -146,5 +149,3 @@ def test_manual_acknowledge_and_resolve_are_sent_to_opsgenie_by_alias(tmp_path: 
     assert close.path == f"/v2/alerts/{incident.dedup_key}/close?identifierType=alias"
     assert close.json()["note"] == "fixed by rollback"
     store.close()
-
-

@@ -50,11 +50,19 @@ def postmortem(incident: Incident, timeline: list[TimelineEntry]) -> dict[str, A
     actions.append("Identify the root cause and add a regression test or guard.")
     return {
         "incident": incident.id,
-        "summary": {"title": incident.title, "severity": incident.severity, "state": incident.state,
-                    "labels": incident.labels, "time_to_acknowledge": _span(incident.time_to_acknowledge),
-                    "time_to_resolve": _span(incident.time_to_resolve)},
-        "impact_window": {"start": _iso(incident.triggered_at), "end": _iso(end),
-                          "duration": _span(None if end is None else end - incident.triggered_at)},
+        "summary": {
+            "title": incident.title,
+            "severity": incident.severity,
+            "state": incident.state,
+            "labels": incident.labels,
+            "time_to_acknowledge": _span(incident.time_to_acknowledge),
+            "time_to_resolve": _span(incident.time_to_resolve),
+        },
+        "impact_window": {
+            "start": _iso(incident.triggered_at),
+            "end": _iso(end),
+            "duration": _span(None if end is None else end - incident.triggered_at),
+        },
         "timeline": [{**e.to_json(), "at": _iso(e.at)} for e in timeline],
         "values": values,
         "links": links,

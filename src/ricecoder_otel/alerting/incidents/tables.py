@@ -98,5 +98,3 @@ class IncidentTables:
             )
             for r in rows
         ]  # fmt: skip
-
-

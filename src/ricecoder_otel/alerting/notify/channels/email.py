@@ -36,7 +36,7 @@ def render_html(notification: Notification) -> str:
         for a in notification.alerts
     )  # fmt: skip
     return (
-        f"<html><body><h2>{html.escape(notification.title())}</h2><table border=\"1\">"
+        f'<html><body><h2>{html.escape(notification.title())}</h2><table border="1">'
         f"<tr><th>alert</th><th>status</th><th>summary</th><th>labels</th></tr>{rows}</table></body></html>"
     )
 
