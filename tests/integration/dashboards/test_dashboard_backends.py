@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,7 @@ from ricecoder_otel.dashboards.snapshot import take_snapshot
 from ricecoder_otel.store import Store, open_store
 from ricecoder_otel.store.records import MetricPoint
 from ricecoder_otel.store.sql import SqlStore
+from tests.harness.postgres import start_postgres, stop_postgres
 from tests.integration.store.conftest import StoreFactory
 from tests.unit.dashboards.support import BOUNDS, histogram_point
 
@@ -133,3 +135,38 @@ def test_the_live_server_pushes_a_point_stored_in_either_backend_within_a_second
         sock.close()
         server.stop()
         read_only.close()
+
+
+def test_postgresql_going_away_is_a_message_on_every_stream_and_the_server_stays_up() -> None:
+    server_pg = start_postgres()  # its own: this test stops it
+    try:
+        location = server_pg.create_database("dashboards_gone")
+        writer = open_store(location)
+        writer.write_metric_points([histogram_point(time.time() - 10, [0] * 15),
+                                    histogram_point(time.time(), [0, 4] + [0] * 13)])  # fmt: skip
+        read_only = open_store(location, read_only=True)
+        assert isinstance(read_only, SqlStore)
+        server = DashboardServer(read_only, builtin_dashboards()).start()
+        sock = _stream(server, "service-overview")
+        try:
+            buffer = bytearray()
+            first = _next_snapshot(sock, buffer, time.monotonic() + 10)
+            assert "error" not in first and first["panels"]["routes"]["rows"]  # type: ignore[index]
+            writer.close()
+            stop_postgres(server_pg)
+            while True:  # the watcher notices at its next poll (0.2 s) and pushes the problem
+                snapshot = _next_snapshot(sock, buffer, time.monotonic() + 10)
+                if "error" in snapshot:
+                    break
+            assert "PostgreSQL" in str(snapshot["error"])
+            panels = snapshot["panels"]
+            assert isinstance(panels, dict)
+            assert all(p["kind"] == "error" and "PostgreSQL" in p["error"] for p in panels.values())
+            with urllib.request.urlopen(server.url + "healthz", timeout=10) as response:
+                assert response.status == 200
+        finally:
+            sock.close()
+            server.stop()
+            read_only.close()
+    finally:
+        stop_postgres(server_pg)

@@ -68,3 +68,14 @@ def test_a_missing_store_is_exit_1_with_the_reason(tmp_path: Path, capsys: pytes
     assert main(["dashboard", "export", "system", "--store", str(tmp_path / "nothing.db")]) == 1
     assert "no store at" in capsys.readouterr().err
     assert main(["dashboard", "export", "--format", "json"]) == 2
+
+
+def test_an_unreachable_postgresql_is_exit_1_with_the_reason_and_no_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    location = "postgresql://app:hunter2secret@127.0.0.1:1/telemetry"  # nothing listens on port 1
+    for command in (["serve", "--port", "0"], ["export", "service-overview", "--format", "html"]):
+        assert main(["dashboard", *command, "--store", location]) == 1
+        err = capsys.readouterr().err
+        assert "cannot reach PostgreSQL at postgresql://app:********@127.0.0.1:1/telemetry" in err
+        assert "hunter2secret" not in err
