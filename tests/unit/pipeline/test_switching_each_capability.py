@@ -297,3 +297,20 @@ def test_dashboards_off_closes_the_port_then_on_serves_again(harness: Harness) -
     harness.switch({"dashboards": {"enabled": True}})
     assert _dashboards(harness.port)
     assert _threads("ricecoder-dashboards")
+
+
+def test_the_master_switch_off_leaves_no_capability_thread_and_on_brings_them_back(harness: Harness) -> None:
+    kernel = {"ricecoder-events", "ricecoder-config-watcher"}  # the hub, and the watcher that switches back on
+    before = _threads("ricecoder-") - kernel - {"ricecoder-errors"}  # the errors worker starts on first use
+    assert {
+        "ricecoder-metrics-InMemoryMetricExporter", "ricecoder-alerting", "ricecoder-notify-dispatch",
+        "ricecoder-notify-delivery", "ricecoder-analytics", "ricecoder-performance", "ricecoder-dashboards",
+        "ricecoder-audit-checkpoints", "ricecoder-retention", "ricecoder-compliance-reports",
+    } <= before  # fmt: skip
+    harness.path.write_text(yaml.safe_dump({**harness.document(), "enabled": False}))
+    assert harness.pipeline.watcher is not None and harness.pipeline.watcher.check()
+    assert harness.pipeline.running == set()
+    assert _eventually(lambda: _threads("ricecoder-") <= kernel), _threads("ricecoder-")
+    harness.switch({})
+    assert harness.pipeline.running == {capability.name for capability in harness.pipeline.capabilities}
+    assert _eventually(lambda: before <= _threads("ricecoder-")), before - _threads("ricecoder-")
