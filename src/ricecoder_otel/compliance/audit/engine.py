@@ -21,10 +21,12 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
+from itertools import repeat
+from operator import methodcaller
 from typing import Any, NamedTuple, Protocol
 
 Clock = Callable[[], float]
@@ -246,16 +248,27 @@ def _node(left: bytes, right: bytes) -> bytes:
 
 
 def merkle_levels(record_hashes: Sequence[bytes]) -> list[list[bytes]]:
-    """Every level of the tree, leaves first; a lone last node is promoted (RFC 6962's split)."""
-    level = [leaf_hash(h) for h in record_hashes]
+    """Every level of the tree, leaves first; a lone last node is promoted (RFC 6962's split).
+
+    :func:`leaf_hash` and :func:`_node` over whole levels at once (``map`` of C functions: a
+    checkpoint of 1,000 records hashes about 2,000 nodes)."""
+    level = _sha256_all(map(bytes.__add__, repeat(b"\x00"), record_hashes))
     levels = [level]
     while len(level) > 1:
-        paired = [_node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        even = len(level) - len(level) % 2
+        paired = _sha256_all(map(bytes.__add__, map(bytes.__add__, repeat(b"\x01"), level[0:even:2]), level[1:even:2]))
         if len(level) % 2:
             paired.append(level[-1])
         level = paired
         levels.append(level)
     return levels
+
+
+def _sha256_all(messages: Iterable[bytes]) -> list[bytes]:
+    return list(map(_digest, map(hashlib.sha256, messages)))
+
+
+_digest = methodcaller("digest")
 
 
 def merkle_root(record_hashes: Sequence[bytes]) -> str:
@@ -375,7 +388,7 @@ def make_checkpoint(
         first_seq=last_seq - len(hashes) + 1,
         last_seq=last_seq,
         last_hash=hashes[-1],
-        merkle_root=merkle_root([bytes.fromhex(h) for h in hashes]),
+        merkle_root=merkle_root(list(map(bytes.fromhex, hashes))),
         end_offset=end_offset,
         ts=iso_time(now),
         prev_mac="" if previous is None else previous.mac,
