@@ -127,12 +127,16 @@ _SECRET_WORDS = (
     r"passw(?:or)?d|passphrase|pwd|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key"
     r"|access[_-]?token|auth[_-]?token|refresh[_-]?token|id[_-]?token|token|session[_-]?id|sessionid"
     r"|account[_-]?key|shared[_-]?access[_-]?key|private[_-]?key|credentials?|session|cookie"
+    r"|jsessionid|phpsessid|csrf[_-]?token|xsrf[_-]?token|set-cookie|x-api-key|x-auth-token"
 )
 _QUERY_SECRETS = (
     r"[\w-]{0,30}?(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|apikey|signature|credential)[\w-]{0,30}"
     r"|key|sig|code|auth|authorization|session|sessionid|session_id|jsessionid|sid"
 )
 
+
+_EXT = r"(?!x\d|ext\.?\s?\d)"
+"""Before a phone number's end check: an extension (``555-123-4567x890``) may follow; it is kept."""
 
 _PHONE_WORDS = (
     "tel", "telefon", "telefono", "teléfono", "téléphone", "tél", "phone", "mobile", "mob", "cell", "fax", "handy",
@@ -157,9 +161,12 @@ BUILTIN: dict[str, Detector] = {
         ),
         Detector(
             "credit_card",
-            (_c(r"\d(?<![\w.,-]\d)(?:[ -]?\d){11,18}(?![\w-]|[.,]\d)"),),
+            (
+                _c(r"\d(?<![\w.,-]\d)(?:[ -]?\d){11,18}(?![\w-]|[.,]\d)"),
+                _c(r"\d(?<![\w.,-]\d)\d{3}\.\d{4}\.\d{4}\.\d{4}(?![\w-]|[.,]\d)"),
+            ),
             _one(v.card_ok),
-            (r"\d(?:[ -]?\d){11}",),
+            (r"\d(?:[ -]?\d){11}", r"\d\d\d\d\.\d{4}\.\d{4}\.\d"),
             v.digits_of,
             lead=0,
         ),
@@ -177,7 +184,7 @@ BUILTIN: dict[str, Detector] = {
         ),
         Detector(
             "iban",
-            (_c(r"[A-Z](?<![\w-][A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![\w-])"),),
+            (_c(r"[A-Za-z](?<![\w-][A-Za-z])[A-Za-z]\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?(?![\w-])"),),
             _one(v.iban_ok),
             (r"\d(?<=[a-z][a-z]\d)\d ?[a-z0-9]{4} ?[a-z0-9]{4}",),
             _alnum_upper,
@@ -187,13 +194,13 @@ BUILTIN: dict[str, Detector] = {
         Detector(
             "phone",
             (
-                _c(r"\+(?<![\w+]\+)[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?![\w-])"),
-                _c(r"\((?<![\w(]\()\d{1,5}\)[ .-]?\d{2,5}(?:[ .-]?\d{2,5}){0,3}(?![\w-])"),
-                _c(r"1(?<![\w.:/+-]1)(?<!\d 1)[-. ][2-9]\d{2}([-. ])\d{3}\1\d{4}(?![\w-]|[.: ]\d)"),
-                _c(r"[2-9](?<![\w.:/+-][2-9])(?<!\d [2-9])\d{2}([-. ])\d{3}\1\d{4}(?![\w-]|[.: ]\d)"),
-                _c(r"0(?<![\w.:/+-]0)(?<!\d 0)\d{1,4}(?:[ -]\d{2,8}){1,4}(?![\w-]|[.: ]\d)"),
-                _c(r"1(?<![\w.:/+-]1)(?<!\d 1)[3-9]\d([ -])\d{4}\1\d{4}(?![\w-]|[.: ]\d)"),
-                _c(rf"(?i)\b(?:{'|'.join(_PHONE_WORDS)})\b[.:#\s]{{0,4}}(?P<v>\+?\d[\d ().-]{{5,20}}\d)"),
+                _c(rf"\+(?<![\w+]\+)[1-9]\d{{0,3}}(?:[ .-]?\(?\d{{1,5}}\)?){{1,6}}(?!{_EXT}[\w-])"),
+                _c(rf"\((?<![\w(]\()\d{{1,5}}\)[ .-]?\d{{2,5}}(?:[ .-]?\d{{2,5}}){{0,3}}(?!{_EXT}[\w-])"),
+                _c(rf"1(?<![\w.:/+-]1)(?<!\d 1)[-. ][2-9]\d{{2}}([-. ])\d{{3}}\1\d{{4}}(?!{_EXT}[\w-]|[.: ]\d)"),
+                _c(rf"[2-9](?<![\w.:/+-][2-9])(?<!\d [2-9])\d{{2}}([-. ])\d{{3}}\1\d{{4}}(?!{_EXT}[\w-]|[.: ]\d)"),
+                _c(rf"0(?<![\w.:/+-]0)(?<!\d 0)\d{{1,4}}(?:[ -]\d{{2,8}}){{1,4}}(?!{_EXT}[\w-]|[.: ]\d)"),
+                _c(rf"1(?<![\w.:/+-]1)(?<!\d 1)[3-9]\d([ -])\d{{4}}\1\d{{4}}(?!{_EXT}[\w-]|[.: ]\d)"),
+                _c(rf"(?i)\b(?:{'|'.join(_PHONE_WORDS)})\b[.:#\s]{{0,4}}(?P<v>\+?\d[\d ()./-]{{5,20}}\d)"),
             ),
             _phone_ok(8),
             (r"\+[1-9]", r"\(\d{1,5}\)[ .-]?\d\d", r"\d\d\d[-. ]\d{3}[-. ]\d{4}", r"0\d{1,4}[ -]\d\d",
@@ -254,12 +261,12 @@ BUILTIN: dict[str, Detector] = {
         Detector(
             "url_credentials",
             (
-                _c(r"(?i)\b[a-z][a-z0-9+.-]{1,20}://(?P<v>[^\s/?#@:]{1,128}:[^\s/?#@]{1,256})@"),
+                _c(r"(?i)\b[a-z][a-z0-9+.-]{1,20}://(?P<v>[^\s/?#@:]{0,128}:[^\s/?#@]{1,256})@"),
                 _c(rf"(?i)[?&;](?:{_QUERY_SECRETS})=(?P<v>[^&#\s\"'<>]{{1,2048}})"),
                 _c(r"https://hooks\.slack\.com/services/(?P<v>[A-Za-z0-9/]{20,200})"),
             ),
             _query_secret_ok,
-            (r"://[^\s/?#@:]{1,128}:[^\s/?#@]{1,256}@", rf"[?&;](?:{_QUERY_SECRETS})=", r"hooks\.slack\.com/services/"),
+            (r"://[^\s/?#@:]{0,128}:[^\s/?#@]{1,256}@", rf"[?&;](?:{_QUERY_SECRETS})=", r"hooks\.slack\.com/services/"),
             needs=(_c(r"://[^\s/?#]*@"), None, None),
             lead=21,  # the scheme before ://
         ),
@@ -267,7 +274,7 @@ BUILTIN: dict[str, Detector] = {
             "password",
             (
                 _c(rf"""(?i)(?<![A-Za-z0-9-])["']?(?:{_SECRET_WORDS})["']?\s{{0,3}}[=:]\s{{0,3}}"""
-                   r"""(?:"(?P<v1>[^"\s]{1,256})"|'(?P<v2>[^'\s]{1,256})'|(?P<v3>[^\s"',;&}\]\)]{1,256}))"""),
+                   r"""(?:"(?P<v1>[^"\n]{1,256})"|'(?P<v2>[^'\n]{1,256})'|(?P<v3>[^\s"',;&}\]\)]{1,256}))"""),
             ),
             _secret_value_ok,
             tuple(rf"""{word}["']?\s{{0,3}}[=:]""" for word in _SECRET_WORDS.split("|")),
@@ -333,7 +340,7 @@ COLLECTOR: dict[str, str | None] = {
     r"|\bxox[abposre]-[A-Za-z0-9-]{10,}|\b[spr]k_(?:live|test)_[A-Za-z0-9]{10,}|\bAIza[0-9A-Za-z_-]{35}"
     r"|\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{20,}|\bglpat-[A-Za-z0-9_-]{20,}|\bnpm_[A-Za-z0-9]{36}"
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----",
-    "url_credentials": r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/?#@:]+:[^\s/?#@]+@"
+    "url_credentials": r"(?i)\b[a-z][a-z0-9+.-]*://[^\s/?#@:]*:[^\s/?#@]+@"
     rf"|[?&;](?:{_QUERY_SECRETS})=[^&#\s]+|https://hooks\.slack\.com/services/[A-Za-z0-9/]+",
     "password": rf"(?i)\b(?:{_SECRET_WORDS})[\"']?\s*[=:]\s*[\"']?[^\s\"',;&]+",
 }

@@ -57,6 +57,18 @@ def test_validators() -> None:
         ('{"note": "aws_secret_access_key: wJalrXUtnFEMI/K7MDENG"}', "password"),
         ("postgres://admin:Sup3rS3cret@db:5432/app", "url_credentials"),
         ("GET /cb?state=1&access_token=abcdef123456 200", "url_credentials"),
+        # Formats outside the labelled corpus: extensions, empty URL users, lower-case IBANs, dotted cards ...
+        ("+1-555-123-4567x1234", "phone"),
+        ("001-555-123-4567x1234", "phone"),
+        ("(555)123-4567x123", "phone"),
+        ("Tel.: 030/1234567", "phone"),
+        ("iban fr1420041010050500013m02606", "iban"),
+        ("iban de89 3704 0044 0532 0130 00", "iban"),
+        ("card 4111.1111.1111.1111", "credit_card"),
+        ("redis://:secretpass@cache:6379/0", "url_credentials"),
+        ("PASSWORD='correct horse'", "password"),
+        ("Set-Cookie: JSESSIONID=ABCDEF0123456789; Path=/", "password"),
+        ("X-Api-Key: 0123456789abcdef0123456789abcdef", "password"),
     ],
 )
 def test_each_detector_finds_its_values(text: str, detector: str) -> None:
@@ -86,6 +98,14 @@ def test_each_detector_finds_its_values(text: str, detector: str) -> None:
         "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         "10:30:45 00:1a:2b:3c:4d:5e",
         "secret: false",
+        "room 555-1234 ext 1234",
+        "be12 test 3456 case",
+        "ab12cdef34567890abcd",
+        "DE00000000000000000000",
+        "duration 4.532015112830366s",
+        "version 10.0.19045.3693",
+        "x-api-key: ",
+        "The password field is required",
     ],
 )
 def test_near_misses_are_left_alone(text: str) -> None:
