@@ -566,11 +566,12 @@ class AnalyticsReportGenerated(Event):
 
 @dataclass(frozen=True)
 class AlertEvaluation(Event):
-    """Internal: every transition of one rule evaluation, published just before the transitions themselves.
+    """Internal, older form of a batch: every transition of one rule evaluation, published just
+    before the transitions themselves.
 
-    Notifiers take the burst as one batch (one group notification with ``group_wait`` 0s) and skip
-    the single :class:`AlertTransition` events that follow; a notifier that never sees this event
-    (it was dropped) still gets every transition one by one.
+    The rule engine now publishes its transitions with :meth:`EventHub.publish_batch` instead; the
+    notifications capability still understands this form (it submits the burst as one batch and
+    skips the single :class:`AlertTransition` events that follow) for publishers that send it.
     """
 
     event_name: ClassVar[str] = "ricecoder.alert.evaluation"
