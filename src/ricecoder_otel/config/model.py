@@ -595,6 +595,11 @@ class IncidentsConfig(_Section):
         default_factory=list, description="Levels notified in turn while nobody acknowledges."
     )
     repeat: Integer = Field(default=0, ge=0, description="How many more times the levels are run through.")
+    loop_delay: Duration | None = Field(
+        default=None,
+        description="Time after the last level before the levels run again (`repeat`); unset, the first level's "
+        "`delay` (so a first level at `0s` is paged again together with the last one).",
+    )
     ack_timeout: PositiveDuration | None = Field(
         default=None, description="An acknowledged incident re-triggers after this long unless resolved."
     )

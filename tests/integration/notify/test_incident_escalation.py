@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,14 +31,21 @@ def receiver() -> Iterator[Receiver]:
 Setup = tuple[Callable[[float], list[str]], SQLiteStore, ManualClock, AlertingConfig]
 
 
+LEVELS = [{"delay": "1m", "channels": ["oncall"]}, {"delay": "5m", "channels": ["lead"]}]
+
+
 @pytest.fixture
-def escalation(tmp_path: Path, receiver: Receiver) -> Iterator[Setup]:
+def incidents() -> dict[str, Any]:
+    return {"escalation": LEVELS, "repeat": 1}
+
+
+@pytest.fixture
+def escalation(tmp_path: Path, receiver: Receiver, incidents: dict[str, Any]) -> Iterator[Setup]:
     config = AlertingConfig.model_validate({
         "channels": [{"name": "oncall", "type": "webhook", "url": receiver.url + "/oncall"},
                      {"name": "lead", "type": "webhook", "url": receiver.url + "/lead"}],
         "route": {"receiver": "oncall", "group_wait": "0s", "repeat_interval": "24h"},
-        "incidents": {"escalation": [{"delay": "1m", "channels": ["oncall"]}, {"delay": "5m", "channels": ["lead"]}],
-                      "repeat": 1},
+        "incidents": incidents,
     })  # fmt: skip
     store = SQLiteStore(tmp_path / "store.db")
     clock = ManualClock()
@@ -83,3 +91,18 @@ def test_an_acknowledgement_stops_the_escalation(escalation: Setup) -> None:
     [incident] = api.list_incidents(store)
     api.acknowledge(store, incident.id, "ana", config=config.incidents, now=clock())
     assert step(3600) == []  # no level 1, no loop
+
+
+@pytest.mark.parametrize(
+    "incidents",
+    [{"escalation": [{"delay": "0s", "channels": ["oncall"]}, {"delay": "5m", "channels": ["lead"]}], "repeat": 1,
+      "loop_delay": "10m"}],
+)  # fmt: skip
+def test_loop_delay_spaces_the_loops_when_the_first_level_pages_at_once(escalation: Setup) -> None:
+    step, _, _, _ = escalation
+    assert sorted(step(0)) == ["/oncall", "/oncall"]  # the route's notification and level 0 at the trigger
+    assert step(300) == ["/lead"]
+    assert step(599) == []  # not paged together with the last level
+    assert step(1) == ["/oncall"]  # the second loop, loop_delay after the last level
+    assert step(300) == ["/lead"]
+    assert step(3600) == []

@@ -3,7 +3,8 @@
 - A notified firing group with no open incident (same dedup key) opens one (``triggered``); a
   later notification of the same group while it is open is a timeline entry.
 - Escalation: level n's channels are notified ``delay`` after level n-1 (level 0 after the
-  trigger) while nobody acknowledges; ``repeat`` runs the levels again that many times.
+  trigger) while nobody acknowledges; ``repeat`` runs the levels again that many times, starting
+  ``loop_delay`` after the last level (unset: level 0's own ``delay``).
 - Acknowledging stops escalation and, with ``ack_timeout``, re-triggers the incident (escalation
   from level 0) if it is not resolved in time.
 - A group whose alerts all resolved resolves its incident when ``auto_resolve`` is on.
@@ -123,9 +124,11 @@ class IncidentManager:
             )  # fmt: skip
             messages += [NewMessage(n, note) for n in names]
             next_level, loops = incident.level + 1, incident.loops
+            wait = levels[next_level].delay if next_level < len(levels) else None
             if next_level >= len(levels) and loops < self.config.repeat:
                 next_level, loops = 0, loops + 1
-            next_at = now + levels[next_level].delay.total_seconds() if next_level < len(levels) else None
+                wait = self.config.loop_delay if self.config.loop_delay is not None else levels[0].delay
+            next_at = now + wait.total_seconds() if wait is not None else None
             updated = replace(incident, level=next_level, loops=loops, next_escalation=next_at,
                               channels={**incident.channels, **told}, updated_at=now)  # fmt: skip
             entry = TimelineEntry(now, SYSTEM, "escalated", ",".join(names),
