@@ -300,7 +300,7 @@ SENSITIVE_KEY_PATTERN = re.compile(
     r"(?<![a-z])ssn(?![a-z])|social[._ -]?security|credit[._ -]?card|card[._ -]?number|(?<![a-z])cvv|(?<![a-z])cvc|"
     r"(?<![a-z])iban(?![a-z])|token(?!s(?:\b|_|$)|[._-]?(?:count|usage|type|limit)$|izer|ization)|"
     r"(?<![a-z])signature|x[._-]forwarded[._-]for|x[._-]real[._-]ip|remote[._-]addr|ip[._-]?address|"
-    r"phpsessid|connect\.sid|passport)"
+    r"phpsessid|connect\.sid|passport|symfony|pylf_v\d+_)"
 )
 """Key names whose whole value is sensitive: Sentry's and Logfire's default denylists and more,
 without their false positives (``authors``, ``author_id``, ``gen_ai.usage.input_tokens``)."""

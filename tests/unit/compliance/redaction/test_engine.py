@@ -142,6 +142,26 @@ def test_key_rules_are_broad_without_the_known_false_positives() -> None:
     assert tally.counts == {"sensitive_key": 4}
 
 
+SENTRY_DEFAULT_DENYLIST = [  # sentry_sdk.scrubber.DEFAULT_DENYLIST and DEFAULT_PII_DENYLIST
+    "password", "passwd", "secret", "api_key", "apikey", "auth", "credentials", "mysql_pwd", "privatekey",
+    "private_key", "token", "session", "csrftoken", "sessionid", "x_csrftoken", "x_forwarded_for", "set_cookie",
+    "cookie", "authorization", "x_api_key", "aiohttp_session", "connect.sid", "csrf_token", "csrf", "_csrf",
+    "_csrf_token", "PHPSESSID", "_session", "symfony", "user_session", "_xsrf", "XSRF-TOKEN", "x_real_ip",
+    "remote_addr", "ip_address",
+]  # fmt: skip
+LOGFIRE_DEFAULT_PATTERNS = [  # one key per pattern of logfire's DEFAULT_PATTERNS
+    "password", "passwd", "mysql_pwd", "secret", "auth", "credential", "private_key", "private-key", "private key",
+    "api_key", "api.key", "api key", "session", "cookie", "social_security", "credit-card", "logfire_token",
+    "pylf_v1_abc", "csrf", "xsrf", "jwt", "ssn",
+]  # fmt: skip
+
+
+def test_key_rules_cover_sentrys_and_logfires_default_lists() -> None:
+    keys = SENTRY_DEFAULT_DENYLIST + LOGFIRE_DEFAULT_PATTERNS
+    missed = [key for key in keys if DEFAULT.redact_entry(key, "v", Tally()) != "[REDACTED:sensitive_key]"]
+    assert missed == []
+
+
 def test_json_inside_a_string_is_parsed_and_scrubbed_by_key_and_value() -> None:
     text = '{"user": {"email": "ana@example.com", "password": "x"}, "items": [{"card": "4111111111111111"}], "n": 2}'
     out, counts = redact(text)
