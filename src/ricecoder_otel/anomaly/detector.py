@@ -1,4 +1,4 @@
-"""A streaming anomaly detector for one series: O(1) per point, about 2.6 KB of state.
+"""A streaming anomaly detector for one series: O(1) per point, about 3 KB of state.
 
 The model, in the order ``update`` applies it:
 
@@ -16,6 +16,9 @@ The model, in the order ``update`` applies it:
   two-sided CUSUM deflated by the residuals' autocorrelation (moderate level shifts),
   fast-over-slow spread (variance change) and the trend against the adopted trend; the score
   is ``z^2 / (z^2 + threshold^2)``;
+* new record highs and lows: a value beyond the whole range the series has shown, by more
+  than ``record_margin`` of that range, once the range is ``record_days`` old (an incident
+  larger than every earlier one stands out even where heavy tails raised the point bar);
 * stuck values: a run of identical readings, judged against how often the series repeats a
   value and against the longest run it has shown (flat-lined sensors, a collector repeating
   its last sample; an idle instance that is often flat learns that it is);
@@ -162,7 +165,9 @@ class Detector:
         "_ep_tails",
         "_evidence",
         "_floor",
+        "_hi",
         "_level",
+        "_lo",
         "_m",
         "_mf",
         "_mode",
@@ -189,6 +194,7 @@ class Detector:
         "_sv",
         "_svs",
         "_t",
+        "_t0",
         "_tail_hi",
         "_tail_lo",
         "_top_hi",
@@ -212,7 +218,8 @@ class Detector:
             o.gap_factor, 1.0 / o.tail_share, o.cusum_k, o.threshold, o.threshold / o.cusum_h,
             o.variance_alpha, o.threshold / (o.variance_ratio - 1.0),
             o.threshold / (o.slope_alpha * o.trend_sigmas), o.scale_alpha, o.level_alpha, o.slope_alpha,
-            o.variance_slow_alpha, o.fast_alpha, o.warmup, o.open_score,
+            o.variance_slow_alpha, o.fast_alpha, o.warmup, o.open_score, o.record_after,
+            o.threshold / o.record_margin, o.record_days * _DAY,
         )
         self._decay16 = o.tail_decay**16
         self._alarm = o.open_score + (1.0 - o.open_score) * _HELD_SHARE
@@ -240,6 +247,9 @@ class Detector:
         self._c0 = self._c1 = self._rprev = 0.0
         self._tail_hi = self._tail_lo = self._top_hi = self._top_lo = 0.0
         self._level = 0.0
+        self._hi = -math.inf
+        self._t0 = 0.0
+        self._lo = math.inf
         self._prev_x = math.nan
         self._repeat = 0.0
         self._same = 0
@@ -451,6 +461,8 @@ class Detector:
         deltas = sorted(b[0] - a[0] for a, b in pairwise(warm) if b[0] > a[0])
         self._dt = deltas[len(deltas) // 2] if deltas else 1.0
         self._prev_x = warm[-1][1]
+        self._lo, self._hi = values[0], values[-1]
+        self._t0 = warm[0][0]
         self._repeat = sum(1 for a, b in pairwise(warm) if a[1] == b[1]) / (len(warm) - 1)
         self._t = warm[-1][0]
         self._n = len(warm)
@@ -478,7 +490,7 @@ class Detector:
 
     def _step(self, t: float, x: float) -> float:
         (gap_factor, tail_share, k, th, k_cusum, va, k_var, k_trend, sa, la, sl, vsa, fa, warmup,
-         open_score) = self._p
+         open_score, record_after, k_record, record_seconds) = self._p
         dt = t - self._t
         typical = self._dt
         if dt > gap_factor * typical:
@@ -549,6 +561,31 @@ class Detector:
         elif zp < -_MAX_Z:
             zp = -_MAX_Z
         azp = zp if zp > 0.0 else -zp
+
+        # a new record high or low, judged by how far it leaves the whole range seen so far:
+        # rare by construction (records of a stable series thin out), and blind to the heavy-tail
+        # memory above, so an incident larger than every earlier one still stands out
+        hi = self._hi
+        lo = self._lo
+        if x > hi or x < lo:
+            if hi > lo:
+                tr = self._transform
+                thi = tr(hi)
+                span = thi - tr(lo)
+                rel = ((xt - thi) if x > hi else (tr(lo) - xt)) / span
+                if self._n > record_after and t - self._t0 >= record_seconds:
+                    zrec = k_record * rel
+                    if zrec > _MAX_Z:
+                        zrec = _MAX_Z
+                    if zrec > azp:
+                        azp = zrec
+                        zp = zrec if x > hi else -zrec
+            else:  # a flat line is opening its range: the range is as old as this point
+                self._t0 = t
+            if x > hi:
+                self._hi = x
+            else:
+                self._lo = x
 
         # stuck: a run of identical values that is improbable for this series
         if x == self._prev_x:

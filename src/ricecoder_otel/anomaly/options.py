@@ -14,7 +14,9 @@ class DetectorOptions:
 
     Rates are per point. ``threshold`` is the robust z (residual over the mean absolute
     deviation) at which the score reaches 0.5; episodes open at ``open_score`` and close
-    after ``cooldown`` points below ``close_score``.
+    after ``cooldown`` points below ``close_score``. A new record high or low reaches the
+    threshold when it leaves the range seen so far by ``record_margin`` of that range; records
+    count after ``record_after`` points and ``record_days`` of range history.
     """
 
     threshold: float = 6.0
@@ -40,6 +42,9 @@ class DetectorOptions:
     count_floor: float = 0.5
     count_max_median: float = 50.0
     gap_factor: float = 8.0
+    record_margin: float = 0.02
+    record_after: int = 200
+    record_days: float = 3.0
     seasonal: bool = True
     transform: str | None = None
     log_spread: float = 1.5
@@ -48,6 +53,8 @@ class DetectorOptions:
 
     def __post_init__(self) -> None:
         problems = []
+        if not self.record_margin > 0:
+            problems.append("record_margin: must be > 0")
         if not self.threshold > 0:
             problems.append("threshold: must be > 0")
         if not 0 < self.close_score <= self.open_score < 1:
