@@ -114,12 +114,12 @@ def test_a_separate_serve_process_shows_the_applications_new_point_within_a_seco
 
 
 def _history(path: Path) -> None:
-    """20 minutes of 10 s points for three routes (one bucket each) and /pay's error counter, ending now."""
+    """40 minutes of 10 s points for three routes (one bucket each) and /pay's error counter, ending now."""
     store = SQLiteStore(path)
     now = time.time()
     points = []
-    for i in range(120):
-        at = now - (119 - i) * 10
+    for i in range(240):
+        at = now - (239 - i) * 10
         for route, bucket in (("/cart", 1), ("/orders", 3), ("/pay", 7)):
             counts = [0] * (len(BOUNDS) + 1)
             counts[bucket] = i * (2 if route == "/orders" else 1)

@@ -160,6 +160,7 @@ class MetricSource:
         """Earlier steps read with ``base`` (a sparkline's coarser steps need one more of theirs)."""
         self._kinds: dict[str, str] = {}
         self._edges: dict[str, int | None] = {}
+        self._gaps: dict[str, int | None] = {}
         self._series: dict[tuple[str, Window, int, bool], tuple[list[_Series], bool]] = {}
 
     def kind_of(self, metric: str) -> str:
@@ -202,7 +203,13 @@ class MetricSource:
                     gap = max(gap, newest[key] - int(time_ns))
                 newest[key] = int(time_ns)
             self._edges[metric] = max(MIN_EDGE_NS, EDGE_INTERVALS * gap) if gap else None
+            self._gaps[metric] = gap or None
         return self._edges[metric]
+
+    def interval_ns(self, metric: str) -> int | None:
+        """The sampling interval of ``metric`` (the longest gap between one series' newest points), if known."""
+        self.edge_ns(metric)
+        return self._gaps[metric]
 
     def _derived(self, key: tuple[str, Window, int, bool]) -> tuple[list[_Series], bool] | None:
         """Coarser steps from finer ones already read (each step keeps its first and last point): one scan
@@ -291,8 +298,10 @@ def resolve_values(values: Mapping[str, str], variables: Mapping[str, str]) -> d
     return resolved
 
 
-def series_values(series: _Series, aggregation: str, window: Window) -> dict[int, Any]:
-    """step -> value of one series (a bucket-change list for quantiles, combined later)."""
+def series_values(series: _Series, aggregation: str, window: Window, interval_ns: int | None = None) -> dict[int, Any]:
+    """step -> value of one series (a bucket-change list for quantiles, combined later).
+
+    ``interval_ns``: the metric's sampling interval, for rates of series seen only inside one step."""
     out: dict[int, Any] = {}
     if series.kind in _GAUGE_KINDS and (aggregation in _GAUGE_AGGREGATIONS or aggregation == "sum"):
         column = _GAUGE_AGGREGATIONS.get(aggregation, 5)
@@ -301,7 +310,7 @@ def series_values(series: _Series, aggregation: str, window: Window) -> dict[int
     if series.kind in _GAUGE_KINDS or (aggregation == "last" and series.kind != "histogram"):
         return {s: rows[-1][5] for s, rows in series.points.items() if s < window.steps and rows[-1][5] is not None}
     if series.kind == "histogram":
-        for step, (seconds, (count, total, bounds, buckets)) in _histogram_changes(series, window).items():
+        for step, (seconds, (count, total, bounds, buckets)) in _histogram_changes(series, window, interval_ns).items():
             if aggregation in QUANTILES:
                 out[step] = (bounds, buckets)
             elif aggregation == "rate":
@@ -312,7 +321,7 @@ def series_values(series: _Series, aggregation: str, window: Window) -> dict[int
                 out[step] = (total, count)
         return out
     for step, before, now in _step_ends(series, window):
-        seconds = (now[0] - before[0]) / 1e9
+        seconds = _rate_seconds(window, step, before, now, interval_ns)
         if now[5] is not None and before[5] is not None:
             delta = now[5] - before[5] if now[5] >= before[5] else now[5]
             if aggregation == "rate":
@@ -339,12 +348,35 @@ def _step_ends(series: _Series, window: Window) -> list[tuple[int, tuple[Any, ..
     return out[::-1]
 
 
+def _rate_seconds(
+    window: Window, step: int, before: tuple[Any, ...], now: tuple[Any, ...], interval_ns: int | None
+) -> float:
+    """The seconds a change is divided by for a per-second rate.
+
+    Against an older step's point: the time between the two points. When both points are inside the
+    step (the series is first seen there, as for every series of a stat's or table's whole-window step),
+    Prometheus's rule for a range: the sampled span is extended to a step boundary the series reaches
+    (within 1.1 sampling intervals), else by half an interval, and the change is spread over the whole
+    step. A series that appeared a moment before the end of an hour is not a rate per that moment.
+    """
+    first, last = int(before[0]), int(now[0])
+    sampled = last - first
+    start, end = window.end_ns - (step + 1) * window.step_ns, window.end_ns - step * window.step_ns
+    if first <= start or sampled <= 0:
+        return sampled / 1e9
+    interval = min(interval_ns, sampled) if interval_ns else sampled
+    covered = float(sampled)
+    for gap in (first - start, end - last):
+        covered += gap if gap < 1.1 * interval else interval / 2
+    return sampled / covered * window.step_ns / 1e9
+
+
 def _histogram_changes(
-    series: _Series, window: Window
+    series: _Series, window: Window, interval_ns: int | None = None
 ) -> dict[int, tuple[float, tuple[int, float, list[float], list[int]]]]:
     if window not in series.changes:
         series.changes[window] = {
-            step: ((now[0] - before[0]) / 1e9, _histogram_change(before, now))
+            step: (_rate_seconds(window, step, before, now, interval_ns), _histogram_change(before, now))
             for step, before, now in _step_ends(series, window)
         }
     return series.changes[window]
@@ -436,6 +468,7 @@ def run_query(
     """Evaluate ``query`` over ``window``: filter, aggregate per step, combine by ``group_by``."""
     wanted = resolve_where(query, variables)
     all_series, truncated = source.series(query.metric, window, query.aggregation, lookback=lookback)
+    interval = source.interval_ns(query.metric) if query.aggregation == "rate" else None
     per_group: dict[tuple[str, ...], dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     unit = ""
     for series in all_series:
@@ -444,7 +477,7 @@ def run_query(
             continue
         unit = unit or series.unit
         group = tuple(series.labels.get(k, "") for k in query.group_by)
-        for step, value in series_values(series, query.aggregation, window).items():
+        for step, value in series_values(series, query.aggregation, window, interval).items():
             per_group[group][step].append(value)
     groups = {g: {s: _combine(query.aggregation, vs) for s, vs in steps.items()} for g, steps in per_group.items()}
     if truncated:

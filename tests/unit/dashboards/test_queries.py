@@ -126,6 +126,26 @@ def test_steps_shorter_than_the_sampling_interval_still_chart_every_sample(store
     assert len(graph["panels"]["latency"]["times"]) == 360
 
 
+def test_a_series_seen_only_at_the_end_of_a_window_is_averaged_over_the_window(store: SQLiteStore) -> None:
+    # A steady counter (1 per 10 s) and one that appears 0.1 s before the end with 26 more: an hour's stat
+    # is not 260/s for the newcomer (its change over the 0.1 s it was seen), but Prometheus's range rule.
+    def counter(t: float, v: float, route: str) -> MetricPoint:
+        return MetricPoint(time_ns=int(t * 1e9), name="ricecoder.http.server.errors", kind="counter", value=v,
+                           attributes={"http.route": route})  # fmt: skip
+
+    end = T0 + 3_600
+    store.write_metric_points([counter(T0 + i * 10, float(i), "/steady") for i in range(361)])
+    store.write_metric_points([counter(end - 0.1, 4.0, "/new"), counter(end, 30.0, "/new")])
+    whole = Window(end_ns=int(end * 1e9), step_ns=3_600_000 * MS, steps=1)
+    query = Query(metric="ricecoder.http.server.errors", aggregation="rate", group_by=["http.route"])
+    rates = run_query(MetricSource(store), query, whole, {}, Evaluation(), lookback=0).groups
+    assert rates[("/steady",)][0] == pytest.approx(0.1)  # reaches both ends: its own span, as before
+    # Seen for 0.1 s: extended by half its interval at the start (not near it), spread over the hour.
+    assert rates[("/new",)][0] == pytest.approx(26 * 0.15 / 0.1 / 3_600)
+    increase = query.model_copy(update={"aggregation": "increase"})
+    assert run_query(MetricSource(store), increase, whole, {}, Evaluation(), lookback=0).groups[("/new",)][0] == 26
+
+
 def test_huge_ranges_are_downsampled_and_bounded(store: SQLiteStore) -> None:
     # 7 days of 10 s points: 60,480 rows, read back as at most 720 steps.
     points = [histogram_point(T0 + i * 10, _counts({2: i})) for i in range(60_480)]
