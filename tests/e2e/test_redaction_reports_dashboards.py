@@ -9,7 +9,6 @@ format. No sensitive value appears in any of them, while the dashboards did rend
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import pytest
@@ -63,7 +62,6 @@ def _leaks(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("redaction-reports") / "telemetry.db"
-    logging.getLogger("ricecoder_otel").setLevel(logging.ERROR)
     _emit(path)
     return path
 
