@@ -183,22 +183,24 @@ def active_users(data: Dataset, until_day: int, *, method: str = "exact") -> Rep
             count = _exact_counter(index, None if feature == ALL else feature)
         else:
             count = _sketch_counter(data, feature)
-        daily = [count(d, d) for d in range(until_day - 29, until_day + 1)]
-        mau = count(until_day - 29, until_day)
-        rows.append(
-            {
-                "feature": feature,
-                "dau": daily[-1],
-                "wau": count(until_day - 6, until_day),
-                "mau": mau,
-                "stickiness": _ratio(sum(daily) / len(daily), mau),
-                "anonymous_actions": sum(
-                    n for (d, f), n in data.anonymous.items() if f == feature and until_day - 29 <= d <= until_day
-                ),
-                "method": method,
-            }
-        )
+        rows.append(_active_row(data, feature, count, until_day, method))
     return Report("active", until_day - 29, until_day, ACTIVE_COLUMNS, rows)
+
+
+def _active_row(data: Dataset, feature: str, count: Any, until_day: int, method: str) -> dict[str, Any]:
+    daily = [count(d, d) for d in range(until_day - 29, until_day + 1)]
+    mau = count(until_day - 29, until_day)
+    return {
+        "feature": feature,
+        "dau": daily[-1],
+        "wau": count(until_day - 6, until_day),
+        "mau": mau,
+        "stickiness": _ratio(sum(daily) / len(daily), mau),
+        "anonymous_actions": sum(
+            n for (d, f), n in data.anonymous.items() if f == feature and until_day - 29 <= d <= until_day
+        ),
+        "method": method,
+    }
 
 
 def _exact_counter(index: Index, feature: str | None) -> Any:
@@ -255,8 +257,8 @@ ADOPTION_COLUMNS = (
 )
 
 
-def adoption(data: Dataset, since_day: int, until_day: int, *, min_uses: int = 3) -> Report:
-    index = Index(data)
+def adoption(data: Dataset, since_day: int, until_day: int, *, min_uses: int = 3, index: Index | None = None) -> Report:
+    index = index or Index(data)
     active = len(index.active(since_day, until_day))
     uses = index.uses(since_day, until_day)
     start, end = since_day * DAY_S, (until_day + 1) * DAY_S
@@ -505,12 +507,12 @@ ENGAGEMENT_COLUMNS = (
 )
 
 
-def scores(data: Dataset, config: AnalyticsConfig, until_day: int) -> list[dict[str, Any]]:
+def scores(data: Dataset, config: AnalyticsConfig, until_day: int, index: Index | None = None) -> list[dict[str, Any]]:
     """One engagement row per user active in the window ending on ``until_day``."""
     engagement = config.engagement
     window = max(1, round(engagement.window.total_seconds() / DAY_S))
     first = until_day - window + 1
-    index = Index(data)
+    index = index or Index(data)
     per_user: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"days": set(), "features": set(), "actions": 0, "sessions": 0}
     )
@@ -612,10 +614,13 @@ def engagement(data: Dataset, config: AnalyticsConfig, until_day: int, *, by: st
 
 
 def product_score(data: Dataset, first: int, until_day: int, churn_after_days: int) -> dict[str, Any]:
-    adopted = adoption(data, first, until_day).rows
+    index = Index(data)  # one index for the three parts
+    adopted = adoption(data, first, until_day, index=index).rows
     adoption_mean = sum(r["adoption"] or 0 for r in adopted) / len(adopted) if adopted else 0.0
-    sticky = next(r for r in active_users(data, until_day).rows if r["feature"] == ALL)["stickiness"] or 0.0
-    week = lifecycle(data, until_day - 6, until_day, interval="week", churn_after_days=churn_after_days).rows
+    sticky = _active_row(data, ALL, _exact_counter(index, None), until_day, "exact")["stickiness"] or 0.0
+    week = lifecycle(
+        data, until_day - 6, until_day, interval="week", churn_after_days=churn_after_days, index=index
+    ).rows
     last = week[-1] if week else {"new": 0, "resurrecting": 0, "dormant": 0}
     gained = last["new"] + last["resurrecting"]
     growth = gained / (gained + last["dormant"]) if gained + last["dormant"] else 0.0
@@ -641,11 +646,17 @@ LIFECYCLE_COLUMNS = (
 
 
 def lifecycle(
-    data: Dataset, since_day: int, until_day: int, *, interval: str = "week", churn_after_days: int = 28
+    data: Dataset,
+    since_day: int,
+    until_day: int,
+    *,
+    interval: str = "week",
+    churn_after_days: int = 28,
+    index: Index | None = None,
 ) -> Report:
     intervals = Intervals.named(interval)
     churn = max(1, math.ceil(churn_after_days / intervals.length))
-    active = intervals.per_user(Index(data).days)
+    active = intervals.per_user((index or Index(data)).days)
     rows = []
     for i in range(intervals.of(since_day), intervals.of(until_day) + 1):
         counts = dict.fromkeys(("new", "returning", "resurrecting", "dormant", "churned"), 0)
@@ -678,7 +689,7 @@ def segments(data: Dataset, config: AnalyticsConfig, since_day: int, until_day: 
     index = Index(data)
     active = index.active(since_day, until_day)
     uses = index.uses(since_day, until_day)
-    scored = {row["user"]: row["score"] for row in scores(data, config, until_day)}
+    scored = {row["user"]: row["score"] for row in scores(data, config, until_day, index)}
     rows = []
     for name, segment in sorted(config.segments.items()):
         if segment.traits:
