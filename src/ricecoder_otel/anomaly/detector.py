@@ -59,6 +59,7 @@ _MAX_ABS = 1e300  # beyond this a value is clamped so arithmetic never overflows
 _MAX_Z = 1e6
 _WEEK_RATE = 1.0  # day-of-week offsets learn over about one visit of each day
 _RECENT = 5  # points kept to re-anchor the level when a shift is adopted
+_HI, _LO, _SINCE = _RECENT, _RECENT + 1, _RECENT + 2  # record range, kept after them
 # Score semantics: above ``open_score`` the evidence is compressed into this share of the range,
 # so only the point where an episode opens reaches the alarm level above it.
 _HELD_SHARE = 0.8
@@ -165,9 +166,7 @@ class Detector:
         "_ep_tails",
         "_evidence",
         "_floor",
-        "_hi",
         "_level",
-        "_lo",
         "_m",
         "_mf",
         "_mode",
@@ -194,7 +193,6 @@ class Detector:
         "_sv",
         "_svs",
         "_t",
-        "_t0",
         "_tail_hi",
         "_tail_lo",
         "_top_hi",
@@ -218,8 +216,7 @@ class Detector:
             o.gap_factor, 1.0 / o.tail_share, o.cusum_k, o.threshold, o.threshold / o.cusum_h,
             o.variance_alpha, o.threshold / (o.variance_ratio - 1.0),
             o.threshold / (o.slope_alpha * o.trend_sigmas), o.scale_alpha, o.level_alpha, o.slope_alpha,
-            o.variance_slow_alpha, o.fast_alpha, o.warmup, o.open_score, o.record_after,
-            o.threshold / o.record_margin, o.record_days * _DAY,
+            o.variance_slow_alpha, o.fast_alpha, o.warmup, o.open_score,
         )
         self._decay16 = o.tail_decay**16
         self._alarm = o.open_score + (1.0 - o.open_score) * _HELD_SHARE
@@ -247,9 +244,6 @@ class Detector:
         self._c0 = self._c1 = self._rprev = 0.0
         self._tail_hi = self._tail_lo = self._top_hi = self._top_lo = 0.0
         self._level = 0.0
-        self._hi = -math.inf
-        self._t0 = 0.0
-        self._lo = math.inf
         self._prev_x = math.nan
         self._repeat = 0.0
         self._same = 0
@@ -455,14 +449,14 @@ class Detector:
             floor = max(floor, 0.5)
         self._floor = floor
         self._m = self._mf = self._level = my
-        self._recent = array("d", [my] * _RECENT)
+        # the last points, then the record high, low and when that range started (one array:
+        # three more floats as attributes would cost 96 bytes of the 4 KB budget)
+        self._recent = array("d", [my] * _RECENT + [values[-1], values[0], warm[0][0]])
         self._s = max(mad, 0.5 * mean_dev)
         self._svs = self._sv = self._s
         deltas = sorted(b[0] - a[0] for a, b in pairwise(warm) if b[0] > a[0])
         self._dt = deltas[len(deltas) // 2] if deltas else 1.0
         self._prev_x = warm[-1][1]
-        self._lo, self._hi = values[0], values[-1]
-        self._t0 = warm[0][0]
         self._repeat = sum(1 for a, b in pairwise(warm) if a[1] == b[1]) / (len(warm) - 1)
         self._t = warm[-1][0]
         self._n = len(warm)
@@ -490,7 +484,7 @@ class Detector:
 
     def _step(self, t: float, x: float) -> float:
         (gap_factor, tail_share, k, th, k_cusum, va, k_var, k_trend, sa, la, sl, vsa, fa, warmup,
-         open_score, record_after, k_record, record_seconds) = self._p
+         open_score) = self._p
         dt = t - self._t
         typical = self._dt
         if dt > gap_factor * typical:
@@ -565,27 +559,29 @@ class Detector:
         # a new record high or low, judged by how far it leaves the whole range seen so far:
         # rare by construction (records of a stable series thin out), and blind to the heavy-tail
         # memory above, so an incident larger than every earlier one still stands out
-        hi = self._hi
-        lo = self._lo
+        rec = self._recent
+        hi = rec[_HI]
+        lo = rec[_LO]
         if x > hi or x < lo:
             if hi > lo:
+                o = self._o
                 tr = self._transform
                 thi = tr(hi)
                 span = thi - tr(lo)
                 rel = ((xt - thi) if x > hi else (tr(lo) - xt)) / span
-                if self._n > record_after and t - self._t0 >= record_seconds:
-                    zrec = k_record * rel
+                if self._n > o.record_after and t - rec[_SINCE] >= o.record_days * _DAY:
+                    zrec = th * rel / o.record_margin
                     if zrec > _MAX_Z:
                         zrec = _MAX_Z
                     if zrec > azp:
                         azp = zrec
                         zp = zrec if x > hi else -zrec
             else:  # a flat line is opening its range: the range is as old as this point
-                self._t0 = t
+                rec[_SINCE] = t
             if x > hi:
-                self._hi = x
+                rec[_HI] = x
             else:
-                self._lo = x
+                rec[_LO] = x
 
         # stuck: a run of identical values that is improbable for this series
         if x == self._prev_x:
@@ -865,7 +861,7 @@ class Detector:
     def _adopt(self, dom: int) -> None:
         first = not self._ep_adopted
         if dom == _POINT:
-            new_level = sorted(self._recent)[_RECENT // 2]  # median of the last points
+            new_level = sorted(self._recent[:_RECENT])[_RECENT // 2]  # median of the last points
             shift = new_level - self._m
             self._m = self._mf = new_level
             self._b = self._bref  # the climb towards the new level was not a trend
