@@ -101,10 +101,13 @@ class LatencyEngine:
                 ring = self._rings[operation] = _Ring()
         return ring
 
-    def record(self, operation: Operation, seconds: float, self_ns: Mapping[str, int] | None = None) -> None:
-        """Add one duration of ``operation`` (and, for a request, its self time per category) to the current slot."""
+    def record(
+        self, operation: Operation, seconds: float, self_ns: Mapping[str, int] | None = None, now: float | None = None
+    ) -> None:
+        """Add one duration of ``operation`` (and, for a request, its self time per category) to the slot of
+        ``now`` (default: the clock's; a caller recording many durations at once reads the clock once)."""
         ring = self._ring(operation)
-        slot_id = self._slot_id(self.clock())
+        slot_id = math.floor((self.clock() if now is None else now) / self.slot_s)
         if not ring.slots or ring.slots[-1].id != slot_id:
             ring.slots.append(_Slot(slot_id, ExpHistogram(self.max_size)))
             while len(ring.slots) > self.slots:

@@ -1,7 +1,7 @@
 """The SDK side of performance monitoring: one span processor, and the log records it writes.
 
 :class:`PerformanceSpanProcessor` does O(1) work on the application's thread: ``on_end`` appends
-the finished span to a bounded queue (a full queue drops it and counts the drop); ``on_start``
+the finished span's plain values to a bounded queue (a full queue drops it and counts the drop); ``on_start``
 and ``on_end`` keep the profiler's thread -> open spans map while profiling is on. Everything
 else happens on the capability's worker.
 
@@ -30,6 +30,7 @@ from ricecoder_otel.kernel.guard import shielded
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.performance.engine import CompletedSlot
 from ricecoder_otel.performance.profiler import ActiveSpans, Profile
+from ricecoder_otel.performance.spans import SpanRecord, span_record
 
 SCOPE = "ricecoder_otel.performance"
 SUMMARY_EVENT = "ricecoder.perf.summary"
@@ -43,7 +44,8 @@ class PerformanceSpanProcessor(SpanProcessor):
     def __init__(self, active: ActiveSpans, max_queue: int = QUEUE_SIZE) -> None:
         self.active = active
         self.max_queue = max_queue
-        self.queue: deque[ReadableSpan] = deque()
+        self.queue: deque[SpanRecord] = deque()
+        """Plain values per finished span, not the spans (see :mod:`~ricecoder_otel.performance.spans`)."""
         self.on = False
         self.profiling = False
         self.wake = threading.Event()
@@ -68,7 +70,9 @@ class PerformanceSpanProcessor(SpanProcessor):
         if len(self.queue) >= self.max_queue:
             SELF_TELEMETRY.count_drop("performance")
             return
-        self.queue.append(span)
+        record = span_record(span)
+        if record is not None:
+            self.queue.append(record)
 
     _end_shielded = shielded("performance", None)(end)
 

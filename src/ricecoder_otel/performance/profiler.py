@@ -202,6 +202,10 @@ class StackSampler:
             label = self._labels[code] = frame_label(code)
         return label
 
+    def has_profiles(self) -> bool:
+        """Whether any trace has samples waiting (no lock: a stale answer only delays a check by one pass)."""
+        return bool(self._profiles)
+
     def finish(self, trace_id: int) -> Profile | None:
         """The profile of ``trace_id`` (None without samples); it is forgotten here."""
         with self._lock:

@@ -1,9 +1,15 @@
 """The performance worker: everything the span processor defers, on one background thread.
 
-Each pass drains the span queue: every operation's duration goes to the latency engine; a
+Each pass drains the span queue: every operation's duration goes to the latency engine (all of
+them: percentiles are never sampled). Self-time attribution is the expensive part, so it is
+sampled above a rate: each trace is decided once, when its first span reaches the worker (by the
+low bits of its random trace id: processes at the same ratio pick the same traces), at a
+ratio that keeps about ``ATTRIBUTED_PER_PASS`` traces per pass (200 per second); an attributed
 trace's spans wait (bounded) until its server span ends, which then gets its self time per
-category; when a request's entry span ends, its profile is taken and, if the request was slow,
-written. Finished slots are written as summaries. Every ``evaluation_interval`` the thresholds
+category. Traces not attributed are counted (``ricecoder.self.dropped``, component
+``performance.attribution``); a summary says how many requests its shares come from. When a
+request's entry span ends, its profile is taken and, if the request was slow, written. Finished
+slots are written as summaries. Every ``evaluation_interval`` the thresholds
 are checked against the engine's percentiles and the process' memory and CPU, and the
 transitions are published on the hub.
 """
@@ -11,20 +17,19 @@ transitions are published on the hub.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanContext, SpanKind
 
 from ricecoder_otel.kernel.events import AlertTransition, EventHub
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.performance.bottleneck import SpanFacts, self_times
-from ricecoder_otel.performance.engine import LatencyEngine
+from ricecoder_otel.performance.engine import LatencyEngine, Operation
 from ricecoder_otel.performance.otel import PerformanceRecords, PerformanceSpanProcessor
 from ricecoder_otel.performance.profiler import StackSampler
-from ricecoder_otel.performance.spans import SERVER, facts, is_local_root, route_of
+from ricecoder_otel.performance.spans import SERVER, classify, route_of, server_operation
 from ricecoder_otel.performance.thresholds import CPU_RULE, MEMORY_RULE, P95_RULE, Check, ThresholdAlerts
 
 if TYPE_CHECKING:
@@ -37,6 +42,12 @@ ResourceProbe = Callable[[], tuple[float, float, float]]
 MAX_PENDING_TRACES = 10_000
 MAX_SPANS_PER_TRACE = 10_000
 PASS_INTERVAL_S = 0.25
+ATTRIBUTED_PER_PASS = 50
+"""Traces attributed per pass at most on average (200 per second at the pass interval); a burst in one
+pass is capped at twice this."""
+_SAMPLE_SPACE = 1 << 16
+_UNSAMPLED: list[SpanFacts] = []
+"""Marks a pending trace that is not attributed (never appended to)."""
 
 
 def process_probe() -> ResourceProbe:
@@ -53,6 +64,10 @@ def process_probe() -> ResourceProbe:
         return process.memory_info().rss / 2**20, process.cpu_percent(None) / cores, total_mb
 
     return probe
+
+
+def _facts(context: SpanContext, parent: SpanContext | None, category: str, start: int, end: int) -> SpanFacts:
+    return SpanFacts(context.span_id, None if parent is None else parent.span_id, category, start, end)
 
 
 class PerformanceWorker:
@@ -80,6 +95,10 @@ class PerformanceWorker:
         self.probe = probe
         self.alerts = ThresholdAlerts()
         self._pending: dict[int, list[SpanFacts]] = {}
+        self._operations: dict[tuple[object, ...], Operation] = {}
+        self._threshold = _SAMPLE_SPACE  # trace ids whose low 16 bits are below it are attributed
+        self.attributed = 0
+        self.not_attributed = 0
         self.lock = threading.Lock()
         """Held while the engine changes; readers (the monitor API) take it too."""
         self._stop = threading.Event()
@@ -142,52 +161,88 @@ class PerformanceWorker:
 
     def process_spans(self) -> int:
         queue = self.processor.queue
+        pending, engine, cache = self._pending, self.engine, self._operations
+        now = self.clock()
+        threshold, decided, chosen, attributed, skipped = self._threshold, 0, 0, 0, 0
+        profiles = self.processor.profiling or self.sampler.has_profiles()
         done = 0
         while queue:
-            span = queue.popleft()
+            context, parent, kind, name, scope_of, start, end, attributes = queue.popleft()
             done += 1
-            context = span.get_span_context()
-            if context is None or span.start_time is None or span.end_time is None:
+            if context is None or start is None or end is None:
                 continue
-            fact, operation = facts(span)
-            duration_s = max(0, span.end_time - span.start_time) / 1e9
             trace_id = context.trace_id
-            root = is_local_root(span)
-            if operation is not None and operation.kind == SERVER:
-                spans = self._pending.pop(trace_id, []) if root else self._pending.get(trace_id, [])
-                self.engine.record(operation, duration_s, self_times(fact, spans))
-            else:
-                if operation is not None:
-                    self.engine.record(operation, duration_s)
-                if root:
-                    self._pending.pop(trace_id, None)
+            root = parent is None or parent.is_remote
+            duration_s = max(0, end - start) / 1e9
+            spans = pending.pop(trace_id, None) if root else pending.get(trace_id)
+            if spans is None:  # the first span of its trace here: decide whether the trace is attributed
+                decided += 1
+                if (trace_id & 0xFFFF) < threshold and chosen < 2 * ATTRIBUTED_PER_PASS:
+                    chosen += 1
+                    spans = []
                 else:
-                    self._remember(trace_id, fact)
-            if root:
-                self._profile(span, trace_id, f"{context.span_id:016x}", duration_s)
+                    spans = _UNSAMPLED
+                if not root:
+                    self._track(trace_id, spans)
+            if kind is SpanKind.SERVER:
+                operation = server_operation(name, attributes, cache)
+                if spans is _UNSAMPLED:
+                    engine.record(operation, duration_s, None, now)
+                    skipped += root
+                else:
+                    category, _ = classify(kind, name, "" if scope_of is None else scope_of.name, attributes)
+                    fact = _facts(context, parent, category, start, end)
+                    engine.record(operation, duration_s, self_times(fact, spans), now)
+                    attributed += root
+            else:
+                category, maybe = classify(kind, name, "" if scope_of is None else scope_of.name, attributes)
+                if maybe is not None:
+                    engine.record(maybe, duration_s, None, now)
+                if spans is not _UNSAMPLED:
+                    if root:
+                        attributed += 1
+                    else:
+                        self._remember(spans, _facts(context, parent, category, start, end))
+                elif root:
+                    skipped += 1
+            if root and profiles:
+                self._profile(
+                    trace_id, context.span_id, duration_s, name, attributes if kind is SpanKind.SERVER else None
+                )
+        self.attributed += attributed
+        self.not_attributed += skipped
+        if skipped:
+            SELF_TELEMETRY.count_drop("performance.attribution", skipped)
+        # The next pass' ratio from this pass' traffic: all traces while it is under the budget.
+        self._threshold = min(_SAMPLE_SPACE, _SAMPLE_SPACE * ATTRIBUTED_PER_PASS // max(1, decided))
         return done
 
-    def _remember(self, trace_id: int, fact: SpanFacts) -> None:
-        spans = self._pending.get(trace_id)
-        if spans is None:
-            if len(self._pending) >= MAX_PENDING_TRACES:  # traces whose root never ended here
-                del self._pending[next(iter(self._pending))]
-                SELF_TELEMETRY.count_drop("performance.traces")
-            spans = self._pending[trace_id] = []
+    def _track(self, trace_id: int, spans: list[SpanFacts]) -> None:
+        """Keep a trace's decision (and, when attributed, its spans) until its entry span ends here."""
+        if len(self._pending) >= MAX_PENDING_TRACES:  # traces whose root never ended here
+            del self._pending[next(iter(self._pending))]
+            SELF_TELEMETRY.count_drop("performance.traces")
+        self._pending[trace_id] = spans
+
+    @staticmethod
+    def _remember(spans: list[SpanFacts], fact: SpanFacts) -> None:
         if len(spans) < MAX_SPANS_PER_TRACE:
             spans.append(fact)
 
-    def _profile(self, span: ReadableSpan, trace_id: int, span_id: str, duration_s: float) -> None:
+    def _profile(
+        self, trace_id: int, span_id: int, duration_s: float, name: str, server: Mapping[str, Any] | None
+    ) -> None:
+        """Write the request's profile when it was slow (``server``: a server span's attributes, naming its route)."""
         profile = self.sampler.finish(trace_id)
         if profile is None or not profile.samples:
             return
         if duration_s < self.section.slow_request_threshold.total_seconds():
             return
         attributes: dict[str, str] = {}
-        if span.kind is SpanKind.SERVER:
-            attributes["ricecoder.perf.operation"] = route_of(span)
+        if server is not None:
+            attributes["ricecoder.perf.operation"] = route_of(name, server)
         self.records.profile(
-            profile, root_span_id=span_id, at=self.clock(), duration_s=duration_s,
+            profile, root_span_id=f"{span_id:016x}", at=self.clock(), duration_s=duration_s,
             rate_hz=self.sampler.rate_hz, attributes=attributes,
         )  # fmt: skip
 
