@@ -134,3 +134,35 @@ def test_a_hook_never_raises_into_the_interpreter(errors_capture: ErrorsCapture)
         sys.excepthook(*sys.exc_info())
     sys.excepthook(Weird, Weird(), None)
     assert len(errors_capture.exception_records()) == 2
+
+
+def test_exceptions_raised_in_c_extensions_group_by_their_python_frames() -> None:
+    """C functions leave no frame in the traceback: the nearest Python frames name the bug."""
+    import json
+    import math
+
+    def callback_in_c(values: list[int]) -> list[int]:
+        return sorted(values, key=lambda v: 1 // (v - v))  # the C sort calls back into Python, which fails
+
+    def from_c(case: int) -> None:
+        if case == 0:
+            json.loads("{" + "x" * case)  # _json's C scanner
+        elif case == 1:
+            math.sqrt(-1 - case)
+        else:
+            callback_in_c([case, case + 1])
+
+    engine = ErrorEngine(clock=ManualClock())
+    groups: list[str] = []
+    for case in (0, 1, 2, 0, 1, 2):
+        try:
+            from_c(case)
+        except Exception as error:  # each case raises a different type
+            occurrence = to_occurrence(raw(error))
+            assert occurrence.stack_trace and occurrence.message
+            outcome = engine.record(occurrence)
+            assert outcome is not None
+            groups.append(outcome.group.id)
+    assert groups[:3] == groups[3:] and len(set(groups)) == 3
+    culprits = {group.culprit for group in engine.groups()}
+    assert any("lambda" in (culprit or "") for culprit in culprits)
