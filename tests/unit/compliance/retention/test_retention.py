@@ -12,7 +12,7 @@ from ricecoder_otel.compliance.audit import AuditError, AuditTrail, verify_journ
 from ricecoder_otel.compliance.audit.journal import JOURNAL, AuditJournal
 from ricecoder_otel.compliance.retention import HIPAA_AUDIT_FLOOR, RetentionEngine, retention_periods
 from ricecoder_otel.config import MonitoringConfig
-from ricecoder_otel.store import Store, open_store
+from ricecoder_otel.store import Store
 from ricecoder_otel.store.records import RetentionPolicy
 from tests.unit.compliance.retention.rows import DAY_NS, audit_log, count, subject_rows
 
@@ -92,26 +92,23 @@ def test_a_purge_that_cannot_be_audited_deletes_nothing(make_store: Callable[...
     assert count(store, "spans") == 1 and count(store, "logs") == 1 and count(store, "metric_points") == 1
 
 
-def test_audit_log_records_survive_size_based_telemetry_retention(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "t.db", retention=RetentionPolicy(max_age_ns=None, max_bytes=1, interval_ns=None))
-    try:
-        for i in range(50):
-            subject_rows(store, f"user-{i}@example.com", f"{i:032x}", NOW_NS - i * 1000, tag=str(i))
-        store.write_logs([audit_log(NOW_NS - 10**12 - i) for i in range(20)])
-        result = store.enforce_retention(NOW_NS)
-        assert result.rows_deleted > 0
-        assert count(store, "spans") == 0 and store.query_logs(limit=1000) == store.query_logs(
-            event_name="ricecoder.audit", limit=1000
-        )
-        assert len(store.query_logs(event_name="ricecoder.audit", limit=1000)) == 20
-        # Age-based telemetry retention keeps them too; only audit_log_retention removes them.
-        store.retention = RetentionPolicy(max_age_ns=1, max_bytes=None, interval_ns=None)
-        store.enforce_retention(NOW_NS)
-        assert len(store.query_logs(event_name="ricecoder.audit", limit=1000)) == 20
-        run = RetentionEngine(store, lambda *a, **k: None, lambda: NOW_S).run({"audit": timedelta(seconds=500)})
-        assert run.classes[0].rows == 20 and count(store, "logs") == 0
-    finally:
-        store.close()
+def test_audit_log_records_survive_size_based_telemetry_retention(make_store: Callable[..., Store]) -> None:
+    store = make_store(retention=RetentionPolicy(max_age_ns=None, max_bytes=1, interval_ns=None))
+    for i in range(50):
+        subject_rows(store, f"user-{i}@example.com", f"{i:032x}", NOW_NS - i * 1000, tag=str(i))
+    store.write_logs([audit_log(NOW_NS - 10**12 - i) for i in range(20)])
+    result = store.enforce_retention(NOW_NS)
+    assert result.rows_deleted > 0
+    assert count(store, "spans") == 0 and store.query_logs(limit=1000) == store.query_logs(
+        event_name="ricecoder.audit", limit=1000
+    )
+    assert len(store.query_logs(event_name="ricecoder.audit", limit=1000)) == 20
+    # Age-based telemetry retention keeps them too; only audit_log_retention removes them.
+    store.retention = RetentionPolicy(max_age_ns=1, max_bytes=None, interval_ns=None)
+    store.enforce_retention(NOW_NS)
+    assert len(store.query_logs(event_name="ricecoder.audit", limit=1000)) == 20
+    run = RetentionEngine(store, lambda *a, **k: None, lambda: NOW_S).run({"audit": timedelta(seconds=500)})
+    assert run.classes[0].rows == 20 and count(store, "logs") == 0
 
 
 def test_hipaa_raises_audit_retention_to_six_years_and_classes_fall_back() -> None:
