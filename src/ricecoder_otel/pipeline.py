@@ -65,6 +65,7 @@ from ricecoder_otel.kernel.export import (
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.reader import PullGate, attach_producers, controlled_reader_factory, gated_pull_reader
 from ricecoder_otel.kernel.registry import load_capabilities
+from ricecoder_otel.kernel.resource import hash_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.kernel.shutdown import ShutdownReport, shutdown_within
 from ricecoder_otel.kernel.span_hooks import SpanHooks
@@ -273,7 +274,7 @@ def _resource(config: MonitoringConfig, auto_instrumentation_version: str | None
     # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the config file.
     if config.service_name and str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
         resource = resource.merge(Resource({"service.name": config.service_name}))
-    return resource
+    return hash_once(resource)
 
 
 def _configure_store(config: MonitoringConfig, store: Store | str | None) -> Store | None:
