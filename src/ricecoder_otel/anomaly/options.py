@@ -22,7 +22,7 @@ class DetectorOptions:
     threshold: float = 6.0
     open_score: float = 0.5
     close_score: float = 0.3
-    cooldown: int = 6
+    cooldown: int = 12
     warmup: int = 24
     adopt_after: int = 8
     level_alpha: float = 0.03
