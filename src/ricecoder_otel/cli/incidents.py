@@ -1,7 +1,9 @@
 """``ricecoder-otel incidents list|show|ack|resolve|postmortem``: incidents in the store.
 
 ``ack`` and ``resolve`` also queue the acknowledgement / resolution for the PagerDuty and OpsGenie
-channels that were told about the incident (the running service delivers them). ``postmortem``
+channels that were told about the incident (the running service delivers them). No pipeline runs in
+the command, so ``ack`` appends the ``incident.acknowledge`` audit record (actor: ``--actor``, else
+the operator) to the configured audit journal itself; exit 1 when it could not be audited. ``postmortem``
 writes Markdown, or JSON with ``--json``. Exit codes: 0 ok, 1 unknown or closed incident or store
 problem, 2 bad usage or configuration.
 """
@@ -13,13 +15,17 @@ import getpass
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ricecoder_otel.cli._util import print_json, printable
 from ricecoder_otel.cli.alerts import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, table, with_store
 from ricecoder_otel.config import ConfigError, load_config
 from ricecoder_otel.config.duration import format_duration
+from ricecoder_otel.config.secrets import redact_dsn
 from ricecoder_otel.store.sql import SqlStore
+
+if TYPE_CHECKING:
+    from ricecoder_otel.alerting.incidents.model import Incident
 
 
 def register(subparsers: Any) -> None:
@@ -39,7 +45,7 @@ def register(subparsers: Any) -> None:
     for verb, text in (("ack", "acknowledge"), ("resolve", "resolve")):
         act = sub.add_parser(verb, parents=[common], help=f"{text} an incident")
         act.add_argument("id")
-        act.add_argument("--actor", default=None, help="who (default: the current user)")
+        act.add_argument("--actor", "--by", dest="actor", default=None, help="who (default: the current user)")
         act.add_argument("--note", default="", help="note for the timeline and the paging service")
         act.set_defaults(func=run_act, verb=text)
     pm = sub.add_parser("postmortem", parents=[common], help="postmortem export (Markdown, or JSON with --json)")
@@ -123,9 +129,35 @@ def run_act(args: argparse.Namespace) -> int:
             print_json(incident.to_json())
         else:
             print(f"incident {incident.id} {incident.state} by {printable(actor)}")
+        if args.verb == "acknowledge" and not _audit_acknowledgement(incident, actor):
+            return EXIT_PROBLEM
         return EXIT_OK
 
     return with_store(args, work, read_only=False)
+
+
+def _audit_acknowledgement(incident: Incident, actor: str) -> bool:
+    """Append ``incident.acknowledge`` (the same record the audit capability makes of the hub event) to the
+    configured journal (nothing when the audit trail is off); False, with the reason on stderr, when not."""
+    from ricecoder_otel.alerting.incidents.events import incident_event
+    from ricecoder_otel.cli.compliance import audit_function
+    from ricecoder_otel.compliance.audit.engine import AuditError
+
+    try:
+        record, trail = audit_function(load_config())
+    except ConfigError as error:
+        print(f"ricecoder-otel incidents ack: not audited: {redact_dsn(str(error))}", file=sys.stderr)
+        return False
+    try:
+        record("incident.acknowledge", incident.id, "success", actor=actor,
+               **incident_event(incident, "acknowledged", actor).attributes())  # fmt: skip
+    except AuditError as error:
+        print(f"ricecoder-otel incidents ack: not audited: {printable(str(error))}", file=sys.stderr)
+        return False
+    finally:
+        if trail is not None:
+            trail.close()
+    return True
 
 
 def run_postmortem(args: argparse.Namespace) -> int:

@@ -435,6 +435,9 @@ class IncidentChanged(Event):
     title: str = ""
     severity: str = ""
     escalation_level: int = 0
+    actor: str | None = None
+    """Who made the change (``ricecoder-otel`` for the service's own); kept out of the attributes so
+    the audit trail's actor pseudonymisation is not undone by the record's details."""
 
     def body(self) -> str:
         return f"incident {self.incident_id} {self.change}: {self.title}"

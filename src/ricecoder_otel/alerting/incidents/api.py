@@ -1,7 +1,9 @@
 """Incident operations as a Python API: list, show, acknowledge, resolve, postmortem, MTTA/MTTR.
 
 Acknowledge and resolve write the incident, its timeline entry and the PagerDuty/OpsGenie
-messages to the outbox; the running service's delivery worker sends them.
+messages to the outbox; the running service's delivery worker sends them. They announce the change
+(``ricecoder.incident`` with the actor; the audit trail records acknowledgements) on the hub passed
+as ``hub``, else on the hub of the pipeline running in the process; with neither, nobody listens.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ricecoder_otel.alerting.incidents.events import incident_event, running_hub
 from ricecoder_otel.alerting.incidents.manager import IncidentManager
 from ricecoder_otel.alerting.incidents.model import Incident, TimelineEntry, mean_times
 from ricecoder_otel.alerting.incidents.postmortem import postmortem
 from ricecoder_otel.alerting.incidents.tables import IncidentTables
 from ricecoder_otel.alerting.notify.tables import NotifyTables
 from ricecoder_otel.config.model import IncidentsConfig
+from ricecoder_otel.kernel.events import EventHub
 from ricecoder_otel.store.sql import SqlStore
 
 
@@ -30,9 +34,15 @@ def show(store: SqlStore, incident_id: str) -> tuple[Incident, list[TimelineEntr
 
 
 def _act(store: SqlStore, config: IncidentsConfig, verb: str, incident_id: str, actor: str, note: str,
-         now: float | None) -> Incident:  # fmt: skip
+         now: float | None, hub: EventHub | None) -> Incident:  # fmt: skip
     current = time.time() if now is None else now
-    manager = IncidentManager(config, IncidentTables(store))
+    target = hub if hub is not None else running_hub()
+
+    def announce(incident: Incident, change: str, by: str) -> None:
+        if target is not None:
+            target.publish(incident_event(incident, change, by))
+
+    manager = IncidentManager(config, IncidentTables(store), announce)
     act = manager.acknowledge if verb == "acknowledge" else manager.resolve
     messages = act(incident_id, actor, current, note)
     if messages:
@@ -42,15 +52,17 @@ def _act(store: SqlStore, config: IncidentsConfig, verb: str, incident_id: str, 
     return incident
 
 
-def acknowledge(store: SqlStore, incident_id: str, actor: str, *, note: str = "",
-                config: IncidentsConfig | None = None, now: float | None = None) -> Incident:  # fmt: skip
-    """Acknowledge (``IncidentError`` if unknown or closed); tells PagerDuty/OpsGenie through the outbox."""
-    return _act(store, config or IncidentsConfig(), "acknowledge", incident_id, actor, note, now)
+def acknowledge(store: SqlStore, incident_id: str, actor: str, *, note: str = "", config: IncidentsConfig | None = None,
+                now: float | None = None, hub: EventHub | None = None) -> Incident:  # fmt: skip
+    """Acknowledge (``IncidentError`` if unknown or closed); tells PagerDuty/OpsGenie through the outbox
+    and announces it (audited) on ``hub`` or the running pipeline's."""
+    return _act(store, config or IncidentsConfig(), "acknowledge", incident_id, actor, note, now, hub)
 
 
-def resolve(store: SqlStore, incident_id: str, actor: str, *, note: str = "",
-            config: IncidentsConfig | None = None, now: float | None = None) -> Incident:  # fmt: skip
-    return _act(store, config or IncidentsConfig(), "resolve", incident_id, actor, note, now)
+def resolve(store: SqlStore, incident_id: str, actor: str, *, note: str = "", config: IncidentsConfig | None = None,
+            now: float | None = None, hub: EventHub | None = None) -> Incident:  # fmt: skip
+    """Resolve by hand, like :func:`acknowledge` (the announcement is not an audit record)."""
+    return _act(store, config or IncidentsConfig(), "resolve", incident_id, actor, note, now, hub)
 
 
 def report(store: SqlStore, incident_id: str) -> dict[str, Any] | None:

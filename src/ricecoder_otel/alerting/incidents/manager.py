@@ -30,7 +30,8 @@ from ricecoder_otel.config.model import IncidentsConfig
 
 PAGING_TYPES = frozenset({"pagerduty", "opsgenie"})
 SYSTEM = "ricecoder-otel"
-Publisher = Callable[[Incident, str], None]
+Publisher = Callable[[Incident, str, str], None]
+"""Told of each change: the incident, the change and who made it (:data:`SYSTEM` for the service)."""
 
 
 class IncidentError(ValueError):
@@ -186,4 +187,4 @@ class IncidentManager:
     def _save(self, incident: Incident, entry: TimelineEntry | None, change: str) -> None:
         self.tables.save(incident, [entry] if entry is not None else [])
         if change and self.publish is not None:
-            self.publish(incident, change)
+            self.publish(incident, change, entry.actor if entry is not None else SYSTEM)

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ricecoder_otel.alerting.incidents.events import incident_event
 from ricecoder_otel.alerting.incidents.manager import IncidentManager
 from ricecoder_otel.alerting.incidents.model import Incident
 from ricecoder_otel.alerting.incidents.tables import IncidentTables
@@ -28,7 +29,7 @@ from ricecoder_otel.alerting.notify.alert import Alert, alert_from_transition
 from ricecoder_otel.alerting.notify.service import NotificationService
 from ricecoder_otel.alerting.notify.tables import NotifyTables
 from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext, PayloadFilter, filter_payload
-from ricecoder_otel.kernel.events import AlertEvaluation, AlertTransition, EventHub, IncidentChanged, Subscription
+from ricecoder_otel.kernel.events import AlertEvaluation, AlertTransition, EventHub, Subscription
 from ricecoder_otel.store.sql import SqlStore
 
 if TYPE_CHECKING:
@@ -162,12 +163,9 @@ class NotificationCapability(Capability):
             return None
         return replace(alert, labels=dict(filtered["labels"]), annotations=dict(filtered["annotations"]))
 
-    def _publish(self, incident: Incident, change: str) -> None:
+    def _publish(self, incident: Incident, change: str, actor: str) -> None:
         if self._hub is not None:
-            self._hub.publish(IncidentChanged(
-                at=incident.updated_at, incident_id=incident.id, change=change, state=incident.state,
-                title=incident.title, severity=incident.severity, escalation_level=incident.level,
-            ))  # fmt: skip
+            self._hub.publish(incident_event(incident, change, actor))
 
 
 def _key(event: AlertTransition) -> TransitionKey:

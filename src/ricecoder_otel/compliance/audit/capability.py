@@ -157,6 +157,7 @@ class AuditCapability(Capability):
                 str(attributes.get("ricecoder.incident.id", "")) or "incident",
                 "success",
                 attributes,
+                actor=getattr(event, "actor", None),
             )
 
     def _on_span_end(self, span: ReadableSpan) -> None:
