@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ KEY = "a-checkpoint-key-of-32-characters"
 def seed(db: Path, count: int = 1) -> list[str]:
     """``count`` triggered incidents in the store at ``db``."""
     ids = []
-    with SQLiteStore(db) as store:
+    with closing(SQLiteStore(db)) as store:
         for n in range(count):
             incident = Incident(
                 id=new_incident_id(), dedup_key=f"key-{n}", title="[FIRING:1] CheckoutDown", severity="critical",
@@ -56,7 +57,7 @@ def test_api_with_a_hub_announces_acknowledge_and_resolve_and_audits_the_acknowl
     capture = RicecoderCapture(config)
     try:
         hub = capture.pipeline.hub
-        with SQLiteStore(tmp_path / "store.db") as store:
+        with closing(SQLiteStore(tmp_path / "store.db")) as store:
             api.acknowledge(store, incident_id, "ana", note="looking", now=1_800_000_060.0, hub=hub)
             api.resolve(store, incident_id, "bob", now=1_800_000_120.0, hub=hub)
         hub.flush()

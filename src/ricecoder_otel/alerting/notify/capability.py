@@ -7,11 +7,13 @@ takes batches: they are submitted together, so the dispatcher ingests the whole 
 (one group notification even with ``group_wait`` 0s). A publisher of the older
 :class:`~ricecoder_otel.kernel.events.AlertEvaluation` followed by the single transitions is
 still understood: the batch is submitted and the single transitions that follow are skipped.
-Incident changes are published as ``ricecoder.incident`` events. The store is the one configured in ``store.location``
-(else the process default), opened on the worker thread, so nothing here touches disk on the hub's
-thread. With no channel configured nothing runs. Config changes rebuild the service; the outbox,
-log and incidents stay in the store. Switched off, the threads stop; queued messages wait in the
-outbox for the next start.
+Scheduled analytics reports (:class:`~ricecoder_otel.kernel.events.AnalyticsReportGenerated`) are
+handed over as one-off messages, through the same payload policy, for the routes that select them
+(:mod:`.reports`). Incident changes are published as ``ricecoder.incident`` events. The store is the
+one configured in ``store.location`` (else the process default), opened on the worker thread, so
+nothing here touches disk on the hub's thread. With no channel configured nothing runs. Config
+changes rebuild the service; the outbox, log and incidents stay in the store. Switched off, the
+threads stop; queued messages wait in the outbox for the next start.
 """
 
 from __future__ import annotations
@@ -26,10 +28,17 @@ from ricecoder_otel.alerting.incidents.manager import IncidentManager
 from ricecoder_otel.alerting.incidents.model import Incident
 from ricecoder_otel.alerting.incidents.tables import IncidentTables
 from ricecoder_otel.alerting.notify.alert import Alert, alert_from_transition
+from ricecoder_otel.alerting.notify.reports import report_alert
 from ricecoder_otel.alerting.notify.service import NotificationService
 from ricecoder_otel.alerting.notify.tables import NotifyTables
 from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext, PayloadFilter, filter_payload
-from ricecoder_otel.kernel.events import AlertEvaluation, AlertTransition, EventHub, Subscription
+from ricecoder_otel.kernel.events import (
+    AlertEvaluation,
+    AlertTransition,
+    AnalyticsReportGenerated,
+    EventHub,
+    Subscription,
+)
 from ricecoder_otel.store.sql import SqlStore
 
 if TYPE_CHECKING:
@@ -62,6 +71,7 @@ class NotificationCapability(Capability):
         self._store: SqlStore | None = None
         self._subscription: Subscription[AlertTransition] | None = None
         self._batch_subscription: Subscription[AlertEvaluation] | None = None
+        self._report_subscription: Subscription[AnalyticsReportGenerated] | None = None
         self._batched: OrderedDict[TransitionKey, None] = OrderedDict()
         """Only touched on the hub's thread (both subscriptions are delivered there)."""
         self._lock = threading.Lock()
@@ -85,6 +95,9 @@ class NotificationCapability(Capability):
                                                            name="alerting.notify.batch")  # fmt: skip
             self._subscription = self._hub.subscribe_batch(AlertTransition, self._on_transitions,
                                                            name="alerting.notify")  # fmt: skip
+        if self._report_subscription is None:
+            self._report_subscription = self._hub.subscribe(AnalyticsReportGenerated, self._on_report,
+                                                            name="alerting.notify.reports")  # fmt: skip
 
     def stop(self) -> None:
         if self._subscription is not None:
@@ -93,6 +106,9 @@ class NotificationCapability(Capability):
         if self._batch_subscription is not None:
             self._batch_subscription.cancel()
             self._batch_subscription = None
+        if self._report_subscription is not None:
+            self._report_subscription.cancel()
+            self._report_subscription = None
         with self._lock:
             if self.service is not None:
                 self.service.stop()
@@ -156,8 +172,17 @@ class NotificationCapability(Capability):
         """The alert to notify about; None while it flaps or when the payload policy withholds it."""
         if getattr(event, "flapping", False) and event.state == "firing":
             return None
-        alert = alert_from_transition(event)
-        # What leaves the process passes the outgoing-payload policy (compliance redaction) first.
+        return self._filtered(alert_from_transition(event))
+
+    def _on_report(self, event: AnalyticsReportGenerated) -> None:
+        """On the hub's thread: a generated report, queued for the routes that select reports."""
+        service = self.service
+        report = self._filtered(report_alert(event))
+        if service is not None and report is not None:
+            service.submit_report(report)
+
+    def _filtered(self, alert: Alert) -> Alert | None:
+        """What leaves the process passes the outgoing-payload policy (compliance redaction) first."""
         filtered = filter_payload(self._filters, {"labels": alert.labels, "annotations": alert.annotations})
         if filtered is None:
             return None

@@ -4,7 +4,8 @@
 dispatch thread saves each alert, groups it, flushes due groups and commits the outbox rows and
 notification-log entries of a flush in one transaction; the delivery worker sends them. Alertmanager
 channels get every alert pushed as it changes and re-sent while it fires. Incidents (when on) are
-opened, escalated and resolved from the same flushes.
+opened, escalated and resolved from the same flushes. Scheduled analytics reports
+(:meth:`submit_report`) go into the same outbox, only through routes that ask for them (:mod:`.reports`).
 
 All timing reads the injected clock, so tests drive it with a ManualClock and :meth:`run_once`.
 """
@@ -25,6 +26,7 @@ from ricecoder_otel.alerting.notify.dispatcher import Dispatcher
 from ricecoder_otel.alerting.notify.inhibition import Inhibitor
 from ricecoder_otel.alerting.notify.notification import Notification
 from ricecoder_otel.alerting.notify.outbox import DeliveryWorker, RetryPolicy
+from ricecoder_otel.alerting.notify.reports import report_messages
 from ricecoder_otel.alerting.notify.router import build_route
 from ricecoder_otel.alerting.notify.silences import Silence
 from ricecoder_otel.alerting.notify.tables import NewMessage, NotifyTables
@@ -63,8 +65,9 @@ class NotificationService:
         self.channels = channels if channels is not None else {c.name: build_channel(c, clock) for c in config.channels}
         grouped = [name for name, ch in self.channels.items() if not isinstance(ch, AlertmanagerChannel)]
         self.pushers = [ch for ch in self.channels.values() if isinstance(ch, AlertmanagerChannel)]
+        self.route = build_route(config.route, grouped)
         self.dispatcher = Dispatcher(
-            build_route(config.route, grouped),
+            self.route,
             inhibitor=Inhibitor(config.inhibit_rules),
             silences=self._silences,
             log=tables.log_entry,
@@ -74,6 +77,7 @@ class NotificationService:
         self.delivery = DeliveryWorker(tables, self.channels, retry_policy(config), clock,
                                        listener=incidents.delivered if incidents is not None else None)  # fmt: skip
         self._inbox: deque[Alert] = deque()
+        self._reports: deque[Alert] = deque()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -109,6 +113,25 @@ class NotificationService:
             self._wake.set()
         return min(room, len(alerts))
 
+    def submit_report(self, report: Alert) -> bool:
+        """Queue a one-off report message (:mod:`.reports`); O(1), never blocks, False (counted) when full."""
+        with self._lock:
+            if len(self._reports) >= INBOX_SIZE:
+                self.telemetry.count_drop("notify.reports")
+                return False
+            self._reports.append(report)
+        self._wake.set()
+        return True
+
+    def _take_reports(self, now: float) -> tuple[list[Alert], list[NewMessage]]:
+        """Queued reports and their messages (routes that opted in; silences that match mute them)."""
+        with self._lock:
+            reports = list(self._reports)
+            self._reports.clear()
+        silences = self._silences() if reports else []
+        shown = [r for r in reports if not any(s.mutes(r.labels, now) for s in silences)]
+        return reports, [m for r in shown for m in report_messages(self.route, r, self.channels, now)]
+
     def _silences(self) -> list[Silence]:
         """Silences from the store (the CLI adds them from another process), re-read at most once a second."""
         now = self.clock()
@@ -139,7 +162,8 @@ class NotificationService:
                 self._inbox.popleft()
             self.dispatcher.ingest(alert, now)
             alerts.append(alert)
-        messages = self._pushes(alerts, now)
+        reports, messages = self._take_reports(now)
+        messages += self._pushes(alerts, now)
         flushes, forgotten = self.dispatcher.tick(now)
         sent = [f for f in flushes if f.notification is not None]
         messages += [NewMessage(f.channel, f.notification) for f in sent if f.notification is not None]
@@ -149,9 +173,12 @@ class NotificationService:
             if messages or flushes or forgotten:
                 self.tables.commit_flush(messages, [(f.log_key, f.entry) for f in flushes], forgotten, now)
         except Exception:
-            # Nothing was committed: rebuild the groups from the stored alerts and flush again next pass.
+            # Nothing was committed: rebuild the groups from the stored alerts, requeue the reports and
+            # flush again next pass.
             self.dispatcher.clear()
             self._restored = False
+            with self._lock:
+                self._reports.extendleft(reversed(reports))
             raise
         if self.incidents is not None:
             escalations = self.incidents.tick(now, self._channel_types())
