@@ -5,7 +5,8 @@ Run it under the distribution exactly as a user would:
     opentelemetry-instrument python examples/shop/app.py
 
 Routes: a catalogue, a per-user cart, checkout (which writes orders to SQLite),
-a slow report, a report with a slow database call, an endpoint that fails, and a health check.
+a slow report, a report with a slow database call, a page with a slow template, an endpoint that
+fails, and a health check.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, g, jsonify, request
+from flask import Flask, abort, g, jsonify, render_template_string, request
 from opentelemetry import trace
 
 from ricecoder_otel import MetricsCollector, PerformanceTimer
@@ -150,6 +151,24 @@ def inventory_report() -> Any:
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT COUNT(*) FROM n", (rows,)
     )
     return {"rows": cursor.fetchone()[0]}
+
+
+CATALOGUE_PAGE = """<h1>Catalogue</h1>
+<ul>{% for id, name, price in products %}
+<li>{{ name }}: {{ "%.2f"|format(price) }} {{ slow_badge() }}</li>
+{% endfor %}</ul>"""
+
+
+def _slow_badge() -> str:
+    """A template helper that takes SHOP_SLOW_TEMPLATE_SECONDS over the whole page (default 0.05)."""
+    time.sleep(float(os.environ.get("SHOP_SLOW_TEMPLATE_SECONDS", "0.05")) / len(PRODUCTS))
+    return "*"
+
+
+@app.get("/catalogue")
+def catalogue_page() -> Any:
+    """A slow template: rendering (traced by the jinja2 instrumentation) is where the time goes."""
+    return render_template_string(CATALOGUE_PAGE, products=PRODUCTS, slow_badge=_slow_badge)
 
 
 @app.get("/payments/flaky")

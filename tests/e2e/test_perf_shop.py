@@ -1,6 +1,6 @@
 """Performance monitoring of the example shop under ``opentelemetry-instrument``: percentiles per route,
-the bottleneck report naming the database for the slow-query route, and the slow report's profile
-whose hottest frame is the function that sleeps."""
+the bottleneck report naming the database for the slow-query route and the template for the
+slow-template page, and the slow report's profile whose hottest frame is the function that sleeps."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ ENV = {
     "RICECODER_PERFORMANCE__WINDOW": "10s",  # summaries every second
     "SHOP_SLOW_SECONDS": "0.3",
     "SHOP_SLOW_DB_ROWS": "400000",
+    "SHOP_SLOW_TEMPLATE_SECONDS": "0.3",
 }
 
 
@@ -51,6 +52,8 @@ def test_shop_percentiles_bottleneck_and_profile(tmp_path: Path, capsys: pytest.
             get(shop.base_url, "/reports/sales")
             get(shop.base_url, "/reports/inventory")
             get(shop.base_url, "/products")
+            get(shop.base_url, "/catalogue")
+        poll_store(store_path, "ricecoder.perf.summary", "GET /catalogue", 3)
         summaries = poll_store(store_path, "ricecoder.perf.summary", "GET /reports/inventory", 3)
         poll_store(store_path, "ricecoder.perf.summary", "GET /reports/sales", 3)
         profiles = poll_store(store_path, "ricecoder.profile", "GET /reports/sales", 1)
@@ -61,10 +64,12 @@ def test_shop_percentiles_bottleneck_and_profile(tmp_path: Path, capsys: pytest.
     assert main(["perf", "report", "--since", "1h", "--store", str(store_path), "--json"]) == 0
     report = {o["operation"]: o for o in json.loads(capsys.readouterr().out)["operations"]}
     inventory, sales = report["GET /reports/inventory"], report["GET /reports/sales"]
-    assert inventory["count"] == 3 and sales["count"] == 3
+    catalogue = report["GET /catalogue"]
+    assert inventory["count"] == 3 and sales["count"] == 3 and catalogue["count"] == 3
     assert 0.3 * 0.8 * 0.95 <= sales["p50"] <= sales["max"] <= 0.3 * 1.2 + 0.5
     assert inventory["bottleneck"] == "database" and inventory["shares"]["database"] > 0.8
     assert sales["bottleneck"] == "own_code"
+    assert catalogue["bottleneck"] == "template" and catalogue["shares"]["template"] > 0.8
     assert any(o["kind"] == "database" for o in report.values())
 
     trace_id = profiles[0].trace_id
