@@ -15,12 +15,24 @@ from datetime import timedelta
 
 from ricecoder_otel.dashboards.catalog import REQUEST_DURATION, SERVER_ERRORS
 from ricecoder_otel.dashboards.model import Dashboard, GridPos, Panel, Query, Threshold, Variable
+from ricecoder_otel.kernel.events import (
+    AlertTransition,
+    AnalyticsReportGenerated,
+    AnomalyEpisode,
+    ComplianceReportGenerated,
+    ConfigChanged,
+    ErrorGroupEvent,
+)
 from ricecoder_otel.kernel.names import (
+    ANOMALY_SCORE,
     ERROR_GROUP_EVENTS,
     ERRORS,
     OPERATION_DURATION,
     REDACTED_VALUES,
+    SELF_DROPPED,
+    SELF_ERRORS,
     SELF_PROCESSOR_TIME,
+    SELF_QUEUE_DEPTH,
 )
 
 _SERVICE = Variable(name="service", attribute="service.name", label="Service")
@@ -81,9 +93,9 @@ def service_overview() -> Dashboard:
             Panel(id="cpu", type="graph", title="Saturation: process CPU", grid=_grid(0, 28, 6, 8), unit="1",
                   queries=[_q("process.cpu.utilization", "avg", label="process cpu")]),
             Panel(id="queues", type="graph", title="Saturation: export queues", grid=_grid(6, 28, 6, 8),
-                  unit="{item}", queries=[_q("ricecoder.self.queue.depth", "max", ("queue",), "{queue}")]),
+                  unit="{item}", queries=[_q(SELF_QUEUE_DEPTH, "max", ("queue",), "{queue}")]),
             Panel(id="events", type="events", title="Alerts and anomalies", grid=_grid(12, 28, 12, 8),
-                  events=["ricecoder.alert", "ricecoder.anomaly"]),
+                  events=[AlertTransition.event_name, AnomalyEpisode.event_name]),
         ],
     )  # fmt: skip
 
@@ -125,20 +137,20 @@ def anomalies_alerts() -> Dashboard:
         variables=[_SERVICE],
         panels=[
             Panel(id="scores", type="graph", title="Anomaly score by series", grid=_grid(0, 0, 16, 8), unit="1",
-                  queries=[_q("ricecoder.anomaly.score", "max", ("ricecoder.anomaly.series",),
+                  queries=[_q(ANOMALY_SCORE, "max", ("ricecoder.anomaly.series",),
                               "{ricecoder.anomaly.series}")],
                   thresholds=[Threshold(value=0.9, color="red")]),
             Panel(id="dropped", type="stat", title="Telemetry dropped per second", grid=_grid(16, 0, 8, 4),
-                  unit="{item}/s", queries=[_q("ricecoder.self.dropped", "rate")],
+                  unit="{item}/s", queries=[_q(SELF_DROPPED, "rate")],
                   thresholds=[Threshold(value=0, color="green"), Threshold(value=0.001, color="red")]),
             Panel(id="self_errors", type="stat", title="Internal errors per second", grid=_grid(16, 4, 8, 4),
-                  unit="{error}/s", queries=[_q("ricecoder.self.errors", "rate")]),
+                  unit="{error}/s", queries=[_q(SELF_ERRORS, "rate")]),
             Panel(id="anomalies", type="events", title="Anomaly episodes", grid=_grid(0, 8, 12, 10),
-                  events=["ricecoder.anomaly"]),
+                  events=[AnomalyEpisode.event_name]),
             Panel(id="alerts", type="events", title="Alert transitions", grid=_grid(12, 8, 12, 10),
-                  events=["ricecoder.alert"]),
+                  events=[AlertTransition.event_name]),
             Panel(id="config", type="events", title="Configuration changes", grid=_grid(0, 18, 24, 6),
-                  events=["ricecoder.config.changed"], limit=20),
+                  events=[ConfigChanged.event_name], limit=20),
         ],
     )  # fmt: skip
 
@@ -170,7 +182,7 @@ def errors() -> Dashboard:
             Panel(id="table", type="table", title="Error groups", grid=_grid(0, 12, 24, 10), limit=50,
                   queries=[_report("errors.groups", params={**scope, "limit": "50"})]),
             Panel(id="events", type="events", title="Error group events", grid=_grid(0, 22, 24, 8),
-                  events=["ricecoder.error.group"]),
+                  events=[ErrorGroupEvent.event_name]),
         ],
     )  # fmt: skip
 
@@ -221,7 +233,7 @@ def analytics() -> Dashboard:
             Panel(id="active", type="table", title="Active users per feature", grid=_grid(0, 14, 24, 10),
                   limit=100, queries=[_report("analytics.active")]),
             Panel(id="reports", type="events", title="Scheduled analytics reports", grid=_grid(0, 24, 24, 6),
-                  events=["ricecoder.analytics.report"], limit=20),
+                  events=[AnalyticsReportGenerated.event_name], limit=20),
         ],
     )  # fmt: skip
 
@@ -250,7 +262,7 @@ def compliance() -> Dashboard:
             Panel(id="redacted", type="graph", title="Values redacted per second by detector", grid=_grid(0, 16, 12, 8),
                   unit="{value}/s", queries=[_q(REDACTED_VALUES, "rate", ("detector",), "{detector}")]),
             Panel(id="reports", type="events", title="Compliance reports and configuration changes",
-                  grid=_grid(12, 16, 12, 8), events=["ricecoder.compliance.report", "ricecoder.config.changed"]),
+                  grid=_grid(12, 16, 12, 8), events=[ComplianceReportGenerated.event_name, ConfigChanged.event_name]),
         ],
     )  # fmt: skip
 

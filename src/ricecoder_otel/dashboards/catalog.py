@@ -5,9 +5,10 @@ and the hub's event names. A dashboard may query any other metric too (the appli
 
 from __future__ import annotations
 
+from ricecoder_otel.kernel.events import AlertTransition, AnomalyEpisode, ConfigChanged
 from ricecoder_otel.kernel.names import KNOWN_METRICS, REQUEST_DURATION, SERVER_ERRORS, KnownMetric
 
 __all__ = ["KNOWN_EVENTS", "KNOWN_METRICS", "REQUEST_DURATION", "SERVER_ERRORS", "KnownMetric"]
 
-KNOWN_EVENTS: tuple[str, ...] = ("ricecoder.anomaly", "ricecoder.alert", "ricecoder.config.changed")
+KNOWN_EVENTS: tuple[str, ...] = (AnomalyEpisode.event_name, AlertTransition.event_name, ConfigChanged.event_name)
 """Event names published on the hub and stored as log records (events panels list them)."""

@@ -18,7 +18,7 @@ from typing import Any
 from opentelemetry.exporter.prometheus._mapping import map_unit, sanitize_attribute, sanitize_full_name
 
 from ricecoder_otel.config.duration import format_duration
-from ricecoder_otel.dashboards.catalog import KNOWN_METRICS
+from ricecoder_otel.dashboards.catalog import KNOWN_METRICS, REQUEST_DURATION
 from ricecoder_otel.dashboards.model import QUANTILES, Dashboard, Panel, Query, Variable
 
 GRAFANA_VERSION = "11.3.0"
@@ -169,14 +169,14 @@ def _panel(panel: Panel, number: int) -> dict[str, Any]:
 
 def _variable(variable: Variable, dashboard: Dashboard) -> dict[str, Any]:
     label = label_name(variable.attribute)
-    source = prometheus_name("http.server.request.duration") + "_count"
+    source = prometheus_name(REQUEST_DURATION) + "_count"
     metrics = [
         q.metric
         for p in dashboard.panels
         for q in p.queries
         if q.metric and q.where.get(variable.attribute) == f"${variable.name}"
     ]
-    if metrics and "http.server.request.duration" not in metrics:
+    if metrics and REQUEST_DURATION not in metrics:
         known = KNOWN_METRICS.get(metrics[0])
         source = prometheus_name(metrics[0]) + ("_count" if known and known.kind == "histogram" else "")
     return {

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from opentelemetry.sdk.metrics.view import DropAggregation, View
 
+from ricecoder_otel.kernel.names import REQUEST_DURATION
+
 # Meter names of the server instrumentations that record HTTP server durations.
 SERVER_INSTRUMENTATION_SCOPES: tuple[str, ...] = (
     "opentelemetry.instrumentation.flask",
@@ -24,7 +26,7 @@ SERVER_INSTRUMENTATION_SCOPES: tuple[str, ...] = (
     "opentelemetry.instrumentation.tornado",
     "opentelemetry.instrumentation.aiohttp_server",
 )
-_DUPLICATE_INSTRUMENTS = ("http.server.request.duration", "http.server.duration")
+_DUPLICATE_INSTRUMENTS = (REQUEST_DURATION, "http.server.duration")
 
 
 def default_views() -> list[View]:
