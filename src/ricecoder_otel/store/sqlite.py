@@ -148,6 +148,14 @@ class SQLiteStore(SqlStore):
             except sqlite3.Error as exc:
                 conn.close()
                 last = self._translate(exc)
+                if isinstance(last, StoreBusyError):
+                    # ``immutable`` would ignore the lock and read a file being rewritten (old or no
+                    # rows, silently, and for as long as that connection lived): say so instead.
+                    raise StoreBusyError(
+                        f"store {self.path} is locked by another connection (an exclusive lock, held for over "
+                        f"{self.busy_timeout_ms} ms): its telemetry cannot be read until that lock is released "
+                        f"({exc})"
+                    ) from exc
                 continue
             except BaseException:
                 conn.close()
