@@ -166,7 +166,7 @@ def _expression(rule: AlertRule, known: _Names) -> str:
         return " or ".join(pairs)
     if rule.kind == "anomaly":
         pattern = re.escape(rule.metric).replace("\\", "\\\\") + "(\\\\{.*)?"
-        score = _metric("ricecoder.anomaly.score", known)[1]
+        score = _metric(names.ANOMALY_SCORE, known)[1]
         return f'{score}{{ricecoder_anomaly_series=~"{pattern}"}}{_threshold(rule)}'
     if rule.kind == "absence":
         raise Unsupported("in-process absence counts new measurements; Prometheus sees a flat cumulative "

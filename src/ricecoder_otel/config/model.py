@@ -40,6 +40,7 @@ from pydantic_core import PydanticCustomError
 from ricecoder_otel.config.duration import Duration, Interval, PositiveDuration
 from ricecoder_otel.config.secrets import MASK, redact_dsn
 from ricecoder_otel.config.status import not_built
+from ricecoder_otel.kernel.names import REQUEST_DURATION
 
 DEFAULT_DURATION_BUCKETS_SECONDS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
@@ -836,7 +837,7 @@ class PerformanceConfig(_Section):
 
 
 ANOMALY_BUILTIN_SERIES = (
-    "http.server.request.duration",
+    REQUEST_DURATION,
     "http.server.error_rate",
     "process.cpu.utilization",
     "process.memory.usage",
