@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -151,13 +150,10 @@ def verify_rate(directory: Path, records: int, repeats: int, before_src: Path | 
     sha256 = hashlib.sha256
     best = deep = floor = float("inf")
     before: dict[str, float] = {}
-    workers = os.cpu_count() or 1
-    serial_wall = parallel_wall = parallel_cpu = float("inf")
+    serial_wall = float("inf")
     for _ in range(repeats):
-        best = min(best, _timed(lambda: verify_journal(directory, KEY, workers=1)))
-        serial_wall = min(serial_wall, _wall(lambda: verify_journal(directory, KEY, workers=1))[0])
-        wall, cpu = _wall(lambda: verify_journal(directory, KEY, workers=workers))
-        parallel_wall, parallel_cpu = min(parallel_wall, wall), min(parallel_cpu, cpu)
+        best = min(best, _timed(lambda: verify_journal(directory, KEY)))
+        serial_wall = min(serial_wall, _wall(lambda: verify_journal(directory, KEY)))
         deep = min(deep, _timed(lambda: verify_journal(directory, KEY, deep=True)))
         floor = min(floor, _timed(lambda: [sha256(line).digest() for line in lines]))
         if before_src is not None:
@@ -168,9 +164,6 @@ def verify_rate(directory: Path, records: int, repeats: int, before_src: Path | 
         "bytes": (directory / JOURNAL).stat().st_size,
         "verify_per_second": records / best,
         "verify_wall_per_second": records / serial_wall,
-        "workers": workers,
-        "verify_parallel_wall_per_second": records / parallel_wall,
-        "verify_parallel_cpu_per_second": records / parallel_cpu,
         "verify_deep_per_second": records / deep,
         "sha256_only_per_second": records / floor,
         "time_ratio_verify_over_sha256": best / floor,
@@ -180,17 +173,11 @@ def verify_rate(directory: Path, records: int, repeats: int, before_src: Path | 
     return data
 
 
-def _wall(work: Any) -> tuple[float, float]:
-    """Wall seconds of ``work`` and the CPU seconds it took in this process and in its (waited-for) children."""
-
-    def cpu() -> float:
-        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-    started_cpu, started = cpu(), time.perf_counter()
-    result = work()
-    assert result.ok
-    return time.perf_counter() - started, cpu() - started_cpu
+def _wall(work: Any) -> float:
+    """Wall-clock seconds of ``work``."""
+    started = time.perf_counter()
+    assert work().ok
+    return time.perf_counter() - started
 
 
 def _timed(work: Any) -> float:
@@ -336,10 +323,6 @@ def main() -> None:
         f"| `verify_journal`, one process (chain, signed checkpoints, signed head), per second of process CPU | "
         f"{verification['verify_per_second']:,.0f} records/s |",
         f"| same, per second of wall-clock time | {verification['verify_wall_per_second']:,.0f} records/s |",
-        f"| `verify_journal` with {verification['workers']} worker processes, per second of wall-clock time | "
-        f"{verification['verify_parallel_wall_per_second']:,.0f} records/s |",
-        f"| same, per second of CPU time of the process and its workers | "
-        f"{verification['verify_parallel_cpu_per_second']:,.0f} records/s |",
         f"| `verify_journal(deep=True)` (also recomputes every Merkle root; one process), per CPU-second | "
         f"{verification['verify_deep_per_second']:,.0f} records/s |",
         f"| baseline: SHA-256 of every line only (same run) | {verification['sha256_only_per_second']:,.0f} lines/s |",

@@ -19,27 +19,17 @@ Checkpoints are checked against the key first, so a wrong key is reported as suc
 Two ways to check the signatures: with the HMAC key (the operator), or with only the Ed25519
 public key (a third party: checkpoints and head must then carry Ed25519 signatures); with both,
 both are checked. The records themselves need no key.
-
-A large journal is checked by worker processes, a run of ranges of whole lines each (SHA-256 of
-short lines holds the GIL, so threads would not help); the links between ranges are checked at
-the seams. That path only ever confirms an intact journal: when any range or seam differs, the
-single-process scan runs and names the first bad record.
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
-import os
-import pickle
-import subprocess
-import sys
 import time
 from binascii import unhexlify
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import pairwise, repeat
+from itertools import repeat
 from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
@@ -58,9 +48,6 @@ from ricecoder_otel.compliance.audit.journal import CHECKPOINTS, HEAD, JOURNAL, 
 from ricecoder_otel.compliance.audit.signing import PublicKey
 
 _READ_SIZE = 1 << 22
-PARALLEL_MIN_BYTES = 1 << 25
-"""Journals smaller than this (about 90,000 records) are checked in-process: starting workers costs more."""
-_RANGE_SIZE = 1 << 23
 
 
 class WrongKeyError(AuditError):
@@ -120,16 +107,12 @@ def verify_journal(
     public_key: PublicKey | None = None,
     progress: Callable[[int], None] | None = None,
     deep: bool = False,
-    workers: int | None = None,
 ) -> VerifyResult:
     """Check the journal in ``directory`` with checkpoint key ``key`` and/or Ed25519 ``public_key``.
 
     ``deep`` also recomputes each checkpoint's Merkle root (the root inclusion proofs rest on).
     Without it the signed last hash of each checkpoint is compared: through the chain it
     already binds every record of the range, so tampering is caught either way.
-
-    ``workers``: processes checking ranges of the journal at once; None picks one per CPU when the
-    journal is at least :data:`PARALLEL_MIN_BYTES` (not with ``deep``), 1 keeps it in this process.
 
     Raises :class:`AuditError` when there is no journal to check or no key to check it with, and
     :class:`WrongKeyError` when the checkpoints were signed with another key than the one given;
@@ -159,8 +142,7 @@ def verify_journal(
     head = _read_head(directory / HEAD, keys, result)
     if not result.ok:
         return _done(result, started)
-    if deep or not _parallel_scan(path, checkpoints, head, result, progress, workers):
-        _scan(path, checkpoints, head, result, progress, deep)
+    _scan(path, checkpoints, head, result, progress, deep)
     if result.ok:
         _check_end(checkpoints, head, result)
     return _done(result, started)
@@ -402,112 +384,6 @@ def _slow_block(block: bytes, scan: _Scan, result: VerifyResult) -> bool:
         prev, expected = digest, expected + 1
     scan.expected, scan.prev, scan.checkpoint, scan.leaves = expected, prev, index, leaves
     return ok
-
-
-def _parallel_scan(
-    path: Path,
-    checkpoints: list[Checkpoint],
-    head: tuple[int, str] | None,
-    result: VerifyResult,
-    progress: Callable[[int], None] | None,
-    workers: int | None,
-) -> bool:
-    """True when worker processes found every range intact and every seam linked (``result``
-    filled in); False when they were not used or anything differed (``result`` untouched).
-
-    Workers are fresh interpreters running only :func:`_check_ranges` (not ``multiprocessing``:
-    its spawn re-imports the caller's main module, its fork copies the caller's threads' locks).
-    """
-    size = path.stat().st_size
-    count = workers if workers is not None else (os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1
-    ranges = _ranges(path, size, _READ_SIZE) if count > 1 and size > 0 else None
-    if ranges is None:
-        return False
-    head_seq, head_hash = (head[0], head[1].encode()) if head is not None else (-1, b"")
-    share = -(-len(ranges) // count)
-    package_root = str(Path(__file__).parents[3])  # the directory holding ricecoder_otel
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")])}
-    code = (
-        "import pickle, sys; from ricecoder_otel.compliance.audit.verify import _check_ranges; "
-        "sys.stdout.buffer.write(pickle.dumps(_check_ranges(*pickle.load(sys.stdin.buffer))))"
-    )
-    try:
-        children = [
-            subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-            for _ in range(0, len(ranges), share)
-        ]
-        for index, child in enumerate(children):
-            job = (str(path), ranges[index * share : (index + 1) * share], checkpoints, head_seq, head_hash)
-            assert child.stdin is not None
-            child.stdin.write(pickle.dumps(job))
-            child.stdin.close()
-        answers = [(child.stdout.read() if child.stdout else b"", child.wait()) for child in children]
-    except OSError:
-        return False
-    if any(code != 0 for _, code in answers):
-        return False
-    found = [one for out, _ in answers for one in pickle.loads(out)]  # our own children's answers
-    expected, prev = 1, GENESIS.encode()
-    for one in found:
-        if one is None or one[0] != expected or one[1] != prev:
-            return False
-        first, expected, prev = expected, one[2], one[3]
-        if progress is not None:
-            for seq in range(-(-first // 100_000) * 100_000, expected, 100_000):
-                progress(seq)
-    result.records = result.last_seq = expected - 1
-    result.unsigned = result.last_seq - (checkpoints[-1].last_seq if checkpoints else 0)
-    return True
-
-
-def _ranges(path: Path, size: int, step: int) -> list[tuple[int, int]] | None:
-    """Byte ranges of whole lines about ``step`` long; None when the file does not end with a
-    newline (a torn write, which the single-process scan reports)."""
-    cuts = [0]
-    with path.open("rb") as handle:
-        handle.seek(size - 1)
-        if handle.read(1) != b"\n":
-            return None
-        position = step
-        while position < size:
-            handle.seek(position)
-            chunk = handle.read(1 << 16)
-            newline = chunk.find(b"\n")
-            while newline < 0 and chunk:
-                position += len(chunk)
-                chunk = handle.read(1 << 16)
-                newline = chunk.find(b"\n")
-            cut = position + newline + 1
-            if newline < 0 or cut >= size:
-                break
-            cuts.append(cut)
-            position = cut + step
-    cuts.append(size)
-    return list(pairwise(cuts))
-
-
-def _check_ranges(
-    path: str, ranges: list[tuple[int, int]], checkpoints: list[Checkpoint], head_seq: int, head_hash: bytes
-) -> list[tuple[int, bytes, int, bytes] | None]:
-    """In a worker: each range of lines checked by :func:`_fast_block`, starting from the sequence
-    number and ``prev`` its first line claims. Per range: that number and ``prev`` (for the seam
-    check), the next number expected and the last hash; None when anything differs."""
-    last_seqs = [checkpoint.last_seq for checkpoint in checkpoints]
-    found: list[tuple[int, bytes, int, bytes] | None] = []
-    with open(path, "rb") as handle:
-        for start, end in ranges:
-            handle.seek(start)
-            block = handle.read(end - start)
-            comma = block.find(b",", 7, 40)
-            if block[:7] != b'{"seq":' or comma < 0 or not block[7:comma].isdigit():
-                return [*found, None]
-            first, prev = int(block[7:comma]), block[comma + 9 : comma + 73]
-            index = bisect.bisect_left(last_seqs, first)
-            scan = _Scan(checkpoints, head_seq, head_hash, False, expected=first, prev=prev, checkpoint=index)
-            if not _fast_block(block, scan):
-                return [*found, None]
-            found.append((first, prev, scan.expected, scan.prev))
-    return found
 
 
 def _check_end(checkpoints: list[Checkpoint], head: tuple[int, str] | None, result: VerifyResult) -> None:
