@@ -190,7 +190,7 @@ def _timed(work: Any) -> float:
 THREADS = (1, 16, 64, 256)
 BATCHED = ((1, 512), (4, 512))
 """(threads, records per ``append_many``): the automatic records' writer commits up to 512 at once."""
-PRODUCERS = ((4, 20_000.0), (1, None), (4, None))
+PRODUCERS = ((4, 20_000.0), (4, 25_000.0), (4, None))
 """(producer threads, records offered per second by them together; None: as many as they can)."""
 
 
