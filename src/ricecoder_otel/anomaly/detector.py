@@ -60,6 +60,9 @@ _MAX_Z = 1e6
 _WEEK_RATE = 1.0  # day-of-week offsets learn over about one visit of each day
 _RECENT = 5  # points kept to re-anchor the level when a shift is adopted
 _HI, _LO, _SINCE = _RECENT, _RECENT + 1, _RECENT + 2  # record range, kept after them
+# how often a log-scale series read exactly zero lately (drop-outs), as of point _ZERO_N
+_ZERO, _ZERO_N = _RECENT + 3, _RECENT + 4
+_ZERO_KEEP = 0.99  # per point: that frequency forgets over a few hundred points
 # Score semantics: above ``open_score`` the evidence is compressed into this share of the range,
 # so only the point where an episode opens reaches the alarm level above it.
 _HELD_SHARE = 0.8
@@ -451,7 +454,7 @@ class Detector:
         self._m = self._mf = self._level = my
         # the last points, then the record high, low and when that range started (one array:
         # three more floats as attributes would cost 96 bytes of the 4 KB budget)
-        self._recent = array("d", [my] * _RECENT + [values[-1], values[0], warm[0][0]])
+        self._recent = array("d", [my] * _RECENT + [values[-1], values[0], warm[0][0], 0.0, 0.0])
         self._s = max(mad, 0.5 * mean_dev)
         self._svs = self._sv = self._s
         deltas = sorted(b[0] - a[0] for a, b in pairwise(warm) if b[0] > a[0])
@@ -582,6 +585,24 @@ class Detector:
                 rec[_HI] = x
             else:
                 rec[_LO] = x
+
+        # a log-scale series reading exactly zero has dropped out, and log(0) is infinitely far
+        # from any level: a lone zero is judged by how often the series dropped out lately (the
+        # normal tail of that frequency) instead; the first drop-out, and a zero following a
+        # zero (an outage, not a glitch), keep their full evidence. The frequency decays lazily,
+        # at the next zero, so series that never read zero pay one comparison per point.
+        if x <= 0.0 and mode == _LOG:
+            n_now = self._n
+            zrate = rec[_ZERO]
+            if zrate > 0.0:
+                zrate *= _ZERO_KEEP ** (n_now - rec[_ZERO_N] - 1.0)
+                if zrate > 0.0 and self._prev_x > 0.0:
+                    zcap = _sqrt(-2.0 * _log(zrate))  # the normal tail of that frequency
+                    if azp > zcap:
+                        azp = zcap
+                        zp = -zcap
+            rec[_ZERO] = zrate + (1.0 - _ZERO_KEEP) * (1.0 - zrate)
+            rec[_ZERO_N] = n_now
 
         # stuck: a run of identical values that is improbable for this series
         if x == self._prev_x:
