@@ -568,22 +568,6 @@ class AnalyticsReportGenerated(Event):
 
 
 @dataclass(frozen=True)
-class AlertEvaluation(Event):
-    """Internal, older form of a batch: every transition of one rule evaluation, published just
-    before the transitions themselves.
-
-    The rule engine now publishes its transitions with :meth:`EventHub.publish_batch` instead; the
-    notifications capability still understands this form (it submits the burst as one batch and
-    skips the single :class:`AlertTransition` events that follow) for publishers that send it.
-    """
-
-    event_name: ClassVar[str] = "ricecoder.alert.evaluation"
-    exported: ClassVar[bool] = False
-
-    transitions: tuple[AlertTransition, ...] = ()
-
-
-@dataclass(frozen=True)
 class SilenceChanged(Event):
     """An alert silence was added or expired (``change``: ``added`` or ``expired``)."""
 

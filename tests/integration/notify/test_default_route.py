@@ -10,7 +10,7 @@ from ricecoder_otel.alerting.capability import AlertingCapability
 from ricecoder_otel.alerting.notify.alert import Alert
 from ricecoder_otel.alerting.notify.capability import NotificationCapability
 from ricecoder_otel.config import MonitoringConfig
-from ricecoder_otel.kernel.events import AlertEvaluation, AlertTransition, EventHub
+from ricecoder_otel.kernel.events import AlertTransition, EventHub
 from ricecoder_otel.testing import ManualClock, RicecoderCapture
 from tests.harness.http_receiver import Receiver
 
@@ -74,7 +74,7 @@ def transition(queue: str, at: float = 100.0, **extra: Any) -> AlertTransition:
                            value=20.0, threshold=10.0, active_since=at, **extra)  # fmt: skip
 
 
-def test_a_batch_is_handed_over_once_and_single_transitions_from_other_publishers_still_arrive() -> None:
+def test_a_batch_is_handed_over_at_once_and_single_transitions_from_other_publishers_still_arrive() -> None:
     hub = EventHub(background=False)
     capability = NotificationCapability()
     recorder = Recorder()
@@ -83,9 +83,7 @@ def test_a_batch_is_handed_over_once_and_single_transitions_from_other_publisher
     capability._config = MonitoringConfig.model_validate({"alerting": {"channels": [{"name": "c", "type": "console"}]}})
     capability.start()
     burst = (transition("mail"), transition("orders"))
-    hub.publish(AlertEvaluation(at=100.0, transitions=burst))
-    for event in burst:  # what the rule engine publishes after the batch
-        hub.publish(event)
+    hub.publish_batch(burst)  # what the rule engine publishes for one evaluation
     hub.publish(transition("billing", at=101.0))  # e.g. the performance capability: no batch
     hub.publish(transition("spam", at=101.0, flapping=True))  # held while flapping
     hub.flush()

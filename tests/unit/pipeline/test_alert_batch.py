@@ -7,7 +7,7 @@ from pathlib import Path
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 from ricecoder_otel.config import MonitoringConfig
-from ricecoder_otel.kernel.events import AlertEvaluation, AlertTransition, AnomalyScores, Event
+from ricecoder_otel.kernel.events import AlertTransition, AnomalyScores
 from ricecoder_otel.pipeline import build_pipeline
 from ricecoder_otel.testing import ManualClock
 
@@ -25,17 +25,14 @@ def test_a_burst_is_one_batch_and_each_transition_one_event_and_one_log_record(c
     try:
         batches: list[tuple[str, ...]] = []
         singles: list[str] = []
-        internal: list[Event] = []
         pipeline.hub.subscribe_batch(AlertTransition, lambda ts: batches.append(tuple(t.series for t in ts)))
         pipeline.hub.subscribe(AlertTransition, lambda t: singles.append(t.series))
-        pipeline.hub.subscribe(AlertEvaluation, internal.append)
         clock.advance(60)
         pipeline.hub.publish(AnomalyScores(at=clock(), scores={"latency{route=/a}": 0.9, "latency{route=/b}": 0.8}))
         pipeline.hub.publish(AnomalyScores(at=clock(), scores={"latency{route=/a}": 0.1, "latency{route=/b}": 0.9}))
         assert pipeline.force_flush()
         assert batches == [("latency{route=/a}", "latency{route=/b}"), ("latency{route=/a}",)]
         assert singles == ["latency{route=/a}", "latency{route=/b}", "latency{route=/a}"]
-        assert internal == []  # no second, internal event per evaluation
         records = [r.log_record for r in logs.get_finished_logs() if r.log_record.event_name == "ricecoder.alert"]
         assert [(r.attributes or {})["ricecoder.alert.state"] for r in records] == ["firing", "firing", "resolved"]
     finally:

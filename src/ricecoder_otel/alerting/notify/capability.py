@@ -4,22 +4,19 @@ Subscribes to :class:`~ricecoder_otel.kernel.events.AlertTransition` (published 
 and hands each alert to the :class:`NotificationService`, whose own threads group, queue and
 deliver. The engine publishes one evaluation's transitions as one hub batch, and the subscription
 takes batches: they are submitted together, so the dispatcher ingests the whole burst in one pass
-(one group notification even with ``group_wait`` 0s). A publisher of the older
-:class:`~ricecoder_otel.kernel.events.AlertEvaluation` followed by the single transitions is
-still understood: the batch is submitted and the single transitions that follow are skipped.
-Scheduled analytics reports (:class:`~ricecoder_otel.kernel.events.AnalyticsReportGenerated`) are
-handed over as one-off messages, through the same payload policy, for the routes that select them
-(:mod:`.reports`). Incident changes are published as ``ricecoder.incident`` events. The store is the
-one configured in ``store.location`` (else the process default), opened on the worker thread, so
-nothing here touches disk on the hub's thread. With no channel configured nothing runs. Config
-changes rebuild the service; the outbox, log and incidents stay in the store. Switched off, the
-threads stop; queued messages wait in the outbox for the next start.
+(one group notification even with ``group_wait`` 0s). Scheduled analytics reports
+(:class:`~ricecoder_otel.kernel.events.AnalyticsReportGenerated`) are handed over as one-off
+messages, through the same payload policy, for the routes that select them (:mod:`.reports`).
+Incident changes are published as ``ricecoder.incident`` events. The store is the one configured
+in ``store.location`` (else the process default), opened on the worker thread, so nothing here
+touches disk on the hub's thread. With no channel configured nothing runs. Config changes rebuild
+the service; the outbox, log and incidents stay in the store. Switched off, the threads stop;
+queued messages wait in the outbox for the next start.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -33,7 +30,6 @@ from ricecoder_otel.alerting.notify.service import NotificationService
 from ricecoder_otel.alerting.notify.tables import NotifyTables
 from ricecoder_otel.kernel.capability import Capability, Clock, InstallContext, PayloadFilter, filter_payload
 from ricecoder_otel.kernel.events import (
-    AlertEvaluation,
     AlertTransition,
     AnalyticsReportGenerated,
     EventHub,
@@ -44,9 +40,6 @@ from ricecoder_otel.store.sql import SqlStore
 if TYPE_CHECKING:
     from ricecoder_otel.config import MonitoringConfig
 
-BATCHED_LIMIT = 10_000
-"""Transitions remembered from batches until their single event arrives (a dropped one is forgotten)."""
-TransitionKey = tuple[str, str, str, float]
 
 
 def open_sql_store(location: str | None) -> SqlStore:
@@ -70,10 +63,7 @@ class NotificationCapability(Capability):
         self._clock: Clock | None = None
         self._store: SqlStore | None = None
         self._subscription: Subscription[AlertTransition] | None = None
-        self._batch_subscription: Subscription[AlertEvaluation] | None = None
         self._report_subscription: Subscription[AnalyticsReportGenerated] | None = None
-        self._batched: OrderedDict[TransitionKey, None] = OrderedDict()
-        """Only touched on the hub's thread (both subscriptions are delivered there)."""
         self._lock = threading.Lock()
         self._filters: list[PayloadFilter] = []
 
@@ -91,8 +81,6 @@ class NotificationCapability(Capability):
                 self.service = self._build(self._config)
             self.service.start()
         if self._subscription is None:
-            self._batch_subscription = self._hub.subscribe(AlertEvaluation, self._on_evaluation,
-                                                           name="alerting.notify.batch")  # fmt: skip
             self._subscription = self._hub.subscribe_batch(AlertTransition, self._on_transitions,
                                                            name="alerting.notify")  # fmt: skip
         if self._report_subscription is None:
@@ -103,9 +91,6 @@ class NotificationCapability(Capability):
         if self._subscription is not None:
             self._subscription.cancel()
             self._subscription = None
-        if self._batch_subscription is not None:
-            self._batch_subscription.cancel()
-            self._batch_subscription = None
         if self._report_subscription is not None:
             self._report_subscription.cancel()
             self._report_subscription = None
@@ -137,36 +122,15 @@ class NotificationCapability(Capability):
         return NotificationService(config.alerting, NotifyTables(self._store), self._clock, incidents=incidents)
 
     def _on_transitions(self, events: tuple[AlertTransition, ...]) -> None:
-        """On the hub's thread: one publish's transitions (one evaluation's), handed over together,
-        less those that already came in an :class:`AlertEvaluation`."""
-        fresh = [event for event in events if not self._came_batched(event)]
+        """On the hub's thread: one publish's transitions (one evaluation's), handed over together."""
         service = self.service
-        alerts = [alert for event in fresh if (alert := self._alert(event)) is not None]
+        alerts = [alert for event in events if (alert := self._alert(event)) is not None]
         if service is None or not alerts:
             return
         if len(alerts) == 1:
             service.submit(alerts[0])
         else:
             service.submit_many(alerts)
-
-    def _came_batched(self, event: AlertTransition) -> bool:
-        """True, once, for a transition that already came in an :class:`AlertEvaluation`."""
-        key = _key(event)
-        if key in self._batched:
-            del self._batched[key]
-            return True
-        return False
-
-    def _on_evaluation(self, event: AlertEvaluation) -> None:
-        """On the hub's thread: one evaluation's transitions, handed over together."""
-        service = self.service
-        if service is None:
-            return
-        for transition in event.transitions:
-            self._batched[_key(transition)] = None
-        while len(self._batched) > BATCHED_LIMIT:
-            self._batched.popitem(last=False)
-        service.submit_many([alert for t in event.transitions if (alert := self._alert(t)) is not None])
 
     def _alert(self, event: AlertTransition) -> Alert | None:
         """The alert to notify about; None while it flaps or when the payload policy withholds it."""
@@ -192,6 +156,3 @@ class NotificationCapability(Capability):
         if self._hub is not None:
             self._hub.publish(incident_event(incident, change, actor))
 
-
-def _key(event: AlertTransition) -> TransitionKey:
-    return (event.rule, event.series, event.state, event.at)
