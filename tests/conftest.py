@@ -16,6 +16,7 @@ import pytest
 
 from ricecoder_otel.kernel.guard import reset_reports
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+from tests.harness.postgres import PostgresServer, start_postgres, stop_postgres
 
 
 @pytest.fixture(autouse=True)
@@ -30,3 +31,13 @@ def _fresh_process_state() -> Iterator[None]:
     yield
     reset_reports()
     SELF_TELEMETRY.reset()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL for the whole run, started on first use; tests create their own databases."""
+    server = start_postgres()
+    try:
+        yield server
+    finally:
+        stop_postgres(server)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -11,19 +10,11 @@ import pytest
 
 from ricecoder_otel.store import open_store
 from ricecoder_otel.store.records import LogRow
-from tests.harness.postgres import PostgresServer, start_postgres, stop_postgres
+from tests.harness.postgres import PostgresServer
 from tests.harness.store_rows import NO_RETENTION, SECOND
 
 BASE_NS = 1_700_000_000 * SECOND
 
-
-@pytest.fixture(scope="module")
-def postgres_server() -> Iterator[PostgresServer]:
-    server = start_postgres()
-    try:
-        yield server
-    finally:
-        stop_postgres(server)
 
 
 def _row(i: int, event_name: str) -> LogRow:

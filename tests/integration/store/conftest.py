@@ -9,21 +9,13 @@ from pathlib import Path
 import pytest
 
 from ricecoder_otel.store import Store, open_store
-from tests.harness.postgres import PostgresServer, start_postgres, stop_postgres
+from tests.harness.postgres import PostgresServer
 from tests.harness.store_rows import NO_RETENTION
 
 StoreFactory = Callable[..., Store]
 
 _database_numbers = itertools.count(1)
 
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    server = start_postgres()
-    try:
-        yield server
-    finally:
-        stop_postgres(server)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
