@@ -221,15 +221,9 @@ def _audit_silence(command: str, silence: Silence, change: str, now: float) -> b
     import getpass
 
     from ricecoder_otel.alerting.notify.api import silence_event
-    from ricecoder_otel.cli.compliance import audit_function
+    from ricecoder_otel.cli.compliance import record_from_cli
     from ricecoder_otel.compliance.audit.capability import silence_action, silence_details
-    from ricecoder_otel.compliance.audit.engine import AuditError
 
-    try:
-        record, trail = audit_function(load_config())
-    except ConfigError as error:
-        print(f"ricecoder-otel alerts silence {command}: not audited: {redact_dsn(str(error))}", file=sys.stderr)
-        return False
     event = silence_event(silence, change, now)
     action, actor = silence_action(event)
     if actor is None:
@@ -237,12 +231,4 @@ def _audit_silence(command: str, silence: Silence, change: str, now: float) -> b
             actor = getpass.getuser()  # the operator who ran the command
         except (OSError, KeyError):
             actor = None
-    try:
-        record(action, silence.id, "success", actor=actor, **silence_details(event))
-    except AuditError as error:
-        print(f"ricecoder-otel alerts silence {command}: not audited: {printable(str(error))}", file=sys.stderr)
-        return False
-    finally:
-        if trail is not None:
-            trail.close()
-    return True
+    return record_from_cli(f"alerts silence {command}", action, silence.id, actor=actor, **silence_details(event))

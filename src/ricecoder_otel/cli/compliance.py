@@ -71,6 +71,27 @@ def audit_function(config: MonitoringConfig) -> tuple[Any, AuditTrail | None]:
     return record, trail
 
 
+def record_from_cli(command: str, action: str, resource: str, *, actor: str | None, **details: Any) -> bool:
+    """Append one record to the configured audit journal for a command run outside the pipeline
+    (nothing when the audit trail is off); False, with the reason on stderr, when it was not audited."""
+    from ricecoder_otel.compliance.audit.engine import AuditError
+
+    try:
+        record, trail = audit_function(load_config())
+    except ConfigError as error:
+        print(f"ricecoder-otel {command}: not audited: {redact_dsn(str(error))}", file=sys.stderr)
+        return False
+    try:
+        record(action, resource, "success", actor=actor, **details)
+    except AuditError as error:
+        print(f"ricecoder-otel {command}: not audited: {printable(str(error))}", file=sys.stderr)
+        return False
+    finally:
+        if trail is not None:
+            trail.close()
+    return True
+
+
 @dataclass
 class Session:
     """What a compliance command works with: the configuration, the store and ``audit(...)``."""

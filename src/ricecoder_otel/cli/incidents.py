@@ -21,7 +21,6 @@ from ricecoder_otel.cli._util import print_json, printable
 from ricecoder_otel.cli.alerts import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, table, with_store
 from ricecoder_otel.config import ConfigError, load_config
 from ricecoder_otel.config.duration import format_duration
-from ricecoder_otel.config.secrets import redact_dsn
 from ricecoder_otel.store.sql import SqlStore
 
 if TYPE_CHECKING:
@@ -140,24 +139,10 @@ def _audit_acknowledgement(incident: Incident, actor: str) -> bool:
     """Append ``incident.acknowledge`` (the same record the audit capability makes of the hub event) to the
     configured journal (nothing when the audit trail is off); False, with the reason on stderr, when not."""
     from ricecoder_otel.alerting.incidents.events import incident_event
-    from ricecoder_otel.cli.compliance import audit_function
-    from ricecoder_otel.compliance.audit.engine import AuditError
+    from ricecoder_otel.cli.compliance import record_from_cli
 
-    try:
-        record, trail = audit_function(load_config())
-    except ConfigError as error:
-        print(f"ricecoder-otel incidents ack: not audited: {redact_dsn(str(error))}", file=sys.stderr)
-        return False
-    try:
-        record("incident.acknowledge", incident.id, "success", actor=actor,
-               **incident_event(incident, "acknowledged", actor).attributes())  # fmt: skip
-    except AuditError as error:
-        print(f"ricecoder-otel incidents ack: not audited: {printable(str(error))}", file=sys.stderr)
-        return False
-    finally:
-        if trail is not None:
-            trail.close()
-    return True
+    details = incident_event(incident, "acknowledged", actor).attributes()
+    return record_from_cli("incidents ack", "incident.acknowledge", incident.id, actor=actor, **details)
 
 
 def run_postmortem(args: argparse.Namespace) -> int:
