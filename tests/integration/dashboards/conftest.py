@@ -1,5 +1,5 @@
 """Dashboards against every store backend: the store contract's fixtures (a SQLite file, a real PostgreSQL)."""
 
-from tests.integration.store.conftest import make_store, postgres_server
+from tests.integration.store.conftest import make_store
 
-__all__ = ["make_store", "postgres_server"]
+__all__ = ["make_store"]

@@ -1,5 +1,5 @@
 """The PII check reads stored telemetry on both backends (SQLite and a real PostgreSQL)."""
 
-from tests.integration.store.conftest import make_store, postgres_server, store
+from tests.integration.store.conftest import make_store, store
 
-__all__ = ["make_store", "postgres_server", "store"]
+__all__ = ["make_store", "store"]

@@ -1,5 +1,5 @@
 """Report evidence is read on both backends (the store contract's fixtures: SQLite and a real PostgreSQL)."""
 
-from tests.integration.store.conftest import make_store, postgres_server, store
+from tests.integration.store.conftest import make_store, store
 
-__all__ = ["make_store", "postgres_server", "store"]
+__all__ = ["make_store", "store"]
