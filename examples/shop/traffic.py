@@ -47,19 +47,22 @@ def _call(base: str, method: str, path: str, user: str, session: str, body: dict
         return int(error.code)
 
 
-def one_visit(base: str, rng: random.Random, user: str, stats: TrafficStats) -> None:
-    """A visit: browse, maybe fill a cart and check out, sometimes the report or the flaky payment."""
+def one_visit(base: str, rng: random.Random, user: str, stats: TrafficStats, *, full: bool = False) -> None:
+    """A visit: browse, maybe fill a cart and check out, sometimes the report or the flaky payment.
+
+    A ``full`` visit takes every step, so a short run still reaches every route.
+    """
     session = f"s-{rng.randrange(1 << 30):08x}"
     steps: list[tuple[str, str, str, dict[str, object] | None]] = [("GET", "/products", "/products", None)]
     for _ in range(rng.randint(1, 3)):
         pid = rng.randint(1, 6)  # 6 does not exist: a realistic 404
         steps.append(("GET", f"/products/{pid}", "/products/<int:product_id>", None))
-    if rng.random() < 0.6:
+    if full or rng.random() < 0.6:
         steps.append(("POST", f"/cart/{user}", "/cart/<user_id>", {"product_id": rng.randint(1, 5), "qty": 2}))
         steps.append(("POST", f"/checkout/{user}", "/checkout/<user_id>", None))
-    if rng.random() < 0.15:
+    if full or rng.random() < 0.15:
         steps.append(("GET", "/reports/sales", "/reports/sales", None))
-    if rng.random() < 0.1:
+    if full or rng.random() < 0.1:
         steps.append(("GET", "/payments/flaky", "/payments/flaky", None))
     for method, path, route, body in steps:
         status = _call(base, method, path, user, session, body)
@@ -75,6 +78,7 @@ def drive(base: str, duration_s: float, users: int = 8, seed: int = 7) -> Traffi
     deadline = time.monotonic() + duration_s
     while time.monotonic() < deadline:
         one_visit(base, rng, rng.choice(user_ids), stats)
+    one_visit(base, rng, rng.choice(user_ids), stats, full=True)  # however slow the host, every route is seen
     return stats
 
 
