@@ -2,29 +2,37 @@
 
 ``start_collector`` runs the built binary on a config whose addresses come from ``${env:VAR}``
 substitution, so every test gets free ports; it polls the health_check extension (or the OTLP
-port) until ready and stops the process by PID. ``agent_env`` / ``gateway_env`` give the
-variables our shipped agent.yaml and gateway.yaml read. ``read_*`` parse the file exporter output
-(one OTLP JSON request per line).
+port) until ready and stops the process by PID. A port another process took before the
+collector bound it is replaced by a fresh one and the collector started again (a bounded number
+of times); the new address is written back into the caller's ``env`` and into every later
+collector's variables that named the old one, so the hops of a path keep pointing at each other.
+``agent_env`` / ``gateway_env`` give the variables our shipped agent.yaml and gateway.yaml read.
+``read_*`` parse the file exporter output (one OTLP JSON request per line).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ricecoder_otel.cli._util import free_port
 from ricecoder_otel.collector.build import BuildError, require_binary
 from ricecoder_otel.collector.layout import config_dir
+from tests.harness.ports import START_ATTEMPTS, PortTaken, bind_failed, free_port, loopback, retire, taken_ports
+
+# Ports given up on because another process held them -> the port used instead. free_port never
+# hands a port out twice, so an old port seen in a later collector's variables always means this one.
+_moved_ports: dict[int, int] = {}
 
 
 def collector_binary() -> Path:
@@ -72,11 +80,24 @@ class CollectorHandle:
             self.process.wait()
 
     def restart(self) -> None:
-        """Start the same config again with the same variables (after stop or kill)."""
+        """Start the same config again with the same variables (after stop or kill).
+
+        The addresses stay (other hops point at them): a port still held is waited for, a few times.
+        """
         self.stop()
-        self.process = _spawn(self.config, self.env, self.workdir, self.log_path)
-        self.starts += 1
-        _wait_ready(self)
+        for attempt in range(1, START_ATTEMPTS + 1):
+            offset = _log_size(self.log_path)
+            self.process = _spawn(self.config, self.env, self.workdir, self.log_path)
+            self.starts += 1
+            try:
+                _wait_ready(self, offset=offset)
+                return
+            except PortTaken:
+                if attempt == START_ATTEMPTS:
+                    raise AssertionError(
+                        f"{self.name} could not bind its ports again in {attempt} restarts:\n{self.log()[-4000:]}"
+                    ) from None
+                time.sleep(attempt)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -92,20 +113,58 @@ def start_collector(
     """Start the built collector on ``config_path`` with ``env`` added to the environment.
 
     Readiness: the first ``*_HEALTH_ENDPOINT`` variable in ``env`` (health_check extension),
-    else the first ``*_OTLP_GRPC_ENDPOINT`` accepting TCP connections.
+    else the first ``*_OTLP_GRPC_ENDPOINT`` accepting TCP connections. When a port in ``env`` was
+    taken meanwhile, it is replaced by a fresh one (in ``env`` itself too, if it is mutable) and the
+    collector started again, up to START_ATTEMPTS times; the last error shows every attempt's log.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    full_env = {**os.environ, **env}
-    health = next((v for k, v in env.items() if k.endswith("_HEALTH_ENDPOINT")), None)
-    otlp = next((v for k, v in env.items() if k.endswith("_OTLP_GRPC_ENDPOINT")), None)
-    address = health or otlp
-    if address is None:
-        raise AssertionError(f"{name}: env names no *_HEALTH_ENDPOINT or *_OTLP_GRPC_ENDPOINT to poll for readiness")
+    variables = dict(env)
     log_path = workdir / f"{name}.log"
-    process = _spawn(config_path, full_env, workdir, log_path)
-    handle = CollectorHandle(name, config_path, full_env, workdir, process, log_path, address, health is not None)
-    _wait_ready(handle, ready_timeout_s)
-    return handle
+    failures: list[str] = []
+    for attempt in range(1, START_ATTEMPTS + 1):
+        for old, new in _moved_ports.items():
+            _move_port(variables, old, new)
+        health = next((v for k, v in variables.items() if k.endswith("_HEALTH_ENDPOINT")), None)
+        otlp = next((v for k, v in variables.items() if k.endswith("_OTLP_GRPC_ENDPOINT")), None)
+        address = health or otlp
+        if address is None:
+            raise AssertionError(f"{name}: no *_HEALTH_ENDPOINT or *_OTLP_GRPC_ENDPOINT variable to poll for readiness")
+        full_env = {**os.environ, **variables}
+        offset = _log_size(log_path)
+        process = _spawn(config_path, full_env, workdir, log_path)
+        handle = CollectorHandle(name, config_path, full_env, workdir, process, log_path, address, health is not None)
+        try:
+            _wait_ready(handle, ready_timeout_s, offset=offset)
+        except PortTaken as taken:
+            failures.append(f"--- attempt {attempt} ---\n{taken.output[-3000:]}")
+            ports = {port for port in taken_ports(taken.output) if _mentions(variables, port)}
+            if not ports:
+                raise AssertionError(f"{name} lost a port it was not given:\n{taken.output[-4000:]}") from None
+            for port in ports:
+                retire(port)
+                _moved_ports[port] = free_port()
+                _move_port(variables, port, _moved_ports[port])
+            continue
+        if isinstance(env, MutableMapping):
+            env.update(variables)
+        return handle
+    raise AssertionError(
+        f"{name} could not bind its ports in {START_ATTEMPTS} attempts, each with fresh ports:\n" + "\n".join(failures)
+    )
+
+
+def _log_size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _mentions(variables: Mapping[str, str], port: int) -> bool:
+    return any(value == str(port) or re.search(rf":{port}(?!\d)", value) for value in variables.values())
+
+
+def _move_port(variables: dict[str, str], old: int, new: int) -> None:
+    """Point every address (``host:old``) and bare port value (``old``) in ``variables`` at ``new``."""
+    for key, value in variables.items():
+        variables[key] = str(new) if value == str(old) else re.sub(rf"(?<=:){old}(?!\d)", str(new), value)
 
 
 def _spawn(config: Path, env: Mapping[str, str], workdir: Path, log_path: Path) -> subprocess.Popen[bytes]:
@@ -116,12 +175,18 @@ def _spawn(config: Path, env: Mapping[str, str], workdir: Path, log_path: Path) 
         )
 
 
-def _wait_ready(handle: CollectorHandle, timeout_s: float = 60.0) -> None:
+def _wait_ready(handle: CollectorHandle, timeout_s: float = 60.0, offset: int = 0) -> None:
+    """Poll until ready; PortTaken when it exits because a port was in use (its log from ``offset``)."""
     deadline = time.monotonic() + timeout_s
     host, _, port = handle.ready_address.rpartition(":")
     host = "127.0.0.1" if host in ("", "0.0.0.0") else host
     while True:
         if handle.process.poll() is not None:
+            with open(handle.log_path, "rb") as log:
+                log.seek(offset)
+                output = log.read().decode(errors="replace")
+            if bind_failed(output):
+                raise PortTaken(handle.name, output)
             raise AssertionError(
                 f"{handle.name} exited with {handle.process.returncode} during start-up:\n{handle.log()[-4000:]}"
             )
@@ -147,10 +212,6 @@ def _ready(host: str, port: int, health: bool) -> bool:
             return True
     except OSError:
         return False
-
-
-def loopback() -> str:
-    return f"127.0.0.1:{free_port()}"
 
 
 def agent_env(workdir: Path, gateway_endpoint: str) -> dict[str, str]:
