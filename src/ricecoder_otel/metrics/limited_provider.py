@@ -13,7 +13,10 @@ past the limit are folded into one overflow observation per collection (summed f
 and up-down counters, whose overflow is the sum of the folded series; the last one for gauges).
 
 Hot path: one limiter lookup (a frozenset of the attributes and a set membership test) in
-front of the SDK instrument's own call.
+front of the SDK instrument's own call. A synchronous instrument that every matching view drops
+(a framework's own ``http.server.request.duration``, which the RED metrics replace) is the API's
+no-op instrument instead: the SDK would otherwise admit, copy and hash each measurement in every
+reader's storage only to discard it.
 """
 
 from __future__ import annotations
@@ -28,14 +31,19 @@ from opentelemetry.metrics import (
     Counter,
     Histogram,
     Meter,
+    NoOpCounter,
+    NoOpHistogram,
+    NoOpUpDownCounter,
     ObservableCounter,
     ObservableGauge,
     ObservableUpDownCounter,
     Observation,
     UpDownCounter,
     _Gauge,
+    _NoOpGauge,
 )
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.view import DropAggregation, View
 from opentelemetry.util.types import Attributes
 
 from ricecoder_otel.metrics.cardinality import OVERFLOW_ATTRIBUTES, CardinalityLimiter
@@ -53,6 +61,18 @@ class CardinalityLimitedMeterProvider(MeterProvider):
         super().__init__(**kwargs)
         self.limiter = limiter
         self._limited: dict[int, LimitedMeter] = {}
+        self._views: tuple[View, ...] = tuple(kwargs.get("views") or ())
+
+    def dropped(self, instrument: object) -> bool:
+        """True when views match ``instrument`` and every one of them drops it (the SDK's own rule).
+
+        Reads the SDK's private ``View._match``/``_aggregation``; if they change, nothing is dropped
+        early (the views still drop it, only later)."""
+        try:
+            matching = [view for view in self._views if view._match(instrument)]  # type: ignore[arg-type]
+            return bool(matching) and all(isinstance(view._aggregation, DropAggregation) for view in matching)
+        except AttributeError:
+            return False
 
     def get_meter(
         self,
@@ -68,7 +88,7 @@ class CardinalityLimitedMeterProvider(MeterProvider):
         if limited is None:
             # The SDK caches meters per scope and never frees them, so ids are stable; a race
             # here builds two equivalent wrappers, one of which wins.
-            limited = self._limited.setdefault(id(meter), LimitedMeter(meter, self.limiter))
+            limited = self._limited.setdefault(id(meter), LimitedMeter(meter, self.limiter, self.dropped))
         return limited
 
 
@@ -81,10 +101,13 @@ def _is_sdk_meter(meter: Meter) -> bool:
 class LimitedMeter(Meter):
     """Wraps a meter: the instruments it creates admit their attributes through ``limiter``."""
 
-    def __init__(self, inner: Meter, limiter: CardinalityLimiter) -> None:
+    def __init__(
+        self, inner: Meter, limiter: CardinalityLimiter, dropped: Callable[[object], bool] = lambda _: False
+    ) -> None:
         super().__init__(inner.name, inner.version, inner.schema_url)
         self._inner = inner
         self._limiter = limiter
+        self._dropped = dropped
 
     def __getattr__(self, name: str) -> Any:
         if name == "_inner":
@@ -93,10 +116,14 @@ class LimitedMeter(Meter):
 
     def create_counter(self, name: str, unit: str = "", description: str = "") -> Counter:
         inner = self._inner.create_counter(name, unit, description)
+        if self._dropped(inner):
+            return NoOpCounter(name, unit, description)
         return _LimitedCounter(inner, self._limiter, _metric(inner, name))
 
     def create_up_down_counter(self, name: str, unit: str = "", description: str = "") -> UpDownCounter:
         inner = self._inner.create_up_down_counter(name, unit, description)
+        if self._dropped(inner):
+            return NoOpUpDownCounter(name, unit, description)
         return _LimitedUpDownCounter(inner, self._limiter, _metric(inner, name))
 
     def create_histogram(
@@ -110,10 +137,14 @@ class LimitedMeter(Meter):
         inner = self._inner.create_histogram(
             name, unit, description, explicit_bucket_boundaries_advisory=explicit_bucket_boundaries_advisory
         )
+        if self._dropped(inner):
+            return NoOpHistogram(name, unit, description)
         return _LimitedHistogram(inner, self._limiter, _metric(inner, name))
 
     def create_gauge(self, name: str, unit: str = "", description: str = "") -> _Gauge:
         inner = self._inner.create_gauge(name, unit, description)
+        if self._dropped(inner):
+            return _NoOpGauge(name, unit, description)
         return _LimitedGauge(inner, self._limiter, _metric(inner, name))
 
     def create_observable_counter(

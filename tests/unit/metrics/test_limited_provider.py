@@ -38,13 +38,17 @@ from opentelemetry.metrics import (
     CallbackOptions,
     Counter,
     Histogram,
+    NoOpCounter,
+    NoOpHistogram,
     NoOpMeter,
+    NoOpUpDownCounter,
     ObservableCounter,
     Observation,
     UpDownCounter,
     _Gauge,
 )
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, Metric, NumberDataPoint
+from opentelemetry.sdk.metrics.view import DropAggregation, View
 
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
 from ricecoder_otel.metrics.collector import MetricsCollector
@@ -286,3 +290,34 @@ def test_a_shut_down_provider_hands_out_the_sdk_no_op_meter(reader: InMemoryMetr
     provider = _provider(CardinalityLimiter(10), reader)
     provider.shutdown()
     assert isinstance(provider.get_meter("late"), NoOpMeter)
+
+
+def test_an_instrument_every_matching_view_drops_is_a_no_op_and_the_rest_still_record(
+    reader: InMemoryMetricReader,
+) -> None:
+    flask = "opentelemetry.instrumentation.flask"
+    views = [
+        View(instrument_name="http.server.request.duration", meter_name=flask, aggregation=DropAggregation()),
+        View(instrument_name="kept.*", aggregation=DropAggregation()),
+        View(instrument_name="kept.twice", name="kept.copy"),
+    ]
+    provider = CardinalityLimitedMeterProvider(CardinalityLimiter(10), metric_readers=[reader], views=views)
+    try:
+        framework = provider.get_meter(flask)
+        dropped = framework.create_histogram("http.server.request.duration", unit="s")
+        active = framework.create_up_down_counter("http.server.active_requests")
+        other_scope = provider.get_meter("app").create_histogram("http.server.request.duration", unit="s")
+        kept = provider.get_meter("app").create_counter("kept.twice")  # one view drops it, another keeps it
+        # Dropped by every view that matches: the API's no-op, so the SDK never sees the measurements.
+        assert isinstance(dropped, NoOpHistogram) and isinstance(dropped, Histogram)
+        assert not isinstance(active, NoOpUpDownCounter) and not isinstance(other_scope, NoOpHistogram)
+        assert not isinstance(kept, NoOpCounter)
+        dropped.record(0.5, {"http.route": "/a"})
+        active.add(1, {"http.request.method": "GET"})
+        other_scope.record(0.25, {"http.route": "/a"})
+        kept.add(3)
+        metrics = _metrics(reader)
+    finally:
+        provider.shutdown()
+    assert "kept.copy" in metrics and "http.server.active_requests" in metrics
+    assert [p.count for p in metrics["http.server.request.duration"].data.data_points] == [1]  # the app's only
