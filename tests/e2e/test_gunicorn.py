@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ricecoder_otel.cli._util import free_port
 from ricecoder_otel.store import open_store
 from tests.harness.shop import BIN, serve_traffic
 
@@ -14,7 +13,6 @@ from tests.harness.shop import BIN, serve_traffic
 def test_gunicorn_workers_each_export_their_spans(tmp_path: Path) -> None:
     assert (BIN / "gunicorn").exists(), "gunicorn is missing: pip install 'ricecoder-otel[examples]'"
     store_path = tmp_path / "telemetry.db"
-    port = free_port()
     shop, stats = serve_traffic(
         tmp_path,
         {"RICECODER_STORE_PATH": str(store_path)},
@@ -24,12 +22,11 @@ def test_gunicorn_workers_each_export_their_spans(tmp_path: Path) -> None:
             "--workers",
             "2",
             "--bind",
-            f"127.0.0.1:{port}",
+            "127.0.0.1:{port}",
             "--graceful-timeout",
             "20",
             "app:app",
         ],
-        port=port,
         seconds=3,
     )
     with open_store(str(store_path)) as store:

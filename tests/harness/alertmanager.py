@@ -1,4 +1,5 @@
-"""Debian's Alertmanager 0.25 on a free loopback port: readiness poll, teardown by PID."""
+"""Debian's Alertmanager 0.25 on a free loopback port: readiness poll, teardown by PID; a start
+that lost its port to another process is retried on a fresh one."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ricecoder_otel.cli._util import free_port
+from tests.harness.ports import PortTaken, bind_failed, free_port, start_with_fresh_ports
 
 
 @dataclass
@@ -47,6 +48,10 @@ def start_alertmanager(workdir: Path, config_yaml: str) -> AlertmanagerServer:
         raise AssertionError("Debian's Alertmanager is not installed: run .ci/steps/prometheus.sh")
     config = workdir / "alertmanager.yml"
     config.write_text(config_yaml)
+    return start_with_fresh_ports(lambda _: _start(binary, workdir, config), "Alertmanager")
+
+
+def _start(binary: str, workdir: Path, config: Path) -> AlertmanagerServer:
     port = free_port()
     log_path = workdir / "alertmanager.log"
     with open(log_path, "wb") as log:
@@ -56,7 +61,7 @@ def start_alertmanager(workdir: Path, config_yaml: str) -> AlertmanagerServer:
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     server = AlertmanagerServer(process, f"http://127.0.0.1:{port}", log_path)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         try:
             with urllib.request.urlopen(f"{server.url}/-/ready", timeout=1):
@@ -64,5 +69,8 @@ def start_alertmanager(workdir: Path, config_yaml: str) -> AlertmanagerServer:
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 server.stop()
-                raise AssertionError(f"Alertmanager did not become ready:\n{log_path.read_text()[-2000:]}") from None
+                output = log_path.read_text(errors="replace")
+                if bind_failed(output):
+                    raise PortTaken("Alertmanager", output) from None
+                raise AssertionError(f"Alertmanager did not become ready in 60s:\n{output[-2000:]}") from None
             time.sleep(0.05)

@@ -3,7 +3,8 @@
 The binary is built by ``.ci/steps/jaeger.sh`` from the Go module proxy and cached under
 ``~/.cache/ricecoder/jaeger/<version>/jaeger`` (``$RICECODER_CACHE_DIR`` moves the root, as for
 our collector). ``start_jaeger`` runs it on collector-config/backends/jaeger.yaml with free
-ports (in-memory storage), polls its query API until ready and stops it by PID. The query
+ports (in-memory storage), polls its query API until ready and stops it by PID; a start that
+lost a port to another process is retried with fresh ports. The query
 helpers read traces back through Jaeger's HTTP APIs: v3 returns OTLP JSON (span names,
 attributes, status as sent), v1 is what the Jaeger UI and Grafana's Jaeger datasource use.
 """
@@ -22,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ricecoder_otel.cli._util import free_port
 from ricecoder_otel.collector.layout import config_dir
+from tests.harness.ports import PortTaken, bind_failed, free_port, start_with_fresh_ports
 
 VERSION = "v1.76.0"  # the version .ci/steps/jaeger.sh builds by default
 
@@ -106,6 +107,10 @@ def start_jaeger(workdir: Path, ready_timeout_s: float = 60.0) -> JaegerServer:
     """Jaeger v2 with in-memory storage on free loopback ports, ready to receive and be queried."""
     binary = jaeger_binary()
     workdir.mkdir(parents=True, exist_ok=True)
+    return start_with_fresh_ports(lambda attempt: _start(binary, workdir, attempt, ready_timeout_s), "Jaeger")
+
+
+def _start(binary: Path, workdir: Path, attempt: int, ready_timeout_s: float) -> JaegerServer:
     env = {
         "JAEGER_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{free_port()}",
         "JAEGER_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{free_port()}",
@@ -114,7 +119,7 @@ def start_jaeger(workdir: Path, ready_timeout_s: float = 60.0) -> JaegerServer:
         "JAEGER_TELEMETRY_HOST": "127.0.0.1",
         "JAEGER_TELEMETRY_PORT": str(free_port()),
     }
-    log_path = workdir / "jaeger.log"
+    log_path = workdir / f"jaeger-{attempt}.log"
     config = config_dir() / "backends" / "jaeger.yaml"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
@@ -128,6 +133,8 @@ def start_jaeger(workdir: Path, ready_timeout_s: float = 60.0) -> JaegerServer:
     deadline = time.monotonic() + ready_timeout_s
     while True:
         if process.poll() is not None:
+            if bind_failed(server.log()):
+                raise PortTaken("Jaeger", server.log())
             raise AssertionError(f"Jaeger exited with {process.returncode} during start-up:\n{server.log()[-4000:]}")
         try:
             server.services()

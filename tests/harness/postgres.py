@@ -2,7 +2,8 @@
 
 PostgreSQL refuses to run as root, so as root the cluster is owned by and run as the
 ``postgres`` system user (created by Debian's package). The server process is started
-directly (no wrapper), so teardown signals exactly that PID.
+directly (no wrapper), so teardown signals exactly that PID. A start that lost its port to
+another process is retried on a fresh port (same cluster), a bounded number of times.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.harness.ports import PortTaken, bind_failed, free_port, start_with_fresh_ports
 
 PG_BIN = Path(os.environ.get("RICECODER_PG_BIN", "/usr/lib/postgresql/15/bin"))
 RUN_AS = "postgres"
@@ -44,12 +46,6 @@ class PostgresServer:
     def log(self) -> str:
         path = self.data_dir / "server.log"
         return path.read_text(errors="replace") if path.exists() else ""
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _run_as() -> dict[str, object]:
@@ -87,7 +83,15 @@ def start_postgres() -> PostgresServer:
     if init.returncode != 0:
         shutil.rmtree(data_dir, ignore_errors=True)
         raise RuntimeError(f"initdb failed ({init.returncode}): {init.stderr.strip() or init.stdout.strip()}")
-    port = _free_port()
+    try:
+        return start_with_fresh_ports(lambda _: _start(data_dir, cluster, drop), "PostgreSQL")
+    except BaseException:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        raise
+
+
+def _start(data_dir: Path, cluster: Path, drop: dict[str, object]) -> PostgresServer:
+    port = free_port()
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - the server writes to it until stopped
     process = subprocess.Popen(
         [str(PG_BIN / "postgres"), "-D", str(cluster), "-p", str(port), "-h", "127.0.0.1",
@@ -99,7 +103,7 @@ def start_postgres() -> PostgresServer:
     try:
         _wait_ready(server)
     except BaseException:
-        stop_postgres(server)
+        _stop_process(server)
         raise
     return server
 
@@ -111,6 +115,8 @@ def _wait_ready(server: PostgresServer) -> None:
     last_error = ""
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
+            if bind_failed(server.log()):
+                raise PortTaken("PostgreSQL", server.log())
             raise RuntimeError(f"PostgreSQL exited with {server.process.returncode}:\n{server.log()[-2000:]}")
         try:
             with psycopg.connect(server.dsn(), connect_timeout=2) as conn:
@@ -124,6 +130,11 @@ def _wait_ready(server: PostgresServer) -> None:
 
 def stop_postgres(server: PostgresServer) -> None:
     """Fast shutdown (SIGINT) of the server's PID, SIGKILL if it lingers, then remove its files."""
+    _stop_process(server)
+    shutil.rmtree(server.data_dir, ignore_errors=True)
+
+
+def _stop_process(server: PostgresServer) -> None:
     if server.process.poll() is None:
         server.process.send_signal(signal.SIGINT)
         try:
@@ -131,4 +142,3 @@ def stop_postgres(server: PostgresServer) -> None:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait(timeout=10)
-    shutil.rmtree(server.data_dir, ignore_errors=True)

@@ -1,4 +1,5 @@
-"""Debian's Prometheus on loopback, scraping the targets a test gives it."""
+"""Debian's Prometheus on loopback, scraping the targets a test gives it (a start that lost its
+port to another process is retried on a fresh one)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ricecoder_otel.cli._util import free_port
+from tests.harness.ports import PortTaken, bind_failed, free_port, start_with_fresh_ports
 
 
 @dataclass
@@ -28,7 +29,7 @@ class PrometheusServer:
         result: list[dict[str, Any]] = body["data"]["result"]
         return result
 
-    def wait_for(self, expr: str, timeout_s: float = 30.0) -> list[dict[str, Any]]:
+    def wait_for(self, expr: str, timeout_s: float = 60.0) -> list[dict[str, Any]]:
         """Poll until ``expr`` returns data: the first scrapes take a few seconds."""
         deadline = time.monotonic() + timeout_s
         while True:
@@ -54,6 +55,10 @@ def start_prometheus(workdir: Path, targets: list[str], scrape_interval: str = "
         raise AssertionError(
             "Debian's prometheus is not installed: run .ci/steps/prometheus.sh (apt-get install prometheus)"
         )
+    return start_with_fresh_ports(lambda _: _start(binary, workdir, targets, scrape_interval), "Prometheus")
+
+
+def _start(binary: str, workdir: Path, targets: list[str], scrape_interval: str) -> PrometheusServer:
     port = free_port()
     config = workdir / "prometheus.yml"
     config.write_text(
@@ -74,7 +79,7 @@ def start_prometheus(workdir: Path, targets: list[str], scrape_interval: str = "
             stderr=subprocess.STDOUT,
         )
     server = PrometheusServer(process, f"http://127.0.0.1:{port}", log_path)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         try:
             with urllib.request.urlopen(f"{server.url}/-/ready", timeout=1):
@@ -82,5 +87,8 @@ def start_prometheus(workdir: Path, targets: list[str], scrape_interval: str = "
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 server.stop()
-                raise AssertionError(f"Prometheus did not become ready:\n{log_path.read_text()[-2000:]}") from None
+                output = log_path.read_text(errors="replace")
+                if bind_failed(output):
+                    raise PortTaken("Prometheus", output) from None
+                raise AssertionError(f"Prometheus did not become ready in 60s:\n{output[-2000:]}") from None
             time.sleep(0.05)

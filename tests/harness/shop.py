@@ -6,11 +6,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ricecoder_otel.cli._util import free_port
+from tests.harness.ports import PortTaken, bind_failed, free_port, start_with_fresh_ports
 
 REPO = Path(__file__).resolve().parents[2]
 SHOP = REPO / "examples" / "shop"
@@ -18,6 +19,7 @@ sys.path.insert(0, str(SHOP))
 import traffic  # noqa: E402  (the generator ships beside the example)
 
 BIN = Path(sys.executable).parent
+READY_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -50,8 +52,17 @@ def start_shop(
     instrument: bool = True,
     port: int | None = None,
 ) -> ShopProcess:
-    """Start the shop and wait for /health; ``command`` replaces ``python app.py`` (e.g. gunicorn)."""
-    port = port or free_port()
+    """Start the shop and wait for /health; ``command`` replaces ``python app.py`` (e.g. gunicorn;
+    ``{port}`` in its arguments is the port). Without ``port`` a free one is picked, and picked
+    again when another process takes it before the shop binds it."""
+    if port is not None:
+        return _start_shop(workdir, env, command, instrument, port)
+    return start_with_fresh_ports(lambda _: _start_shop(workdir, env, command, instrument, free_port()), "the shop")
+
+
+def _start_shop(
+    workdir: Path, env: Mapping[str, str], command: Sequence[str] | None, instrument: bool, port: int
+) -> ShopProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "RICECODER_"))}
     full_env.update(
         SHOP_PORT=str(port),
@@ -64,19 +75,29 @@ def start_shop(
         PYTHONUNBUFFERED="1",
     )
     full_env.update(env)
-    argv = list(command or [sys.executable, str(SHOP / "app.py")])
+    argv = [arg.replace("{port}", str(port)) for arg in command or [sys.executable, str(SHOP / "app.py")]]
     if instrument:
         argv = [str(BIN / "opentelemetry-instrument"), *argv]
     log_path = workdir / f"shop-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(argv, env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=str(SHOP))
     shop = ShopProcess(process, f"http://127.0.0.1:{port}", log_path)
-    try:
-        traffic.wait_ready(shop.base_url, timeout_s=60)
-    except TimeoutError as error:
-        shop.process.kill()
-        raise AssertionError(f"{error}\n--- shop output ---\n{shop.output()[-3000:]}") from None
-    return shop
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            if bind_failed(shop.output()):
+                raise PortTaken("the shop", shop.output())
+            raise AssertionError(f"the shop exited with {process.returncode}:\n{shop.output()[-3000:]}")
+        try:
+            traffic.wait_ready(shop.base_url, timeout_s=1)
+            return shop
+        except TimeoutError as error:
+            if time.monotonic() > deadline:
+                shop.process.kill()
+                shop.process.wait()
+                raise AssertionError(
+                    f"{error} (waited {READY_TIMEOUT_S:.0f}s)\n--- shop output ---\n{shop.output()[-3000:]}"
+                ) from None
 
 
 def drive(shop: ShopProcess, seconds: float, seed: int = 7) -> traffic.TrafficStats:

@@ -22,8 +22,8 @@ from typing import Protocol
 
 import pytest
 
-from ricecoder_otel.cli._util import free_port
 from tests.harness.collector import CollectorHandle, agent_env, gateway_env, shipped, start_collector
+from tests.harness.ports import PortTaken, bind_failed, free_port, start_with_fresh_ports
 from tests.harness.prometheus import PrometheusServer
 
 
@@ -79,11 +79,19 @@ def start_path(workdir: Path, agent: dict[str, str], gateway: dict[str, str]) ->
 
 
 def start_prometheus_receiving(workdir: Path, jobs: dict[str, list[str]], port: int | None = None) -> PrometheusServer:
-    """Debian's Prometheus scraping ``jobs`` (name -> targets) every second, with its remote-write receiver on."""
+    """Debian's Prometheus scraping ``jobs`` (name -> targets) every second, with its remote-write receiver on.
+
+    Without ``port`` it picks a free one, and picks again if another process takes it first.
+    """
     binary = shutil.which("prometheus")
     assert binary, "Debian's prometheus is not installed: run .ci/steps/prometheus.sh"
     workdir.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
+    if port is not None:
+        return _start_prometheus(binary, workdir, jobs, port)
+    return start_with_fresh_ports(lambda _: _start_prometheus(binary, workdir, jobs, free_port()), "Prometheus")
+
+
+def _start_prometheus(binary: str, workdir: Path, jobs: dict[str, list[str]], port: int) -> PrometheusServer:
     scrape = [{"job_name": job, "static_configs": [{"targets": targets}]} for job, targets in jobs.items()]
     config = workdir / "prometheus.yml"
     config.write_text(json.dumps({"global": {"scrape_interval": "1s"}, "scrape_configs": scrape}))
@@ -101,7 +109,7 @@ def start_prometheus_receiving(workdir: Path, jobs: dict[str, list[str]], port: 
             stderr=subprocess.STDOUT,
         )
     server = PrometheusServer(process, f"http://127.0.0.1:{port}", log_path)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         try:
             with urllib.request.urlopen(f"{server.url}/-/ready", timeout=1):
@@ -109,7 +117,10 @@ def start_prometheus_receiving(workdir: Path, jobs: dict[str, list[str]], port: 
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 server.stop()
-                raise AssertionError(f"Prometheus did not become ready:\n{log_path.read_text()[-2000:]}") from None
+                output = log_path.read_text(errors="replace")
+                if bind_failed(output):
+                    raise PortTaken("Prometheus", output) from None
+                raise AssertionError(f"Prometheus did not become ready in 60s:\n{output[-2000:]}") from None
             time.sleep(0.05)
 
 

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
-from ricecoder_otel.cli._util import free_port
+from tests.harness.smtp import start_smtp
 from tests.integration.notify.conftest import notification
 
 PASSWORD = "smtp-pass-7f3a"
@@ -51,10 +50,8 @@ def smtp(certificate: tuple[Path, Path]) -> Iterator[tuple[Inbox, int]]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(*map(str, certificate))
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
-                            authenticator=authenticate, auth_require_tls=True)  # fmt: skip
-    controller.start()
+    controller, port = start_smtp(inbox, tls_context=context, require_starttls=True, authenticator=authenticate,
+                                  auth_require_tls=True)  # fmt: skip
     yield inbox, port
     controller.stop()
 
@@ -101,9 +98,7 @@ def test_a_wrong_password_is_final_and_never_shown(
 
 def test_require_tls_refuses_a_server_without_starttls(make_outbox: Any, certificate: tuple[Path, Path]) -> None:
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    controller, port = start_smtp(inbox)
     try:
         outbox = make_outbox([channel(port, certificate[0])])
         msg = outbox.queue("mail", notification())
