@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ricecoder_otel.cli._util import free_port
 from ricecoder_otel.store import open_store
+from tests.harness.ports import free_port
 from tests.harness.shop import serve_traffic
 
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from ricecoder_otel.cli._util import free_port
+from tests.harness.ports import free_port
 
 APP = """
 import atexit, logging, sys, time

@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from ricecoder_otel.cli import main
-from ricecoder_otel.cli._util import free_port
 from tests.harness.collector import start_collector
+from tests.harness.ports import free_port
 from tests.integration.alerting_rules.prometheus_rules import metric_names, rule_groups, start_prometheus_with_rules
 
 RULES = """\
@@ -81,19 +81,24 @@ while True:
 @pytest.fixture
 def exposed(tmp_path: Path) -> Iterator[dict[str, str]]:
     """The app and the collector; returns the target to scrape per path."""
-    grpc, prom, app_port = free_port(), free_port(), free_port()
+    app_port = free_port()
     config = tmp_path / "collector.yaml"
-    config.write_text(
-        f"receivers:\n  otlp:\n    protocols:\n      grpc: {{endpoint: 127.0.0.1:{grpc}}}\n"
-        f"exporters:\n  prometheus:\n    endpoint: 127.0.0.1:{prom}\n"
+    config.write_text(  # addresses from variables, so the harness can move a port another process took
+        "receivers:\n  otlp:\n    protocols:\n      grpc: {endpoint: '${env:NAMES_OTLP_GRPC_ENDPOINT}'}\n"
+        "exporters:\n  prometheus:\n    endpoint: '${env:NAMES_PROMETHEUS_ENDPOINT}'\n"
         "service:\n  telemetry: {metrics: {level: none}}\n"
         "  pipelines:\n    metrics: {receivers: [otlp], exporters: [prometheus]}\n"
     )
-    collector = start_collector(config, {"NAMES_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{grpc}"}, tmp_path / "collector")
-    app = subprocess.Popen([sys.executable, "-c", APP, str(app_port), f"127.0.0.1:{grpc}"],
+    env = {
+        "NAMES_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{free_port()}",
+        "NAMES_PROMETHEUS_ENDPOINT": f"127.0.0.1:{free_port()}",
+    }
+    collector = start_collector(config, env, tmp_path / "collector")
+    grpc, prom = env["NAMES_OTLP_GRPC_ENDPOINT"], env["NAMES_PROMETHEUS_ENDPOINT"]  # where it really listens
+    app = subprocess.Popen([sys.executable, "-c", APP, str(app_port), grpc],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
-        yield {"scrape": f"127.0.0.1:{app_port}", "collector": f"127.0.0.1:{prom}"}
+        yield {"scrape": f"127.0.0.1:{app_port}", "collector": prom}
     finally:
         app.kill()
         app.wait()

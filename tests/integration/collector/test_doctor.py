@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from ricecoder_otel.cli._util import free_port
 from tests.harness.collector import (
     CollectorHandle,
     attributes,
@@ -26,6 +25,7 @@ from tests.harness.collector import (
     shipped,
     start_collector,
 )
+from tests.harness.ports import free_port
 from tests.integration.collector.doctor_run import run_doctor
 
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ricecoder_otel.cli._util import free_port
 from tests.harness.collector import Topology
+from tests.harness.ports import free_port
 from tests.integration.collector.doctor_run import run_doctor
 
 HOPS = ["application", "agent", "gateway", "backend"]

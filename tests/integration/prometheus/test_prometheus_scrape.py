@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ricecoder_otel.cli._util import free_port
+from tests.harness.ports import free_port
 from tests.harness.prometheus import PrometheusServer, start_prometheus
 from tests.harness.shop import ShopProcess, drive, start_shop
 

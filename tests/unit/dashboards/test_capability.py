@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from ricecoder_otel.cli._util import free_port
 from ricecoder_otel.config import MonitoringConfig
 from ricecoder_otel.dashboards.builtin import builtin_dashboards
 from ricecoder_otel.dashboards.capability import DashboardsCapability
 from ricecoder_otel.pipeline import build_pipeline
+from tests.harness.ports import free_port
 
 
 def _config(tmp_path: Path, **dashboards: object) -> MonitoringConfig:

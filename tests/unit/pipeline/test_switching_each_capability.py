@@ -26,7 +26,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from ricecoder_otel.analytics.api import AnalyticsEngine
-from ricecoder_otel.cli._util import free_port
 from ricecoder_otel.compliance.audit.api import audit
 from ricecoder_otel.compliance.redaction import active_redactor
 from ricecoder_otel.config import load_config
@@ -37,6 +36,7 @@ from ricecoder_otel.performance import PerformanceMonitor
 from ricecoder_otel.performance.capability import PerformanceCapability
 from ricecoder_otel.pipeline import Pipeline, build_pipeline
 from ricecoder_otel.testing import InMemoryMetricExporter, ManualClock
+from tests.harness.ports import free_port
 
 COVERED_ELSEWHERE = {
     "metrics": "test_switching.py::test_metrics_off_stops_red_metrics_and_frees_the_reader_thread_then_on_resumes",
