@@ -101,6 +101,7 @@ def test_metrics_reach_prometheus_by_scrape_through_the_agent_and_by_remote_writ
     for shop, seed in ((scraped, 7), (written, 11)):
         drive(shop, 3, seed=seed)
         assert http_status(f"{shop.base_url}/payments/flaky") == 500  # always fails: RED errors on every path
+        assert http_status(f"{shop.base_url}/products/6") == 404  # a 4xx however few visits a slow host made
 
     paths = {"app": 'job="app"', "agent": 'job="agent"', "remote write": f'job="{REMOTE_SERVICE}"'}
     for via, selector in paths.items():
