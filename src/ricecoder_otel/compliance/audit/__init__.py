@@ -1,6 +1,6 @@
 """The tamper-evident audit trail: ``audit()``, its fsynced hash-chained journal, checkpoints, verification."""
 
-from ricecoder_otel.compliance.audit.api import AuditTrail, audit
+from ricecoder_otel.compliance.audit.api import AuditTrail, audit, audit_async
 from ricecoder_otel.compliance.audit.engine import AuditError, AuditRecord
 from ricecoder_otel.compliance.audit.journal import AuditJournal
 from ricecoder_otel.compliance.audit.verify import VerifyResult, WrongKeyError, verify_journal
@@ -13,5 +13,6 @@ __all__ = [
     "VerifyResult",
     "WrongKeyError",
     "audit",
+    "audit_async",
     "verify_journal",
 ]

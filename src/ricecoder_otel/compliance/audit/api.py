@@ -114,6 +114,35 @@ class AuditTrail:
             self.emit(record)
         return record
 
+    async def record_async(
+        self,
+        action: str,
+        resource: str,
+        outcome: str = "success",
+        *,
+        actor: str | None = None,
+        trace_id: str | None = None,
+        span_id: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        subject: str | None = None,
+        personal: Mapping[str, Any] | None = None,
+    ) -> AuditRecord:
+        """:meth:`record` for asyncio code: returns once the record is durable, without holding a
+        thread while it waits (:meth:`AuditJournal.append_async`: concurrent coroutines share
+        group commits and a group wakes its event loop once)."""
+        if trace_id is None and span_id is None:
+            trace_id, span_id = current_trace_ids()
+        journal = self.journal
+        if subject is not None:
+            details = {**(details or {}), **self._about(journal, subject, personal)}
+        elif personal:
+            raise ValueError("audit personal fields need the subject they belong to (subject=...)")
+        fields = self._fields(journal, action, resource, outcome, actor, trace_id or "", span_id or "", details)
+        record = await journal.append_async(fields)
+        if self.emit is not None:
+            self.emit(record)
+        return record
+
     def record_many(self, entries: Sequence[Entry]) -> list[AuditRecord]:
         """Append ``entries`` in order with one group commit (durable on return), then export them.
 
@@ -217,3 +246,23 @@ def audit(
     if trail is None:
         return None
     return trail.record(action, resource, outcome, actor=actor, details=details, subject=subject, personal=personal)
+
+
+async def audit_async(
+    action: str,
+    resource: str,
+    outcome: str = "success",
+    *,
+    actor: str | None = None,
+    subject: str | None = None,
+    personal: Mapping[str, Any] | None = None,
+    **details: Any,
+) -> AuditRecord | None:
+    """``await audit_async(...)``: :func:`audit` for asyncio code, durable on return the same way;
+    waiting coroutines hold no thread and share group commits."""
+    trail = _active
+    if trail is None:
+        return None
+    return await trail.record_async(
+        action, resource, outcome, actor=actor, details=details, subject=subject, personal=personal
+    )

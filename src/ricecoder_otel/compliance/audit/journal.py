@@ -26,6 +26,7 @@ sequences and writes, and first re-reads the tail if another process appended si
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import json
@@ -34,6 +35,7 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +126,99 @@ class _Group:
         self.done = _closed_gate()
 
 
+Committed = tuple[int, str, str]
+"""``(seq, prev, hash)`` of a durable record."""
+
+
+class _AsyncCommits:
+    """Records handed over by awaiting coroutines, committed in groups by one thread.
+
+    A coroutine adds its encoded record and a future of its event loop to the pending lists; the
+    thread takes everything pending at once, commits it as one group (shared with any threaded
+    callers), and settles each event loop's futures with one ``call_soon_threadsafe``: a group
+    wakes its loop once instead of one thread per caller. While it writes and syncs, new records
+    pend for the next group.
+    """
+
+    def __init__(self, journal: AuditJournal) -> None:
+        self._journal = journal
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._pending: dict[asyncio.AbstractEventLoop, tuple[list[bytes], list[asyncio.Future[Committed]]]] = {}
+        self._thread: threading.Thread | None = None
+        self._waiting = False
+        self._closed = False
+
+    def submit(self, encoded: bytes, loop: asyncio.AbstractEventLoop) -> asyncio.Future[Committed]:
+        """A future of ``loop`` that the record's ``(seq, prev, hash)`` settles once it is durable."""
+        future: asyncio.Future[Committed] = loop.create_future()
+        with self._lock:
+            if self._closed:
+                raise AuditError(f"the audit journal in {self._journal.directory} is closed")
+            pending = self._pending.get(loop)
+            if pending is None:
+                pending = self._pending[loop] = ([], [])
+            pending[0].append(encoded)
+            pending[1].append(future)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="ricecoder-audit-commits", daemon=True)
+                self._thread.start()
+            elif self._waiting:
+                self._waiting = False
+                self._wake.notify()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._pending and not self._closed:
+                    self._waiting = True
+                    self._wake.wait()
+                if not self._pending:
+                    return
+                pending, self._pending = self._pending, {}
+            if len(pending) == 1:
+                [(encoded, _)] = pending.values()
+            else:
+                encoded = list(chain.from_iterable(records for records, _ in pending.values()))
+            try:
+                committed = self._journal._append_encoded(encoded)
+            except Exception as error:  # every caller of the group fails with it
+                for loop, (_, futures) in pending.items():
+                    _call_soon(loop, _fail, futures, str(error))
+                continue
+            start = 0
+            for loop, (records, futures) in pending.items():
+                _call_soon(loop, _settle, futures, committed[start : start + len(records)])
+                start += len(records)
+
+    def close(self) -> None:
+        """Commit what is pending, end the thread, refuse further records."""
+        with self._lock:
+            self._closed = True
+            self._wake.notify()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, settle: Callable[..., None], *args: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop was closed: nobody waits any more
+        loop.call_soon_threadsafe(settle, *args)
+
+
+def _settle(futures: list[asyncio.Future[Committed]], committed: list[Committed]) -> None:
+    for future, outcome in zip(futures, committed, strict=True):
+        if not future.cancelled():
+            future.set_result(outcome)
+
+
+def _fail(futures: list[asyncio.Future[Committed]], problem: str) -> None:
+    for future in futures:
+        if not future.cancelled():
+            future.set_exception(AuditError(problem))
+
+
 @dataclass
 class _Tail:
     """What the writer knows about the end of the chain (re-read when another process appended)."""
@@ -159,6 +254,7 @@ class AuditJournal:
         self._idle = threading.Condition(self._lock)
         self._group = _Group()
         self._flushing = False
+        self._async: _AsyncCommits | None = None
         self._tail = _Tail()
         self._fd = -1
         self._cp_fd = -1
@@ -198,7 +294,33 @@ class AuditJournal:
         queued many records pays one fsync for them instead of one each."""
         if not batch:
             return []
-        encoded = [encode_fields(fields) for fields in batch]
+        committed = self._append_encoded([encode_fields(fields) for fields in batch])
+        return [
+            AuditRecord(seq, prev, digest, **fields)
+            for (seq, prev, digest), fields in zip(committed, batch, strict=True)
+        ]
+
+    async def append_async(self, fields: Mapping[str, Any]) -> AuditRecord:
+        """:meth:`append` for asyncio code: returns once the record is durable (raises AuditError if
+        its group's write failed), without holding a thread while it waits.
+
+        Concurrent coroutines share group commits with each other and with threaded callers; one
+        committer thread writes and fsyncs each group and wakes its coroutines with one
+        ``call_soon_threadsafe`` per event loop. A cancelled caller's record may still be written
+        (it was handed to the journal before the wait)."""
+        encoded = encode_fields(fields)
+        seq, prev, digest = await self._async_commits().submit(encoded, asyncio.get_running_loop())
+        return AuditRecord(seq, prev, digest, **fields)
+
+    def _async_commits(self) -> _AsyncCommits:
+        commits = self._async
+        if commits is None:
+            with self._lock:
+                commits = self._async = self._async or _AsyncCommits(self)
+        return commits
+
+    def _append_encoded(self, encoded: list[bytes]) -> list[tuple[int, str, str]]:
+        """Commit ``encoded`` records in order in one group; ``(seq, prev, hash)`` of each once durable."""
         with self._lock:
             if self._fd < 0:
                 raise AuditError(f"the audit journal in {self.directory} is closed")
@@ -221,11 +343,7 @@ class AuditJournal:
             group.done.release()  # wake the next waiter
         if group.error is not None:
             raise AuditError(f"audit record not written to {self.directory / JOURNAL}: {group.error}")
-        committed = group.records[index : index + len(batch)]
-        return [
-            AuditRecord(seq, prev, digest, **fields)
-            for (seq, prev, digest), fields in zip(committed, batch, strict=True)
-        ]
+        return group.records[index : index + len(encoded)]
 
     def _lead(self, group: _Group) -> None:
         """Commit ``group`` (taken off the open slot), wake its callers, pass the lead on."""
@@ -381,6 +499,9 @@ class AuditJournal:
 
     def close(self) -> None:
         """Sign what is unsigned, then close the files (idempotent)."""
+        with self._lock:
+            commits = self._async = self._async or _AsyncCommits(self)
+        commits.close()  # commits what coroutines handed over, ends its thread, refuses more
         if self._fd >= 0 and self._tail.unsigned:
             # Failing that, verification reports the unsigned tail; the records themselves are durable.
             with contextlib.suppress(OSError, AuditError):
@@ -394,7 +515,7 @@ class AuditJournal:
         """In a forked child: own file descriptions (a shared one would share the flock) and locks."""
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
-        self._group, self._flushing = _Group(), False
+        self._group, self._flushing, self._async = _Group(), False, None
         self._close_files()
         self._fd = os.open(self.directory / JOURNAL, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         self._cp_fd = os.open(self.directory / CHECKPOINTS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
