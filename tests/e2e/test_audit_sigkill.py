@@ -1,5 +1,6 @@
-"""Crash safety: a process appending as fast as it can is killed with SIGKILL; afterwards the
-chain verifies and every record whose append had returned is in the journal."""
+"""Crash safety: a process appending as fast as it can (from threads, or from coroutines awaiting
+``append_async``) is killed with SIGKILL; afterwards the chain verifies and every record whose
+append had returned is in the journal."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from ricecoder_otel.compliance.audit.engine import record_fields
 from ricecoder_otel.compliance.audit.journal import JOURNAL, AuditJournal
 from ricecoder_otel.compliance.audit.verify import verify_journal
 
 KEY = b"s" * 32
-CHILD = Path(__file__).with_name("audit_appender.py")
+CHILDREN = {"threads": ("audit_appender.py", "8"), "coroutines": ("audit_async_appender.py", "64")}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -35,11 +38,14 @@ def wait_for(predicate, what: str, timeout_s: float = 120.0) -> None:  # type: i
         time.sleep(0.02)
 
 
-def test_sigkill_mid_append_loses_no_acknowledged_record(tmp_path: Path) -> None:
+@pytest.mark.parametrize("callers", sorted(CHILDREN))
+def test_sigkill_mid_append_loses_no_acknowledged_record(tmp_path: Path, callers: str) -> None:
     directory, report = tmp_path / "audit", tmp_path / "acknowledged.txt"
     report.touch()
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    child = subprocess.Popen([sys.executable, str(CHILD), str(directory), str(report), "8"], env=env)
+    script, count = CHILDREN[callers]
+    child_script = Path(__file__).with_name(script)
+    child = subprocess.Popen([sys.executable, str(child_script), str(directory), str(report), count], env=env)
     try:
         wait_for(lambda: len(report.read_bytes().splitlines()) >= 400, "400 acknowledged appends")
     finally:
