@@ -546,7 +546,19 @@ class Detector:
         zp = r / tail if tail > se else zr
         # evidence at a time of day that deviated as much on earlier days is a recurring pattern
         recur_se = recur * tail_share
-        damp = 2.0 * se / recur_se if recur_se > 2.0 * se else 1.0
+        damp = 1.0
+        if recur_se > 2.0 * se:
+            # a bin that recurs itself is judged against its neighbours' recurrence too, so a
+            # daily pattern whose timing drifts into the next half hour is still that pattern
+            rca = self._recur
+            nb = rca[dbin - 1]
+            up = rca[dbin + 1 if dbin < _DAY_BINS - 1 else 0]
+            if up > nb:
+                nb = up
+            if nb > recur:
+                recur = nb
+                recur_se = nb * tail_share
+            damp = 2.0 * se / recur_se
         if damp < 1.0:
             zr *= damp
             if abs(zr) < abs(zp):
