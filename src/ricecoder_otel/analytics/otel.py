@@ -21,7 +21,6 @@ from opentelemetry import baggage
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span
-from opentelemetry.trace import SpanKind
 
 from ricecoder_otel._version import __version__
 from ricecoder_otel.analytics.engine import Tracked
@@ -83,29 +82,42 @@ Submit = Callable[[str, tuple[Any, ...], bool | None], bool]
 
 
 class ServerSpanActivity:
-    """A SERVER span with a user counts as activity on its route's feature."""
+    """A SERVER span with a user counts as activity on its route's feature.
+
+    ``start`` and ``end`` are span hooks for SERVER spans only (the kernel's dispatcher calls
+    them for no other kind and contains their failures). Most requests carry no user: ``end``
+    leaves after one dictionary lookup per user attribute, with the settings it reads copied
+    out of the configuration when it changes.
+    """
 
     def __init__(self, submit: Submit, config: AnalyticsConfig) -> None:
         self.submit = submit
-        self.config = config
         self.on = False
         self._consent: OrderedDict[int, bool] = OrderedDict()
+        self.config = config
+
+    @property
+    def config(self) -> AnalyticsConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: AnalyticsConfig) -> None:
+        self._config = config
+        self._user_keys = tuple(config.user_attributes)
+        self._check_consent = config.consent != "not_required"
+        self._consent_key = config.consent_baggage_key
+        self._features = config.features
 
     def start(self, span: Span, parent_context: Context | None = None) -> None:
-        """Consent comes from the request's baggage, which is current only while the span starts.
-
-        ``start`` and ``end`` are span hooks (SERVER spans only): the kernel's dispatcher contains
-        their failures."""
-        if not self.on or span.kind is not SpanKind.SERVER or self.config.consent == "not_required":
+        """Consent comes from the request's baggage, which is current only while the span starts."""
+        if not self.on or not self._check_consent:
             return
-        value = baggage.get_baggage(self.config.consent_baggage_key, parent_context)
+        value = baggage.get_baggage(self._consent_key, parent_context)
         self._consent[span.context.span_id] = has_consent(str(value) if value is not None else None)
         if len(self._consent) > MAX_CONSENT_SPANS:
             self._consent.popitem(last=False)  # a span that never ended
 
     def end(self, span: ReadableSpan) -> None:
-        if span.kind is not SpanKind.SERVER:
-            return
         consent = None
         if self._consent and span.context is not None:  # entries exist only when consent is checked
             consent = self._consent.pop(span.context.span_id, None)
@@ -113,14 +125,16 @@ class ServerSpanActivity:
             return
         attributes = span_attributes(span)
         user = None
-        for key in self.config.user_attributes:
-            user = _single(attributes.get(key))
-            if user:
-                break
+        for key in self._user_keys:
+            value = attributes.get(key)
+            if value is not None:
+                user = _single(value)
+                if user:
+                    break
         if not user:
             return
         route = attributes.get("http.route")
-        feature = self.config.features.get(str(route), "") if route is not None else ""
+        feature = self._features.get(str(route), "") if route is not None else ""
         action = f"request {route}" if route is not None else "request"
         self.submit("track", (user, action, None, attributes.get("session.id"), feature), consent)
 

@@ -135,3 +135,36 @@ def test_a_broken_span_never_reaches_the_app(red: Red) -> None:
         red.processor.on_end(Broken())  # type: ignore[arg-type]
     assert SELF_TELEMETRY.snapshot().errors == {"red_metrics": TIMING_SAMPLE}
     assert SELF_TELEMETRY.snapshot().processor_time_ns["red_metrics"] > 0  # sampled: one call in TIMING_SAMPLE
+
+
+def test_sdk_spans_are_read_through_their_fields_and_other_spans_through_their_properties(red: Red) -> None:
+    tracer = red.capture.tracer_provider.get_tracer("test")
+    with tracer.start_as_current_span("GET /fields", kind=SpanKind.SERVER) as live:
+        live.set_attribute("http.route", "/fields")
+        live.set_status(Status(StatusCode.ERROR))
+    finished = red.capture.spans.get_finished_spans()[-1]
+    # The fields the processor reads are the ones behind the SDK's public properties.
+    assert (finished._context, finished._name, finished._start_time, finished._end_time) == (
+        finished.context,
+        finished.name,
+        finished.start_time,
+        finished.end_time,
+    )
+    assert finished._status._status_code is finished.status.status_code is StatusCode.ERROR
+
+    class PropertiesOnly:
+        """A ReadableSpan look-alike without the SDK's fields (another SDK, a test double)."""
+
+        kind = SpanKind.SERVER
+        context = finished.context
+        name = "GET /other"
+        start_time = finished.start_time
+        end_time = finished.end_time
+        status = Status(StatusCode.ERROR)
+        attributes = {"http.route": "/other", "http.response.status_code": 200}
+
+    red.processor.on_end(PropertiesOnly())  # type: ignore[arg-type]
+    counts = {dict(attributes)["http.route"]: point.count for attributes, point in red.metric(DURATION_METRIC)}
+    assert counts == {"/fields": 1, "/other": 1}
+    errors = {dict(attributes)["http.route"]: point.value for attributes, point in red.metric(ERRORS_METRIC)}
+    assert errors == {"/fields": 1, "/other": 1}
