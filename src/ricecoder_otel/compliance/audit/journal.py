@@ -130,43 +130,66 @@ Committed = tuple[int, str, str]
 """``(seq, prev, hash)`` of a durable record."""
 
 
-class _AsyncCommits:
-    """Records handed over by awaiting coroutines, committed in groups by one thread.
+_Waiting = tuple[list[bytes], list[asyncio.Future[Committed]]]
+"""Encoded records and, in the same order, the futures their coroutines await."""
 
-    A coroutine adds its encoded record and a future of its event loop to the pending lists; the
-    thread takes everything pending at once, commits it as one group (shared with any threaded
-    callers), and settles each event loop's futures with one ``call_soon_threadsafe``: a group
-    wakes its loop once instead of one thread per caller. While it writes and syncs, new records
-    pend for the next group.
+
+class _AsyncCommits:
+    """Records of awaiting coroutines, committed in groups by one thread.
+
+    A coroutine appends its encoded record and a future to its event loop's batch; the loop
+    hands the batch over once per loop iteration (the first record of an iteration schedules the
+    hand-over), so every coroutine a group's commit woke has added its next record before the
+    committer thread is woken: one thread wake-up per batch, not per record. The thread takes
+    everything handed over at once, commits it as one group (shared with any threaded callers) and
+    settles each loop's futures with one ``call_soon_threadsafe``. While it writes and syncs, new
+    batches pend for the next group.
     """
 
     def __init__(self, journal: AuditJournal) -> None:
         self._journal = journal
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._pending: dict[asyncio.AbstractEventLoop, tuple[list[bytes], list[asyncio.Future[Committed]]]] = {}
+        self._batches: dict[asyncio.AbstractEventLoop, _Waiting] = {}
+        """Per event loop, what its coroutines added since its last hand-over (touched by that loop only)."""
+        self._pending: dict[asyncio.AbstractEventLoop, _Waiting] = {}
+        """Handed over, not yet taken by the thread (under ``_lock``)."""
         self._thread: threading.Thread | None = None
         self._waiting = False
         self._closed = False
 
     def submit(self, encoded: bytes, loop: asyncio.AbstractEventLoop) -> asyncio.Future[Committed]:
         """A future of ``loop`` that the record's ``(seq, prev, hash)`` settles once it is durable."""
+        if self._closed:
+            raise AuditError(f"the audit journal in {self._journal.directory} is closed")
+        batch = self._batches.get(loop)
+        if batch is None:
+            batch = self._batches[loop] = ([], [])
+            loop.call_soon(self._hand_over, loop)
         future: asyncio.Future[Committed] = loop.create_future()
-        with self._lock:
-            if self._closed:
-                raise AuditError(f"the audit journal in {self._journal.directory} is closed")
-            pending = self._pending.get(loop)
-            if pending is None:
-                pending = self._pending[loop] = ([], [])
-            pending[0].append(encoded)
-            pending[1].append(future)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="ricecoder-audit-commits", daemon=True)
-                self._thread.start()
-            elif self._waiting:
-                self._waiting = False
-                self._wake.notify()
+        batch[0].append(encoded)
+        batch[1].append(future)
         return future
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In ``loop``: give its batch to the thread (or fail it, when the journal closed meanwhile)."""
+        encoded, futures = self._batches.pop(loop)
+        with self._lock:
+            if not self._closed:
+                pending = self._pending.get(loop)
+                if pending is None:
+                    self._pending[loop] = (encoded, futures)
+                else:
+                    pending[0].extend(encoded)
+                    pending[1].extend(futures)
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="ricecoder-audit-commits", daemon=True)
+                    self._thread.start()
+                elif self._waiting:
+                    self._waiting = False
+                    self._wake.notify()
+                return
+        _fail(futures, f"the audit journal in {self._journal.directory} is closed")
 
     def _run(self) -> None:
         while True:
@@ -285,8 +308,8 @@ class AuditJournal:
 
     def append(self, fields: Mapping[str, Any]) -> AuditRecord:
         """Sequence, write and fsync one record; returns once it is durable (raises AuditError if not)."""
-        [record] = self.append_many([fields])
-        return record
+        [(seq, prev, digest)] = self._append_encoded([encode_fields(fields)])
+        return AuditRecord(seq, prev, digest, **fields)
 
     def append_many(self, batch: Sequence[Mapping[str, Any]]) -> list[AuditRecord]:
         """Sequence, write and fsync ``batch`` in order, in one group commit with any concurrent callers;

@@ -138,9 +138,10 @@ def test_close_commits_what_waits_and_refuses_more_and_a_cancelled_caller_does_n
 
     async def main() -> list[AuditRecord]:
         tasks = [asyncio.create_task(journal.append_async(fields(w, 0))) for w in range(20)]
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # the tasks add their records to the loop's batch ...
+        await asyncio.sleep(0)  # ... which the loop hands over to the committer thread
         tasks[3].cancel()
-        await asyncio.to_thread(journal.close)  # waits for the pending group, then closes
+        await asyncio.to_thread(journal.close)  # waits for what was handed over, then closes
         with pytest.raises(AuditError, match="closed"):
             await journal.append_async(fields(0, 1))
         done = await asyncio.gather(*tasks, return_exceptions=True)
