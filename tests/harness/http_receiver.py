@@ -82,7 +82,7 @@ class Receiver:
         with self._lock:
             return list(self.requests)
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Request]:
+    def wait_for(self, count: int, timeout: float = 60.0) -> list[Request]:
         deadline = time.monotonic() + timeout
         while True:
             got = self.received()

@@ -53,7 +53,7 @@ def receiver() -> Iterator[Receiver]:
     server.close()
 
 
-def wait_until(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+def wait_until(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = check()

@@ -48,7 +48,7 @@ def failed_hop(report: dict[str, Any], signal: str) -> dict[str, Any]:
     return next(h for h in report["signals"][signal]["hops"] if not h["ok"])
 
 
-def _wait_for(predicate: Any, what: str, timeout_s: float = 30) -> None:
+def _wait_for(predicate: Any, what: str, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
         if time.monotonic() > deadline:

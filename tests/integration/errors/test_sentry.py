@@ -91,7 +91,7 @@ class Ingest:
     def dsn(self) -> str:
         return f"http://{KEY}@127.0.0.1:{self.server.server_address[1]}/{PROJECT}"
 
-    def wait_for(self, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+    def wait_for(self, count: int, timeout: float = 60.0) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         while len(self.events) < count and time.monotonic() < deadline:
             time.sleep(0.02)

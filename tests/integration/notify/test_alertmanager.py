@@ -61,7 +61,7 @@ def test_alertmanager_groups_silences_and_resolves_what_we_push(tmp_path: Path) 
         def grouped() -> list[dict[str, Any]]:
             return [r.json() for r in receiver.received() if r.json()["groupLabels"] == {"alertname": "Grouped"}]
 
-        [first] = wait_until(grouped, 20, "the Grouped notification")
+        [first] = wait_until(grouped, 60, "the Grouped notification")
         assert first["status"] == "firing" and first["receiver"] == "hook"
         assert first["groupKey"] == '{}:{alertname="Grouped"}'
         assert sorted(a["labels"]["pod"] for a in first["alerts"]) == ["a", "b"]
@@ -78,7 +78,7 @@ def test_alertmanager_groups_silences_and_resolves_what_we_push(tmp_path: Path) 
         def resolved_pod() -> list[dict[str, Any]]:
             return [a for n in grouped() for a in n["alerts"] if a["status"] == "resolved"]
 
-        [gone] = wait_until(resolved_pod, 20, "the resolved alert")
+        [gone] = wait_until(resolved_pod, 60, "the resolved alert")
         assert gone["labels"]["pod"] == "a" and gone["endsAt"] != "0001-01-01T00:00:00Z"
         assert all(r.json()["groupLabels"] != {"alertname": "Muted"} for r in receiver.received())
         assert {r.headers["user-agent"] for r in receiver.received()} == {"Alertmanager/0.25.0"}

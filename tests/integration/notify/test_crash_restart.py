@@ -38,7 +38,7 @@ def test_sigkill_with_pending_notifications_then_restart_delivers_each_exactly_o
         first = spawn(store_path, url, "fire", "5")
         try:
             # Every notification has been attempted (and refused) at least once; keep them in flight.
-            wait(lambda: len({r.headers["webhook-id"] for r in receiver.received()}) == 5, 30, "5 attempted messages")
+            wait(lambda: len({r.headers["webhook-id"] for r in receiver.received()}) == 5, 60, "5 attempted messages")
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait(10)
@@ -54,7 +54,7 @@ def test_sigkill_with_pending_notifications_then_restart_delivers_each_exactly_o
             assert second.stdout is not None and second.stdout.readline().strip() == "ready"
             with SQLiteStore(store_path) as store:
                 tables = NotifyTables(store)
-                wait(lambda: [r.state for r in tables.rows()] == ["delivered"] * 5, 30, "5 deliveries")
+                wait(lambda: [r.state for r in tables.rows()] == ["delivered"] * 5, 60, "5 deliveries")
                 rows = tables.rows()
         finally:
             second.terminate()

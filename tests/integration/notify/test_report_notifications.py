@@ -31,7 +31,7 @@ def report(path: str, schedule: str = "weekly") -> AnalyticsReportGenerated:
 
 
 def lines(path: Path, count: int) -> list[dict[str, object]]:
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while True:
         found = path.read_text().splitlines() if path.exists() else []
         if len(found) >= count or time.monotonic() > deadline:

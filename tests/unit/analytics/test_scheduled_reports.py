@@ -73,7 +73,7 @@ def test_schedule_config_errors_are_located() -> None:
 
 def files(directory: Path, count: int) -> list[Path]:
     """The report files once ``count`` exist (the worker writes them; poll with a deadline)."""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         found = sorted(directory.glob("*.csv")) if directory.exists() else []
         if len(found) >= count:

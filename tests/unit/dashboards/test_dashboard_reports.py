@@ -187,7 +187,7 @@ def test_the_live_view_refreshes_report_panels_every_default_refresh(store: SQLi
         fill_errors(
             store, time.time() - 3600
         )  # error groups: no metric point or log record, so only the refresh shows them
-        deadline, buffered, value = time.monotonic() + 5, first[1], 0
+        deadline, buffered, value = time.monotonic() + 30, first[1], 0
         while value != 2:
             assert time.monotonic() < deadline, "the new groups were not pushed within the refresh interval"
             snapshot, buffered = _next_snapshot(sock, buffered)
@@ -199,11 +199,11 @@ def test_the_live_view_refreshes_report_panels_every_default_refresh(store: SQLi
 
 def _next_snapshot(sock: socket.socket, buffered: bytes) -> tuple[dict[str, Any], bytes]:
     marker = b"event: snapshot\ndata: "
-    end = time.monotonic() + 5
+    end = time.monotonic() + 30
     while True:
         start = buffered.find(marker)
         stop = buffered.find(b"\n\n", start) if start >= 0 else -1
         if stop >= 0:
             return json.loads(buffered[start + len(marker) : stop]), buffered[stop + 2 :]
-        assert time.monotonic() < end, "no snapshot within 5 s"
+        assert time.monotonic() < end, "no snapshot within 30 s"
         buffered += sock.recv(65536)

@@ -76,14 +76,14 @@ def test_stream_pushes_a_snapshot_on_every_store_change_and_bounds_viewers(
 ) -> None:
     first = _open_stream(server)
     try:
-        assert b"text/event-stream" in _read_until(first, b"event: snapshot", 5)
+        assert b"text/event-stream" in _read_until(first, b"event: snapshot", 30)
         status, body = _get(server.url + "api/stream/system?token=s3cret")
         assert status == 503 and "1 viewers are connected already" in json.loads(body)["error"]
         store.write_logs([LogRow(time_ns=time.time_ns(), event_name="ricecoder.alert", body="</script>boom")])
-        assert b"</script>boom" in _read_until(first, b"boom", 1.0)
+        assert b"</script>boom" in _read_until(first, b"boom", 30)
     finally:
         first.close()
-    end = time.monotonic() + 5
+    end = time.monotonic() + 30
     while server.viewers and time.monotonic() < end:  # the server notices the closed stream at its next write
         store.write_logs([LogRow(time_ns=time.time_ns(), body="tick")])
         time.sleep(0.05)

@@ -120,7 +120,7 @@ def _threads(*prefixes: str) -> set[str]:
     return {t.name for t in threading.enumerate() if t.name.startswith(prefixes)}
 
 
-def _eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+def _eventually(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
