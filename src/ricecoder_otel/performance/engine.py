@@ -106,16 +106,35 @@ class LatencyEngine:
     ) -> None:
         """Add one duration of ``operation`` (and, for a request, its self time per category) to the slot of
         ``now`` (default: the clock's; a caller recording many durations at once reads the clock once)."""
+        slot = self._slot(operation, self.clock() if now is None else now)
+        slot.histogram.record(seconds)
+        if self_ns is not None:
+            slot.breakdown.add(seconds, self_ns)
+
+    def recorder(self, now: float) -> Callable[[Operation, float], None]:
+        """``record`` without self times for many durations at one instant ``now``: each operation's
+        slot is found once, not once per duration (the performance worker's pass over queued spans)."""
+        found: dict[Operation, tuple[ExpHistogram, bool]] = {}
+
+        def record(operation: Operation, seconds: float) -> None:
+            entry = found.get(operation)
+            if entry is None:
+                histogram = self._slot(operation, now).histogram  # counts an overflow, as record does
+                entry = found[operation] = (histogram, operation not in self._rings)
+            elif entry[1]:
+                self.overflowed += 1
+            entry[0].record(seconds)
+
+        return record
+
+    def _slot(self, operation: Operation, now: float) -> _Slot:
         ring = self._ring(operation)
-        slot_id = math.floor((self.clock() if now is None else now) / self.slot_s)
+        slot_id = math.floor(now / self.slot_s)
         if not ring.slots or ring.slots[-1].id != slot_id:
             ring.slots.append(_Slot(slot_id, ExpHistogram(self.max_size)))
             while len(ring.slots) > self.slots:
                 ring.slots.popleft()
-        slot = ring.slots[-1]
-        slot.histogram.record(seconds)
-        if self_ns is not None:
-            slot.breakdown.add(seconds, self_ns)
+        return ring.slots[-1]
 
     def _window(self, operation: Operation, window_s: float | None, skip_newest: int = 0) -> list[_Slot]:
         ring = self._rings.get(operation)

@@ -165,6 +165,7 @@ class PerformanceWorker:
         now = self.clock()
         threshold, decided, chosen, attributed, skipped = self._threshold, 0, 0, 0, 0
         profiles = self.processor.profiling or self.sampler.has_profiles()
+        record, server = engine.recorder(now), SpanKind.SERVER
         done = 0
         while queue:
             context, parent, kind, name, scope_of, start, end, attributes = queue.popleft()
@@ -184,10 +185,10 @@ class PerformanceWorker:
                     spans = _UNSAMPLED
                 if not root:
                     self._track(trace_id, spans)
-            if kind is SpanKind.SERVER:
+            if kind is server:
                 operation = server_operation(name, attributes, cache)
                 if spans is _UNSAMPLED:
-                    engine.record(operation, duration_s, None, now)
+                    record(operation, duration_s)
                     skipped += root
                 else:
                     category, _ = classify(kind, name, "" if scope_of is None else scope_of.name, attributes)
@@ -197,7 +198,7 @@ class PerformanceWorker:
             else:
                 category, maybe = classify(kind, name, "" if scope_of is None else scope_of.name, attributes)
                 if maybe is not None:
-                    engine.record(maybe, duration_s, None, now)
+                    record(maybe, duration_s)
                 if spans is not _UNSAMPLED:
                     if root:
                         attributed += 1
@@ -207,7 +208,7 @@ class PerformanceWorker:
                     skipped += 1
             if root and profiles:
                 self._profile(
-                    trace_id, context.span_id, duration_s, name, attributes if kind is SpanKind.SERVER else None
+                    trace_id, context.span_id, duration_s, name, attributes if kind is server else None
                 )
         self.attributed += attributed
         self.not_attributed += skipped

@@ -64,3 +64,18 @@ def test_quiet_operations_expire_after_their_slots_were_handed_out() -> None:
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="positive"):
         LatencyEngine(window_s=0)
+
+
+def test_a_recorder_at_one_instant_keeps_what_record_would_have_kept() -> None:
+    durations = [(Operation("server", f"GET /r{n % 4}"), 0.01 * (n % 7 + 1)) for n in range(40)]
+    one_by_one = LatencyEngine(max_operations=2, clock=ManualClock(5.0))
+    batched = LatencyEngine(max_operations=2, clock=ManualClock(5.0))
+    for operation, seconds in durations:
+        one_by_one.record(operation, seconds, now=5.0)
+    record = batched.recorder(5.0)
+    for operation, seconds in durations:
+        record(operation, seconds)
+    assert batched.operations() == one_by_one.operations()  # two operations and OTHER
+    for operation in one_by_one.operations():
+        assert batched.summary(operation) == one_by_one.summary(operation)
+    assert batched.overflowed == one_by_one.overflowed == 20  # every duration past the bound is counted
