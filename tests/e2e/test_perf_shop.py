@@ -31,7 +31,7 @@ def get(base: str, path: str) -> None:
         response.read()
 
 
-def poll_store(path: Path, event: str, operation: str, wanted: int, deadline_s: float = 30.0) -> list[LogRow]:
+def poll_store(path: Path, event: str, operation: str, wanted: int, deadline_s: float = 60.0) -> list[LogRow]:
     """Records of ``event`` for ``operation`` once they cover ``wanted`` requests (summaries) or exist."""
     deadline = time.monotonic() + deadline_s
     while True:
@@ -66,7 +66,8 @@ def test_shop_percentiles_bottleneck_and_profile(tmp_path: Path, capsys: pytest.
     inventory, sales = report["GET /reports/inventory"], report["GET /reports/sales"]
     catalogue = report["GET /catalogue"]
     assert inventory["count"] == 3 and sales["count"] == 3 and catalogue["count"] == 3
-    assert 0.3 * 0.8 * 0.95 <= sales["p50"] <= sales["max"] <= 0.3 * 1.2 + 0.5
+    # Seconds, at least the sleep; the upper bound leaves a loaded host's stalls room and still refuses milliseconds.
+    assert 0.3 * 0.8 * 0.95 <= sales["p50"] <= sales["max"] <= 0.3 * 1.2 + 5
     assert inventory["bottleneck"] == "database" and inventory["shares"]["database"] > 0.8
     assert sales["bottleneck"] == "own_code"
     assert catalogue["bottleneck"] == "template" and catalogue["shares"]["template"] > 0.8
