@@ -3,12 +3,12 @@ success, 400, 429 with Retry-After, 500, a timeout and no listener, and what the
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
 
 from tests.harness.http_receiver import Answer, Receiver
+from tests.harness.ports import free_port
 from tests.integration.notify.conftest import START, notification
 
 ROUTING_KEY = "0123456789abcdef0123456789abcdef"
@@ -92,9 +92,7 @@ def test_transient_failures_are_retried_with_backoff_then_delivered(make_outbox:
                                                                     failure: str) -> None:  # fmt: skip
     url = receiver.url
     if failure == "unreachable":
-        with socket.socket() as probe:  # a port nobody listens on
-            probe.bind(("127.0.0.1", 0))
-            url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        url = f"http://127.0.0.1:{free_port()}"  # reserved: nobody listens on it
     outbox = make_outbox([channel(kind, url)])
     if failure == "500":
         receiver.answer(Answer(500, "rollup_error"))

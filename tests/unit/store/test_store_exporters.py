@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from ricecoder_otel.store.exporters import (
     dropped_totals,
 )
 from ricecoder_otel.store.postgres import PostgresStore
+from tests.harness.ports import free_port
 
 RESOURCE = Resource.create({"service.name": "shop", "service.version": "1.2.3"})
 
@@ -212,9 +212,7 @@ def test_metric_and_log_exporters_count_what_they_drop(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_postgres_is_reported_without_its_password(caplog: pytest.LogCaptureFixture) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # closed again: nothing listens there
+    port = free_port()  # reserved: nothing listens there
     store = PostgresStore(f"postgresql://app:hunter2@127.0.0.1:{port}/telemetry", connect_timeout_s=2)
     exporter = LocalSpanExporter(store)
     provider = TracerProvider()
