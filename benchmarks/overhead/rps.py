@@ -30,8 +30,12 @@ INFO line per request (``--app plain``, :mod:`benchmarks.overhead.plain_app`).
 Besides requests/s, the CPU the gunicorn worker (and, in collector mode, the
 collector) spent per request is recorded.
 
+``--pin 1,0`` runs the app on CPU 1 and the load generator and the collector on CPU 0
+(``taskset``), the same for every configuration, so that they stop taking turns on the app's
+CPU; on a 2-core machine that is most of the round-to-round noise.
+
     python -m benchmarks.overhead.rps [--mode local|collector] [--app shop|plain]
-        [--seconds 10] [--rounds 3] [--path /products/1] [--metric-interval-ms 10000]
+        [--seconds 10] [--rounds 3] [--path /products/1] [--metric-interval-ms 10000] [--pin 1,0]
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,7 +131,7 @@ class Collector:
 
 
 @contextmanager
-def collector(workdir: Path) -> Iterator[Collector]:
+def collector(workdir: Path, prefix: Sequence[str] = ()) -> Iterator[Collector]:
     """Our collector build on loopback (OTLP/HTTP in, debug out), stopped by PID afterwards."""
     from ricecoder_otel.collector.build import require_binary
 
@@ -143,7 +147,7 @@ def collector(workdir: Path) -> Iterator[Collector]:
     log = workdir / "collector.log"
     with open(log, "ab") as out:
         process = subprocess.Popen(
-            [str(binary), f"--config={config}"], env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT
+            [*prefix, str(binary), f"--config={config}"], env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT
         )
     handle = Collector(process, f"http://127.0.0.1:{otlp}", log)
     try:
@@ -232,17 +236,19 @@ def measure(name: str, args: argparse.Namespace, workdir: Path, sink: Collector 
     argv = [sys.executable, str(BIN / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}", app]
     if DISTROS[_base(name, args)] is not None:
         argv = [str(BIN / "opentelemetry-instrument"), *argv]
+    argv = [*pinned(args, "app"), *argv]
+    wrk = [*pinned(args, "load"), "wrk", "-t1", "-c4"]
     env = environment(name, args, workdir, sink)
     process = subprocess.Popen(argv, env=env, cwd=app_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base)
         worker = _worker(psutil.Process(process.pid))
-        subprocess.run(["wrk", "-t1", "-c4", "-d2s", base + args.path], check=True, capture_output=True)  # warm-up
+        subprocess.run([*wrk, "-d2s", base + args.path], check=True, capture_output=True)  # warm-up
         worker_cpu = _cpu(worker)
         collector_cpu = sink.cpu_seconds() if sink is not None else 0.0
         out = subprocess.run(
-            ["wrk", "-t1", "-c4", f"-d{args.seconds}s", base + args.path], check=True, capture_output=True, text=True
+            [*wrk, f"-d{args.seconds}s", base + args.path], check=True, capture_output=True, text=True
         ).stdout
         worker_cpu = _cpu(worker) - worker_cpu
         collector_cpu = sink.cpu_seconds() - collector_cpu if sink is not None else 0.0
@@ -263,6 +269,15 @@ def measure(name: str, args: argparse.Namespace, workdir: Path, sink: Collector 
         worker_cpu * 1e6 / requests,
         collector_cpu * 1e6 / requests if sink is not None else None,
     )
+
+
+def pinned(args: argparse.Namespace, role: str) -> list[str]:
+    """``taskset`` for ``role`` under ``--pin``: the app (gunicorn and its worker) on one CPU, the
+    load generator and the collector on the other, so they stop taking turns on the app's CPU."""
+    if not args.pin:
+        return []
+    app_cpu, load_cpu = args.pin.split(",")
+    return ["taskset", "-c", app_cpu if role == "app" else load_cpu]
 
 
 def _spread(values: list[float]) -> dict[str, float]:
@@ -287,6 +302,11 @@ def main(argv: list[str] | None = None) -> int:
         help="an extra configuration running BASE's distribution, changed with --set LABEL:VAR=VALUE",
     )
     parser.add_argument("--name", help="result file name (default: rps, or rps-collector in collector mode)")
+    parser.add_argument(
+        "--pin",
+        metavar="APP_CPU,LOAD_CPU",
+        help="pin the app to APP_CPU and wrk and the collector to LOAD_CPU with taskset (e.g. 1,0)",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
@@ -295,7 +315,10 @@ def main(argv: list[str] | None = None) -> int:
     names += [v.split("=", 1)[0] for v in args.variant]
     workdir = Path(tempfile.mkdtemp(prefix="ricecoder-rps-"))
     samples: dict[str, list[Sample]] = {name: [] for name in names}
-    with collector(workdir) if args.mode == "collector" else _nothing() as sink:
+    if args.pin and (shutil.which("taskset") is None or not re.fullmatch(r"\d+,\d+", args.pin)):
+        print("--pin needs taskset (util-linux) and two CPU numbers, e.g. --pin 1,0", file=sys.stderr)
+        return 2
+    with collector(workdir, pinned(args, "load")) if args.mode == "collector" else _nothing() as sink:
         for round_no in range(args.rounds):
             order = names if round_no % 2 == 0 else list(reversed(names))
             for name in order:
@@ -323,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
         "mode": args.mode,
         "app": args.app,
         "load": f"wrk -t1 -c4 -d{args.seconds}s GET {args.path}; gunicorn, 1 sync worker",
+        "pinned": f"app on CPU {args.pin.split(',')[0]}, wrk and collector on CPU {args.pin.split(',')[1]}"
+        if args.pin
+        else "no",
         "sink": "embedded store (ricecoder_local) for both"
         if args.mode == "local"
         else "OTLP http/protobuf to one collector on loopback for both (traces, metrics, logs)",
@@ -333,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
         "per_round_ratio_ricecoder_to_opentelemetry_distro": [round(r, 3) for r in per_round],
         "ratio_ricecoder_to_opentelemetry_distro": round(ratio, 3),
         "median_worker_cpu_us_per_request": {k: round(v) for k, v in worker_cpu.items()},
+        # Requests per CPU-second of the worker, relative: what the ratio would be if both got the same CPU.
+        "worker_cpu_efficiency_ricecoder_to_opentelemetry_distro": round(
+            worker_cpu["opentelemetry-distro"] / worker_cpu["ricecoder-otel"], 3
+        ),
     }
     if fields_variants:
         fields["variants"] = {"bases": args.variant, **fields_variants}
