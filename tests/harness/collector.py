@@ -204,7 +204,7 @@ def _ready(host: str, port: int, health: bool) -> bool:
     if health:
         try:
             with urllib.request.urlopen(f"http://{host}:{port}/", timeout=1) as resp:
-                return resp.status == 200
+                return bool(resp.status == 200)
         except OSError:
             return False
     try:
