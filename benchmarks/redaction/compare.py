@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spans", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=1, help="whole comparisons, one after the other")
     parser.add_argument("--worker", choices=CASES, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
@@ -88,27 +89,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.before:
         parser.error("--before is required")
-    results = compare(args.before, args.spans, args.rounds)
-    command = f"PYTHONPATH=src:. python -m benchmarks.redaction.compare --before {args.before} --out benchmarks/results"
-    load = round(os.getloadavg()[0], 2)
-    for r in results:
-        print(f"{r['case']}: {r['us_per_attribute_before']} -> {r['us_per_attribute_after']} us/attribute "
-              f"({r['speedup']}x)", file=sys.stderr)
+    command = (f"PYTHONPATH=src:. python -m benchmarks.redaction.compare --before {args.before} --rounds {args.rounds} "
+               f"--repeat {args.repeat} --out benchmarks/results")
+    runs = []
+    for run in range(args.repeat):
+        load_before = round(os.getloadavg()[0], 2)
+        results = compare(args.before, args.spans, args.rounds)
+        runs.append({"run": run + 1, "load_average_1m_start": load_before,
+                     "load_average_1m_end": round(os.getloadavg()[0], 2), "results": results})
+        for r in results:
+            print(f"run {run + 1} {r['case']}: {r['us_per_attribute_before']} -> {r['us_per_attribute_after']} "
+                  f"us/attribute ({r['speedup']}x)", file=sys.stderr)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-        document = {"command": command, "before": args.before, "clock": "time.thread_time_ns", "load_average_1m": load,
-                    "spans_per_round": args.spans, "rounds": args.rounds, "results": results}
+        document = {"command": command, "before": args.before, "clock": "time.thread_time_ns",
+                    "spans_per_round": args.spans, "rounds": args.rounds, "runs": runs}
         (args.out / "redaction-cost-before-after.json").write_text(json.dumps(document, indent=2) + "\n")
         lines = ["# Redaction cost: before and after", "", f"Command: `{command}`", "",
                  f"The span transform of revision `{args.before}` against the working tree's, same spans, one worker "
                  "process per tree and round, alternating which goes first; each worker subtracts a pass-through on "
                  f"the same spans. Medians of {args.rounds} rounds of {args.spans} spans, thread CPU time, "
                  f"{ATTRIBUTES_PER_SPAN} attributes per span. Target: at most {TARGET_US:g} us per attribute. "
-                 f"Load average (1 min) at the end: {load}.", "",
-                 "| case | us/attribute before | us/attribute after | speed-up |", "|---|---|---|---|"]
-        lines += [f"| {r['case']} | {r['us_per_attribute_before']} | {r['us_per_attribute_after']} | {r['speedup']}x |"
-                  for r in results]
-        (args.out / "redaction-cost-before-after.md").write_text("\n".join(lines) + "\n")
+                 f"{args.repeat} run(s) one after the other; load average (1 min) at each run's start and end.", ""]
+        for run in runs:
+            lines += [f"Run {run['run']} (load {run['load_average_1m_start']} -> {run['load_average_1m_end']}):", "",
+                      "| case | us/attribute before | us/attribute after | speed-up |", "|---|---|---|---|"]
+            lines += [f"| {r['case']} | {r['us_per_attribute_before']} | {r['us_per_attribute_after']} "
+                      f"| {r['speedup']}x |" for r in run["results"]]
+            lines.append("")
+        (args.out / "redaction-cost-before-after.md").write_text("\n".join(lines))
     return 0
 
 

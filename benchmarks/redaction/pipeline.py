@@ -60,39 +60,52 @@ def measure(spans: int, rounds: int) -> dict[str, Any]:
     }
 
 
-def _markdown(result: dict[str, Any]) -> str:
-    medians, ratios = result["median_ns_per_span"], result["ratios_to_bare_sdk"]
+def _markdown(command: str, runs: list[dict[str, Any]]) -> str:
+    first = runs[0]
     lines = [
-        "# The pipeline with redaction on against the bare SDK", "", f"Command: `{COMMAND}`", "",
-        f"{result['spans_per_round']} server spans per round, {result['rounds']} rounds alternating, medians; a "
+        "# The pipeline with redaction on against the bare SDK", "", f"Command: `{command}`", "",
+        f"{first['spans_per_round']} server spans per round, {first['rounds']} rounds alternating, medians; a "
         "discarding exporter on every side. `wall` and `app CPU` are the application thread; `process CPU` adds the "
         "export thread, where redaction runs. Target: at most 1.3x the bare SDK. "
-        f"Load average (1 min) at the end: {result['load_average_1m']}.", "",
-        "| side | wall ns/span | app CPU ns/span | process CPU ns/span | wall ratio | app CPU ratio "
-        "| process CPU ratio |",
-        "|---|---|---|---|---|---|---|",
+        f"{len(runs)} run(s) one after the other; load average (1 min) at each run's start and end.", "",
     ]  # fmt: skip
-    for name, m in medians.items():
-        r = ratios.get(name, {k: 1.0 for k in KINDS})
-        lines.append(
-            f"| {name} | {m['wall']} | {m['app_cpu']} | {m['process_cpu']} "
-            f"| {r['wall']} | {r['app_cpu']} | {r['process_cpu']} |"
-        )
-    return "\n".join(lines) + "\n"
+    for index, result in enumerate(runs, 1):
+        medians, ratios = result["median_ns_per_span"], result["ratios_to_bare_sdk"]
+        lines += [
+            f"Run {index} (load {result['load_average_1m_start']} -> {result['load_average_1m']}):", "",
+            "| side | wall ns/span | app CPU ns/span | process CPU ns/span | wall ratio | app CPU ratio "
+            "| process CPU ratio |",
+            "|---|---|---|---|---|---|---|",
+        ]  # fmt: skip
+        for name, m in medians.items():
+            r = ratios.get(name, {k: 1.0 for k in KINDS})
+            lines.append(
+                f"| {name} | {m['wall']} | {m['app_cpu']} | {m['process_cpu']} "
+                f"| {r['wall']} | {r['app_cpu']} | {r['process_cpu']} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--spans", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=1, help="whole measurements, one after the other")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    result = measure(args.spans, args.rounds)
-    print(json.dumps(result["ratios_to_bare_sdk"]), file=sys.stderr)
+    command = f"{COMMAND} --repeat {args.repeat}" if args.repeat != 1 else COMMAND
+    runs = []
+    for _ in range(args.repeat):
+        load = round(os.getloadavg()[0], 2)
+        result = {"load_average_1m_start": load, **measure(args.spans, args.rounds)}
+        print(json.dumps(result["ratios_to_bare_sdk"]), file=sys.stderr)
+        runs.append(result)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "redaction-pipeline.json").write_text(json.dumps({"command": COMMAND, **result}, indent=2) + "\n")
-        (args.out / "redaction-pipeline.md").write_text(_markdown(result))
+        document = {"command": command, "runs": runs}
+        (args.out / "redaction-pipeline.json").write_text(json.dumps(document, indent=2) + "\n")
+        (args.out / "redaction-pipeline.md").write_text(_markdown(command, runs))
     return 0
 
 

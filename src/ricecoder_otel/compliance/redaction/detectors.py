@@ -7,7 +7,10 @@ patterns contains a match of one anchor (a fixed piece of the pattern: the ``@``
 an email, twelve digits of a card number, the keyword and ``=`` of a password). The redactor
 combines every detector's anchors into one gate (see ``gate``), so a clean value costs one
 regex scan instead of a dozen; ``tests/unit/compliance/redaction/test_gate.py`` checks the
-containment. Patterns with a capturing group redact only the first group that matched (the value
+containment (and ``test_prescreen.py`` that the gated redactor's output never differs). Anchors
+are written to be cheap in Python's ``re``: a number's anchor starts at a separator after a digit
+where it can (``[\\-. ](?<=\\d.)...``), or checks first that its digit starts a number
+(``\\d(?<!\\d\\d)``), so a value full of digits (a UUID, a version) costs few attempts. Patterns with a capturing group redact only the first group that matched (the value
 of ``password=...``, the ``user:pass`` of a URL); the rest of the match stays readable.
 
 ``COLLECTOR`` holds the RE2 form of each detector for the collector agent's ``redaction``
@@ -166,9 +169,9 @@ BUILTIN: dict[str, Detector] = {
                 _c(r"\d(?<![\w.,-]\d)\d{3}\.\d{4}\.\d{4}\.\d{4}(?![\w-]|[.,]\d)"),
             ),
             _one(v.card_ok),
-            (r"\d(?:[ -]?\d){11}", r"\d\d\d\d\.\d{4}\.\d{4}\.\d"),
+            (r"\d(?<!\d\d)(?=[\d -]{11})(?:[ -]?\d){11}", r"\.(?<=\d.)(?<=\d{4}\.)\d{4}\.\d{4}\.\d"),
             v.digits_of,
-            lead=0,
+            lead=4,  # the first group of a dot-grouped number, before its first dot
         ),
         Detector(
             "ssn",
@@ -177,7 +180,8 @@ BUILTIN: dict[str, Detector] = {
                 _c(r"(?i)\b(?:ssn|social security(?: number| no\.?| #)?)\W{0,4}(?P<v>\d{9})(?!\w)"),
             ),
             _one(v.ssn_ok),
-            (r"\d\d\d[- ]\d\d[- ]\d{4}", r"ssn\W{0,4}\d{9}", r"security(?: number| no\.?| #)?\W{0,4}\d{9}"),
+            (r"[\- ](?<=\d.)(?<=\d{3}[\- ])\d\d[\- ]\d{4}", r"ssn\W{0,4}\d{9}",
+             r"security(?: number| no\.?| #)?\W{0,4}\d{9}"),
             v.digits_of,
             needs=(_c(r"\d[- ]\d\d[- ]\d"), _c(r"(?i)ssn|social")),
             lead=7,  # "social " before "security"
@@ -186,7 +190,7 @@ BUILTIN: dict[str, Detector] = {
             "iban",
             (_c(r"[A-Za-z](?<![\w-][A-Za-z])[A-Za-z]\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?(?![\w-])"),),
             _one(v.iban_ok),
-            (r"\d(?<=[a-z][a-z]\d)\d ?[a-z0-9]{4} ?[a-z0-9]{4}",),
+            (r"\d(?<!\d\d)(?<=[a-z][a-z]\d)\d ?[a-z0-9]{4} ?[a-z0-9]{4}",),
             _alnum_upper,
             shrink=True,
             lead=2,  # the country code before the check digits
@@ -203,12 +207,13 @@ BUILTIN: dict[str, Detector] = {
                 _c(rf"(?i)\b(?:{'|'.join(_PHONE_WORDS)})\b[.:#\s]{{0,4}}(?P<v>\+?\d[\d ()./-]{{5,20}}\d)"),
             ),
             _phone_ok(8),
-            (r"\+[1-9]", r"\(\d{1,5}\)[ .-]?\d\d", r"\d\d\d[-. ]\d{3}[-. ]\d{4}", r"0\d{1,4}[ -]\d\d",
-             r"1[3-9]\d[ -]\d{4}[ -]\d{4}", *(rf"{word}[.:#\s]{{0,4}}\+?\d" for word in _PHONE_WORDS)),
+            (r"\+[1-9]", r"\(\d{1,5}\)[ .-]?\d\d", r"[\-. ](?<=\d.)(?<=\d{3}[\-. ])\d{3}[\-. ]\d{4}",
+             r"0(?<!\d\d)\d{1,4}[ -]\d\d", r"1(?<!\d\d)[3-9]\d[ -]\d{4}[ -]\d{4}",
+             *(rf"{word}[.:#\s]{{0,4}}\+?\d" for word in _PHONE_WORDS)),
             v.digits_of,
             needs=(_c(r"\+\d"), _c(r"\(\d"), _c(r"\d[-. ]\d"), _c(r"\d[-. ]\d"), _c(r"0\d*[ -]\d"),
                    _c(r"1[3-9]\d[ -]\d"), _c(r"(?i)tel|phone|mob|cell|fax|handy|whatsapp|sms|tél")),
-            lead=2,  # "1-" before a US number
+            lead=5,  # "1-555" before the separator after a US area code
         ),
         Detector(
             "ip_address",
@@ -218,7 +223,7 @@ BUILTIN: dict[str, Detector] = {
                    r"(?:%[\w.]{1,16})?(?![\w]|:[\w:])"),
             ),
             _ip_ok,
-            (r"\d\.\d{1,3}\.\d{1,3}\.\d", r":[0-9a-f]{0,4}:"),
+            (r"\.(?<=\d.)\d{1,3}\.\d{1,3}\.\d", r":[0-9a-f]{0,4}:"),
             _lower,
             needs=(_c(r"\d\.\d{1,3}\.\d"), _c(r":[0-9A-Fa-f]{0,4}:")),
             lead=4,  # an IPv6 group before the first colon

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -55,14 +56,24 @@ Callback = Callable[[RedactionMatch], str | None]
 """Returns the replacement (return ``match.text`` to keep the value), or None to apply the action."""
 
 
-@dataclass
 class Tally:
-    """What was redacted in one record: counts per detector, and the drop decisions."""
+    """What was redacted in one record: counts per detector, and the drop decisions.
 
-    counts: dict[str, int] = field(default_factory=dict)
-    drop_record: bool = False
-    drop_value: bool = False
-    """Set while redacting one attribute whose action is ``drop_attribute``; the caller resets it."""
+    A plain slotted class, not a dataclass: one is made per span, log record and metric point.
+    ``drop_value`` is set while redacting one attribute whose action is ``drop_attribute``; the
+    caller resets it.
+    """
+
+    __slots__ = ("counts", "drop_record", "drop_value")
+
+    def __init__(self, counts: dict[str, int] | None = None, drop_record: bool = False,
+                 drop_value: bool = False) -> None:
+        self.counts: dict[str, int] = {} if counts is None else counts
+        self.drop_record = drop_record
+        self.drop_value = drop_value
+
+    def __repr__(self) -> str:
+        return f"Tally(counts={self.counts!r}, drop_record={self.drop_record}, drop_value={self.drop_value})"
 
     def add(self, detector: str) -> None:
         self.counts[detector] = self.counts.get(detector, 0) + 1
@@ -179,6 +190,11 @@ _CACHEABLE = 256
 _Outcome = tuple[str, tuple[tuple[str, int], ...], bool, bool]
 """A cached redaction: the redacted text, counts per detector, drop_value, drop_record."""
 
+_HASH_KEYED = os.environ.get("PYTHONHASHSEED", "random") == "random"
+"""Whether ``hash(str)`` is keyed with a secret drawn at start-up (SipHash, the default): then a
+redacted value's cache key is its ``hash``, which the string computes once and keeps. With a
+fixed ``PYTHONHASHSEED`` anyone can compute it, so a keyed BLAKE2b digest is used instead."""
+
 
 def _replay(outcome: _Outcome, tally: Tally) -> str:
     result, counts, drop_value, drop_record = outcome
@@ -190,6 +206,8 @@ def _replay(outcome: _Outcome, tally: Tally) -> str:
 _JSON_OPEN = ("{", "[")
 _INERT = frozenset({bool, float, type(None)})
 """Value types no detector looks at (see ``redact_structure``)."""
+_SMALL_INT = 10**11
+"""Integers closer to zero have at most 11 digits: too few for a card, IBAN or phone number."""
 
 
 class Redactor:
@@ -197,10 +215,12 @@ class Redactor:
 
     Caches, bounded and emptied when full: the verdict per key name, and per short string value
     its outcome, so a value that repeats (a route, a client address) is scanned once. A clean
-    value is remembered as itself; a redacted one only under a keyed BLAKE2b digest (the key is
-    random per redactor), next to its redacted text and how many values each detector redacted,
-    so the cache holds no personal data. Outcomes are not cached when a callback is configured:
-    it sees every match.
+    value is remembered as itself; a redacted one only under a keyed digest (its ``hash``, keyed
+    per process, see ``_HASH_KEYED``; else BLAKE2b with a key random per redactor), next to its
+    redacted text and how many values each detector redacted, so the cache holds no personal
+    data. Two values whose digests collide (about one chance in 2**64 per pair) would share the
+    first one's redacted text: the second is not exported, only misreported. Outcomes are not
+    cached when a callback is configured: it sees every match.
 
     Before running the detectors on a value it asks the gate (see ``gate``): a value in which
     no detector's anchor occurs is clean without running any pattern or validator; otherwise
@@ -214,8 +234,11 @@ class Redactor:
         self.policy = policy
         self._keys: dict[str, int] = {}
         self._clean: dict[str, None] = {}
-        self._redacted: dict[bytes, _Outcome] = {}
+        self._redacted: dict[int | bytes, _Outcome] = {}
         self._digest_key = secrets.token_bytes(32)
+        self._digest: Callable[[str], int | bytes] = hash if _HASH_KEYED else self._blake2b
+        self._replays = policy.callback is None and _HASH_KEYED
+        """Whether ``redact_attributes`` may replay a cached outcome inline (found by ``hash``)."""
         self._gate = build_gate(anchor for detector in policy.detectors for anchor in detector.anchors)
         self._plan: tuple[tuple[Detector, Gate | None], ...] = tuple(
             (detector, build_gate(detector.anchors)) for detector in policy.detectors
@@ -300,7 +323,7 @@ class Redactor:
             return text
         if len(text) > _CACHEABLE or self.policy.callback is not None:
             return self._redact_text(text, tally, key)
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), key=self._digest_key, digest_size=16).digest()
+        digest = self._digest(text)
         known = self._redacted.get(digest)
         if known is not None:
             return _replay(known, tally)
@@ -316,6 +339,9 @@ class Redactor:
             self._redacted.clear()
         self._redacted[digest] = outcome
         return _replay(outcome, tally)
+
+    def _blake2b(self, text: str) -> bytes:
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), key=self._digest_key, digest_size=16).digest()
 
     def _redact_text(self, text: str, tally: Tally, key: str | None) -> str:
         limit = self.policy.max_scan_chars
@@ -396,7 +422,7 @@ class Redactor:
         if value is None or kind is bool or kind is float:
             return value
         if kind is int:
-            if -(10**11) < value < 10**11:
+            if -_SMALL_INT < value < _SMALL_INT:
                 return value
             text = str(value)
             result = self.redact_text(text, tally, key)
@@ -459,25 +485,45 @@ class Redactor:
     def redact_attributes(self, attributes: Mapping[str, Any], tally: Tally) -> dict[str, Any] | None:
         """A redacted copy of ``attributes``, or None when nothing changed."""
         out: dict[str, Any] | None = None
-        keys, clean = self._keys, self._clean
-        for index, (key, value) in enumerate(attributes.items()):
-            # Inline the commonest cases (a safe key, a clean value seen before, a number): no call.
+        keys, clean, redacted, replays = self._keys, self._clean, self._redacted, self._replays
+        for key, value in attributes.items():
+            # Inline the commonest cases (a safe key, a value seen before, a number): no call.
             verdict = keys.get(key)
-            kind = type(value)
-            if verdict == _SAFE or (verdict == _SCAN and (value in clean if kind is str else kind in _INERT)):
-                new = value
+            if verdict == _SCAN:
+                kind = type(value)
+                if kind is str:
+                    if value in clean:
+                        continue
+                    if replays and (known := redacted.get(hash(value))) is not None:
+                        new = _DROP if known[2] else known[0]
+                        counts = tally.counts
+                        for name, count in known[1]:
+                            counts[name] = counts.get(name, 0) + count
+                        tally.drop_record = tally.drop_record or known[3]
+                    else:
+                        new = self.redact_entry(key, value, tally)
+                elif kind in _INERT or (kind is int and -_SMALL_INT < value < _SMALL_INT):
+                    continue
+                else:
+                    new = self.redact_entry(key, value, tally)
+            elif verdict == _SAFE:
+                continue
             else:
                 new = self.redact_entry(key, value, tally)
-            if new is value and out is None:
+            if new is value:
                 continue
             if out is None:
-                out = dict(list(attributes.items())[:index])
-            if new is not _DROP:
+                out = dict(attributes)  # the keys keep their order; changed ones are replaced below
+            if new is _DROP:
+                del out[key]
+            else:
                 out[key] = new
         return out
 
     def redact_whole(self, value: Any, tally: Tally) -> Any:
         """A span name, event name or log body: a value whose ``drop_attribute`` replaces it whole."""
+        if type(value) is str and value in self._clean:
+            return value
         saved = tally.drop_value
         tally.drop_value = False
         new = self.redact_structure(value, tally, None, 0)

@@ -12,7 +12,11 @@ grouped by their first character: those starting with a digit become ``\\d(?:res
 those starting with punctuation ``[@+(...](?:(?<=@)rest1|...)`` (the look-behind re-checks the
 first character where the group's class is wider than the anchor's, so each group matches exactly
 where one of its anchors does), and the rest (literal keywords) are grouped by first letter
-(``t(?:el...|oken...)``).
+(``t(?:el...|oken...)``). Anchors of a number start at a separator after a digit where they can
+(``[\\-. ](?<=\\d.)...``: a value has few separators and many digits), and a look-behind every
+anchor of a family starts with is checked once for the family (``\\d(?<!\\d\\d)``: a digit inside
+a number fails one check). Keyword anchors that end in a required character (``password...[=:]``)
+form a regex of their own, searched only in values that contain one of those characters.
 
 Case: an ASCII value is lowercased once and searched case-sensitively (lowercasing maps exactly
 what a case-insensitive ASCII match folds, and widens a case-sensitive match to its lowercase
@@ -29,6 +33,11 @@ from dataclasses import dataclass
 _TOKEN = re.compile(r"\\.|\[(?:\\.|[^\]\\])+\]|[^\\\[(){}|?*+.^$]")
 _QUANTIFIER = ("*", "+", "?", "{")
 _PUNCTUATION = frozenset("@+(:?&;-#/=\"'")
+_MIN_GROUP = 4
+"""Keyword anchors that share a required character get a regex of their own when at least this many."""
+_SEPARATORS = frozenset(" .-")
+"""Between the digit groups of a number: anchors starting with one (and a look-behind for the
+digits before it) are tried at the few separators of a value, not at each of its many digits."""
 
 
 @dataclass(frozen=True)
@@ -39,13 +48,22 @@ class Gate:
     folded: tuple[re.Pattern[str], ...]
     members: tuple[frozenset[str], ...]
     """Per regex (same order), the anchors it is the union of."""
+    requires: tuple[str, ...] = ()
+    """Per regex (same order), characters one of which every match contains ("": none known);
+    a regex is not searched in a value without any of them (``in`` is far cheaper than a search)."""
+
+    def _searched(self, lowered: bool, subject: str) -> list[re.Pattern[str]]:
+        patterns = self.lowered if lowered else self.folded
+        if not self.requires:
+            return list(patterns)
+        return [pattern for pattern, chars in zip(patterns, self.requires, strict=True) if _present(chars, subject)]
 
     def matches(self, subject: str, lowered: bool) -> bool:
         """Whether ``subject`` may hold a match (False: it certainly holds none).
 
         ``subject`` is an ASCII value lowercased (``lowered``), or any other value as it is.
         """
-        for pattern in self.lowered if lowered else self.folded:  # noqa: SIM110 (no generator per value)
+        for pattern in self._searched(lowered, subject):  # noqa: SIM110 (no generator per value)
             if pattern.search(subject) is not None:
                 return True
         return False
@@ -53,7 +71,7 @@ class Gate:
     def first(self, subject: str, lowered: bool) -> int:
         """Where the leftmost anchor match in ``subject`` starts; -1 when there is none."""
         first = -1
-        for pattern in self.lowered if lowered else self.folded:
+        for pattern in self._searched(lowered, subject):
             match = pattern.search(subject)  # never with an end position: it would cut a match short
             if match is not None and (first < 0 or match.start() < first):
                 first = match.start()
@@ -62,10 +80,42 @@ class Gate:
     def matching(self, subject: str, lowered: bool) -> int:
         """A bit mask of the regexes that match ``subject`` (bit i: regex i); 0 when none does."""
         mask = 0
+        requires = self.requires
         for index, pattern in enumerate(self.lowered if lowered else self.folded):
+            if requires and not _present(requires[index], subject):
+                continue
             if pattern.search(subject) is not None:
                 mask |= 1 << index
         return mask
+
+
+def _present(chars: str, subject: str) -> bool:
+    """Whether ``subject`` contains one of ``chars`` (always, for no chars)."""
+    if not chars:
+        return True
+    for char in chars:  # noqa: SIM110 (no generator per value)
+        if char in subject:
+            return True
+    return False
+
+
+def required_characters(anchor: str) -> str:
+    """Characters one of which every match of ``anchor`` contains, read from its last token: a
+    punctuation character or a class of them, with no quantifier and no top-level ``|``
+    (``password["']?\\s{0,3}[=:]`` gives ``=:``); "" when the anchor does not end so."""
+    if _has_top_level_branch(anchor):
+        return ""
+    position, last = 0, ""
+    while position < len(anchor):
+        token = _TOKEN.match(anchor, position)
+        if token is None:  # a special character: a group, a quantifier or ``.``
+            position, last = position + 1, ""
+            continue
+        position, last = token.end(), token.group()
+    chars = last[1:-1] if last.startswith("[") and len(last) > 2 else last
+    if not chars or any(char.isalnum() or char in "\\^-[]" or not char.isascii() for char in chars):
+        return ""
+    return chars
 
 
 def _has_top_level_branch(anchor: str) -> bool:
@@ -108,14 +158,33 @@ def _family(anchor: str) -> tuple[str, str, str] | None:
         members = token[-1]
     if token == "\\d" or all(char.isdigit() for char in members):
         return "digit", content, rest
+    if (token.startswith("[") or token == "\\.") and all(char in _SEPARATORS for char in members):
+        return "separator", content, rest
     if all(char in _PUNCTUATION for char in members):
         return "punctuation", content, rest
     return None
 
 
+def _leading_lookbehind(rest: str) -> str:
+    """The look-behind group ``rest`` starts with (``(?<!\\d\\d)``), or ""."""
+    if not rest.startswith(("(?<=", "(?<!")):
+        return ""
+    depth, position = 0, 0
+    while position < len(rest):
+        token = _TOKEN.match(rest, position)
+        if token is not None and token.group() not in "()":
+            position = token.end()
+            continue
+        depth += {"(": 1, ")": -1}.get(rest[position], 0)
+        position += 1
+        if depth == 0:
+            return rest[:position]
+    return ""
+
+
 def _compile(anchors: list[str]) -> list[tuple[str, frozenset[str]]]:
     """The gate's regexes (one per first-character family, then the rest), each with its anchors."""
-    families: dict[str, list[tuple[str, str, str]]] = {"digit": [], "punctuation": []}
+    families: dict[str, list[tuple[str, str, str]]] = {"digit": [], "separator": [], "punctuation": []}
     plain: list[str] = []
     for anchor in dict.fromkeys(anchors):
         family = _family(anchor)
@@ -129,12 +198,26 @@ def _compile(anchors: list[str]) -> list[tuple[str, frozenset[str]]]:
             continue
         # Every digit is a \d, so a digit anchor's first character needs no re-check when it is \d.
         union = r"\d" if kind == "digit" else "".join(dict.fromkeys(content for _anchor, content, _rest in members))
+        # A look-behind every anchor of the family starts with (a number's first digit, a separator
+        # after a digit) is checked once: most candidate characters then fail a single check.
+        hoist = _leading_lookbehind(members[0][2])
+        if not all(rest.startswith(hoist) for _anchor, _content, rest in members):
+            hoist = ""
         branches = "|".join(
-            f"(?:{rest})" if content == union else f"(?<=[{content}])(?:{rest})" for _anchor, content, rest in members
+            f"(?:{rest[len(hoist):]})" if content == union else f"(?<=[{content}])(?:{rest[len(hoist):]})"
+            for _anchor, content, rest in members
         )
-        sources.append((f"[{union}](?:{branches})", frozenset(anchor for anchor, _content, _rest in members)))
-    if plain:
-        sources.append(("|".join(_by_first_letter(plain)), frozenset(plain)))
+        sources.append((f"[{union}]{hoist}(?:{branches})", frozenset(anchor for anchor, _content, _rest in members)))
+    by_requirement: dict[str, list[str]] = {}
+    for anchor in plain:
+        by_requirement.setdefault(required_characters(anchor), []).append(anchor)
+    unconditional = by_requirement.pop("", [])
+    for chars, group in list(by_requirement.items()):
+        if len(group) < _MIN_GROUP:  # too few to pay for a search of their own
+            unconditional += by_requirement.pop(chars)
+    for group in (unconditional, *by_requirement.values()):
+        if group:
+            sources.append(("|".join(_by_first_letter(group)), frozenset(group)))
     return sources
 
 
@@ -158,8 +241,16 @@ def build_gate(anchors: Iterable[str]) -> Gate | None:
     sources = _compile(list(anchors))
     if not sources:
         return None
+    requires = tuple(_common_requirement(members) for _source, members in sources)
     return Gate(
         tuple(re.compile(source) for source, _members in sources),
         tuple(re.compile(source, re.IGNORECASE) for source, _members in sources),
         tuple(members for _source, members in sources),
+        requires if any(requires) else (),
     )
+
+
+def _common_requirement(anchors: frozenset[str]) -> str:
+    """The characters every anchor of a regex requires one of, when they all require the same ones."""
+    found = {required_characters(anchor) for anchor in anchors}
+    return found.pop() if len(found) == 1 else ""

@@ -33,6 +33,7 @@ from opentelemetry.sdk.metrics.export import (
     NumberDataPoint,
     Sum,
 )
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, Status
 
@@ -53,6 +54,41 @@ Counter = Callable[[Tally, str], None]
 
 def _summary(tally: Tally) -> dict[str, Any]:
     return {COUNT_ATTRIBUTE: tally.total, DETECTORS_ATTRIBUTE: sorted(tally.counts)}
+
+
+_FIELDS: tuple[str, ...] = tuple(vars(ReadableSpan(name="", resource=Resource.get_empty())))
+"""The instance fields ``ReadableSpan.__init__`` sets, as this SDK version names them."""
+
+
+def copy_span(span: ReadableSpan, name: str, attributes: dict[str, Any], events: list[Event] | None,
+              links: list[Link] | None, status: Status) -> ReadableSpan:
+    """A ``ReadableSpan`` like ``span`` with a new name, attributes and status (events and links
+    when not None).
+
+    Copies the instance fields the constructor sets instead of calling it: the constructor's
+    keywords read every field through a property, and ``events``/``links`` copy their lists,
+    which cost as much as redacting the attributes of a typical span. A span object without
+    those fields (another implementation) goes through the constructor.
+    """
+    try:
+        fields = vars(span)
+        # A plain ReadableSpan holds exactly these fields; an SDK span more (its lock, processor).
+        state = fields.copy() if type(span) is ReadableSpan else {name: fields[name] for name in _FIELDS}
+    except (KeyError, TypeError):
+        return ReadableSpan(
+            name=name, context=span.context, parent=span.parent, resource=span.resource, attributes=attributes,
+            events=events if events is not None else span.events, links=links if links is not None else span.links,
+            kind=span.kind, status=status, start_time=span.start_time, end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )  # fmt: skip
+    state["_name"], state["_attributes"], state["_status"] = name, attributes, status
+    if events is not None:
+        state["_events"] = events
+    if links is not None:
+        state["_links"] = links
+    copied: ReadableSpan = object.__new__(ReadableSpan)
+    copied.__dict__.update(state)
+    return copied
 
 
 class SpanRedactor:
@@ -83,21 +119,9 @@ class SpanRedactor:
         if tally.drop_record:
             return None
         merged = dict(plain) if attributes is None else attributes
-        merged.update(_summary(tally))
-        return ReadableSpan(
-            name=name if isinstance(name, str) else str(name),
-            context=span.context,
-            parent=span.parent,
-            resource=span.resource,
-            attributes=merged,
-            events=events if events is not None else span.events,
-            links=links if links is not None else span.links,
-            kind=span.kind,
-            status=status,
-            start_time=span.start_time,
-            end_time=span.end_time,
-            instrumentation_scope=span.instrumentation_scope,
-        )
+        merged[COUNT_ATTRIBUTE] = tally.total
+        merged[DETECTORS_ATTRIBUTE] = sorted(tally.counts)
+        return copy_span(span, name if isinstance(name, str) else str(name), merged, events, links, status)
 
     @staticmethod
     def _events(redactor: Redactor, span: ReadableSpan, tally: Tally) -> list[Event] | None:
