@@ -60,8 +60,9 @@ class Event:
 
 
 AUDIT_EVENT = "ricecoder.audit"
-"""Event name of the audit trail's log records: the audit capability writes each one to the log
-pipeline once the journal holds it (durable first), so they are log records, not hub events."""
+"""Event name of the audit trail's records: the audit capability writes each one to the log
+pipeline once the journal holds it (durable first) and announces it on the hub as
+:class:`AuditRecorded`."""
 
 
 @dataclass(frozen=True)
@@ -593,4 +594,39 @@ class SilenceChanged(Event):
             "ricecoder.silence.comment": self.comment,
             "ricecoder.silence.starts_at": _iso(self.starts_at),
             "ricecoder.silence.ends_at": _iso(self.ends_at),
+        }
+
+
+@dataclass(frozen=True)
+class AuditRecorded(Event):
+    """An audit record the journal holds (durable), announced to subscribers.
+
+    Not turned into a log record by the hub: the audit capability writes the record's
+    ``ricecoder.audit`` log record itself, with the full record and its trace context, right
+    after the journal's fsync; a second one would duplicate it in every backend.
+    """
+
+    event_name: ClassVar[str] = AUDIT_EVENT
+    exported: ClassVar[bool] = False
+
+    seq: int = 0
+    record_hash: str = ""
+    action: str = ""
+    resource: str = ""
+    outcome: str = ""
+    actor: str = ""
+    trace_id: str = ""
+    span_id: str = ""
+
+    def body(self) -> str:
+        return f"{self.action} {self.resource}: {self.outcome}"
+
+    def attributes(self) -> Mapping[str, AttributeValue]:
+        return {
+            "ricecoder.audit.id": self.record_hash,
+            "ricecoder.audit.seq": self.seq,
+            "ricecoder.audit.action": self.action,
+            "ricecoder.audit.resource": self.resource,
+            "ricecoder.audit.outcome": self.outcome,
+            "ricecoder.audit.actor": self.actor,
         }

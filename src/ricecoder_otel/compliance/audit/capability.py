@@ -123,7 +123,7 @@ class AuditCapability(Capability):
 
     def install(self, context: InstallContext) -> None:
         self._clock = context.clock
-        self._emitter = AuditLogEmitter(context.logger_provider)
+        self._emitter = AuditLogEmitter(context.logger_provider, context.hub)
         self.trail = make_trail(context.config.compliance.audit, context.clock, self._emitter)
         self._hooks = context.span_hooks
         context.self_telemetry.register_queue("audit", self.writer.pending)

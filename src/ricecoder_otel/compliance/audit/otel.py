@@ -9,6 +9,8 @@ inclusion proof. The record's trace and span ids become the log record's trace c
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from opentelemetry import trace
 from opentelemetry._logs import LoggerProvider, SeverityNumber
 from opentelemetry.sdk.trace import ReadableSpan
@@ -18,7 +20,7 @@ from ricecoder_otel._version import __version__
 from ricecoder_otel.compliance.audit.api import ANONYMOUS, Entry
 from ricecoder_otel.compliance.audit.engine import AuditRecord, iso_time
 from ricecoder_otel.compliance.audit.operations import OperationMatcher
-from ricecoder_otel.kernel.events import AUDIT_EVENT, AttributeValue
+from ricecoder_otel.kernel.events import AUDIT_EVENT, AttributeValue, AuditRecorded, EventHub
 
 _SUCCESS = frozenset({"success", "ok", "allowed", "accepted"})
 
@@ -41,12 +43,31 @@ def audit_attributes(record: AuditRecord) -> dict[str, AttributeValue]:
 
 
 class AuditLogEmitter:
-    """Emits audit records through the pipeline's LoggerProvider (its exporting processors batch them)."""
+    """Emits audit records through the pipeline's LoggerProvider (its exporting processors batch them)
+    and announces each on the event hub (:class:`AuditRecorded`) when it has one."""
 
-    def __init__(self, logger_provider: LoggerProvider) -> None:
+    def __init__(self, logger_provider: LoggerProvider, hub: EventHub | None = None) -> None:
         self._logger = logger_provider.get_logger("ricecoder_otel.audit", __version__)
+        self._hub = hub
 
     def emit(self, record: AuditRecord) -> None:
+        self._log(record)
+        if self._hub is not None:
+            self._hub.publish(
+                AuditRecorded(
+                    at=datetime.fromisoformat(record.ts).timestamp(),  # when it was recorded
+                    seq=record.seq,
+                    record_hash=record.hash,
+                    action=record.action,
+                    resource=record.resource,
+                    outcome=record.outcome,
+                    actor=record.actor,
+                    trace_id=record.trace_id,
+                    span_id=record.span_id,
+                )
+            )
+
+    def _log(self, record: AuditRecord) -> None:
         context = None
         if record.trace_id and record.span_id:
             span_context = SpanContext(
