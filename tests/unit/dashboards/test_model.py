@@ -11,6 +11,7 @@ from ricecoder_otel.dashboards import Dashboard, GridPos, Panel, Query, Variable
 from ricecoder_otel.dashboards.builtin import builtin_dashboards
 from ricecoder_otel.dashboards.files import check_file, load_file
 from ricecoder_otel.dashboards.model import check_dashboard
+from ricecoder_otel.kernel.names import KNOWN_METRICS
 
 YAML_DOC = """
 uid: orders
@@ -129,3 +130,10 @@ def test_service_overview_shows_red_per_route_with_percentiles() -> None:
     assert all(q.group_by == ["http.route"] for q in table.queries)
     assert [q.aggregation for q in overview.panel("latency").queries] == ["p50", "p95", "p99"]
     assert {v.attribute for v in overview.variables} == {"service.name", "http.route"}
+
+
+def test_every_metric_the_builtin_dashboards_query_is_one_the_distribution_knows() -> None:
+    # One list of names (kernel.names) for what is recorded, exported as rules, and drawn: a
+    # renamed metric cannot leave a built-in panel querying nothing.
+    queried = {q.metric for d in builtin_dashboards().values() for p in d.panels for q in p.queries if q.metric}
+    assert queried and queried <= set(KNOWN_METRICS), sorted(queried - set(KNOWN_METRICS))
