@@ -130,6 +130,11 @@ Committed = tuple[int, str, str]
 """``(seq, prev, hash)`` of a durable record."""
 
 
+HAND_OVER_AT = 128
+"""Records an event loop hands over at once without waiting for the end of its iteration: when a
+group woke many coroutines, the committer starts on the first of them while the loop still runs
+the rest, so the loop's work and the commit overlap instead of taking turns."""
+
 _Waiting = tuple[list[bytes], list[asyncio.Future[Committed]]]
 """Encoded records and, in the same order, the futures their coroutines await."""
 
@@ -138,9 +143,9 @@ class _AsyncCommits:
     """Records of awaiting coroutines, committed in groups by one thread.
 
     A coroutine appends its encoded record and a future to its event loop's batch; the loop
-    hands the batch over once per loop iteration (the first record of an iteration schedules the
-    hand-over), so every coroutine a group's commit woke has added its next record before the
-    committer thread is woken: one thread wake-up per batch, not per record. The thread takes
+    hands the batch over at the end of its iteration (the first record of an iteration schedules
+    the hand-over) or at :data:`HAND_OVER_AT` records: one thread wake-up per batch, not per
+    record. The thread takes
     everything handed over at once, commits it as one group (shared with any threaded callers) and
     settles each loop's futures with one ``call_soon_threadsafe``. While it writes and syncs, new
     batches pend for the next group.
@@ -169,11 +174,16 @@ class _AsyncCommits:
         future: asyncio.Future[Committed] = loop.create_future()
         batch[0].append(encoded)
         batch[1].append(future)
+        if len(batch[0]) >= HAND_OVER_AT:
+            self._hand_over(loop)
         return future
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
         """In ``loop``: give its batch to the thread (or fail it, when the journal closed meanwhile)."""
-        encoded, futures = self._batches.pop(loop)
+        batch = self._batches.pop(loop, None)
+        if batch is None:  # handed over early, and nothing added since
+            return
+        encoded, futures = batch
         with self._lock:
             if not self._closed:
                 pending = self._pending.get(loop)
