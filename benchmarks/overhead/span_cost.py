@@ -19,6 +19,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,6 +36,26 @@ class DiscardExporter(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
+def _thread_cpu_ns() -> dict[str, int]:
+    """CPU time of each live thread of this process by name (Linux ``/proc``; empty elsewhere)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick_ns = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+    cpu: dict[str, int] = {}
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return cpu
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended
+            continue
+        name = names.get(int(tid), f"thread-{tid}")
+        cpu[name] = cpu.get(name, 0) + (int(fields[11]) + int(fields[12])) * tick_ns
+    return cpu
+
+
 def _request_loop(tracer: Tracer, spans: int, flush: Callable[[], object]) -> dict[str, float]:
     """Nanoseconds per server span shaped like an instrumented HTTP request.
 
@@ -44,6 +65,7 @@ def _request_loop(tracer: Tracer, spans: int, flush: Callable[[], object]) -> di
     is flushed before the clock stops.
     """
     routes = ("/products", "/products/<int:product_id>", "/cart/<user_id>", "/checkout/<user_id>")
+    threads_before = _thread_cpu_ns()
     wall, thread_cpu, process_cpu = time.perf_counter_ns(), time.thread_time_ns(), time.process_time_ns()
     for n in range(spans):
         with tracer.start_as_current_span("GET /products", kind=SpanKind.SERVER) as span:
@@ -54,7 +76,17 @@ def _request_loop(tracer: Tracer, spans: int, flush: Callable[[], object]) -> di
     wall = time.perf_counter_ns() - wall
     flush()
     process_cpu = time.process_time_ns() - process_cpu
-    return {"wall": wall / spans, "app_cpu": thread_cpu / spans, "process_cpu": process_cpu / spans}
+    threads = {
+        name: (used - threads_before.get(name, 0)) / spans
+        for name, used in _thread_cpu_ns().items()
+        if used > threads_before.get(name, 0)
+    }
+    return {
+        "wall": wall / spans,
+        "app_cpu": thread_cpu / spans,
+        "process_cpu": process_cpu / spans,
+        **{f"thread:{name}": value for name, value in threads.items()},
+    }
 
 
 Side = tuple[Tracer, Callable[[], object], Callable[[], None]]
@@ -80,8 +112,13 @@ def ricecoder(capabilities: Sequence[str] | None = None) -> Side:
     if capabilities is not None:
         installed = [c for c in installed if c.name in capabilities]
     pipeline = build_pipeline(
-        config, set_global=False, span_exporters=[DiscardExporter()], metric_readers=[], log_exporters=[],
-        watch_config=False, capabilities=installed,
+        config,
+        set_global=False,
+        span_exporters=[DiscardExporter()],
+        metric_readers=[],
+        log_exporters=[],
+        watch_config=False,
+        capabilities=installed,
     )
     return pipeline.tracer_provider.get_tracer("bench"), pipeline.force_flush, pipeline.shutdown
 
@@ -97,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("RICECODER_STORE_PATH", str(Path(tempfile.mkdtemp()) / "bench.db"))
 
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     sides = {"bare_sdk": bare_sdk(), "seam_red": ricecoder(SEAM_AND_RED), "ricecoder": ricecoder()}
     for tracer, flush, _ in sides.values():
         _request_loop(tracer, 2_000, flush)  # warm-up
@@ -106,12 +144,21 @@ def main(argv: list[str] | None = None) -> int:
         for name in order:
             tracer, flush, _ = sides[name]
             samples[name].append(_request_loop(tracer, args.spans, flush))
-            print(f"round {round_no + 1}/{args.rounds} {name}: {samples[name][-1]}", file=sys.stderr)
+            main = {k: round(v) for k, v in samples[name][-1].items() if not k.startswith("thread:")}
+            print(f"round {round_no + 1}/{args.rounds} {name}: {main}", file=sys.stderr)
     for _, _, shutdown in sides.values():
         shutdown()
 
     medians = {
         name: {kind: statistics.median(run[kind] for run in runs) for kind in ("wall", "app_cpu", "process_cpu")}
+        for name, runs in samples.items()
+    }
+    # Where each side's CPU went, by thread (median over rounds; a thread missing in a round counts 0).
+    by_thread = {
+        name: {
+            kind[len("thread:") :]: round(statistics.median(run.get(kind, 0.0) for run in runs))
+            for kind in sorted({k for run in runs for k in run if k.startswith("thread:")})
+        }
         for name, runs in samples.items()
     }
 
@@ -126,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             "spans_per_round": args.spans,
             "rounds": args.rounds,
             "median_ns_per_span": {name: {k: round(v) for k, v in m.items()} for name, m in medians.items()},
+            "median_cpu_ns_per_span_by_thread": by_thread,
+            "load_average_at_start_and_end": [load_at_start, [round(x, 2) for x in os.getloadavg()]],
             "sides": {
                 "bare_sdk": "TracerProvider + BatchSpanProcessor(discard)",
                 "seam_red": "ricecoder pipeline, capabilities: " + ", ".join(SEAM_AND_RED),
