@@ -12,9 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ricecoder_otel.cli import build_parser
-from ricecoder_otel.config import MonitoringConfig
+from ricecoder_otel.config import ConfigError, MonitoringConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[3]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -164,3 +165,24 @@ def test_every_config_section_is_on_some_page() -> None:
         and not re.search(rf"(?m)(^\s*{name}:|`{name}[.:`])", text)
     ]
     assert not missing, "config sections no hand-written page mentions: " + ", ".join(missing)
+
+
+def _config_examples(page: Path) -> list[str]:
+    """The page's YAML blocks that are ricecoder configuration (every top-level key a section)."""
+    blocks = re.findall(r"^[ \t]*```ya?ml\n(.*?)^[ \t]*```", page.read_text(encoding="utf-8"), re.S | re.M)
+    sections = set(MonitoringConfig.model_fields)
+    return [block for block in blocks if isinstance(doc := yaml.safe_load(block), dict) and set(doc) <= sections]
+
+
+@pytest.mark.parametrize("page", HAND_WRITTEN, ids=_rel)
+def test_every_configuration_example_is_valid(page: Path, tmp_path: Path) -> None:
+    problems = []
+    for number, block in enumerate(_config_examples(page)):
+        file = tmp_path / f"example{number}.yaml"
+        file.write_text(block, encoding="utf-8")
+        try:
+            load_config(file, env={})
+        except ConfigError as error:
+            # an excerpt may route to channels the page defines in another block
+            problems += [line for line in str(error).splitlines()[1:] if "unknown channel" not in line]
+    assert not problems, f"{_rel(page)}:\n" + "\n".join(problems)
