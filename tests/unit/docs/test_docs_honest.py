@@ -186,3 +186,39 @@ def test_every_configuration_example_is_valid(page: Path, tmp_path: Path) -> Non
             # an excerpt may route to channels the page defines in another block
             problems += [line for line in str(error).splitlines()[1:] if "unknown channel" not in line]
     assert not problems, f"{_rel(page)}:\n" + "\n".join(problems)
+
+
+def _test_sources() -> dict[Path, str]:
+    return {
+        path: path.read_text(encoding="utf-8", errors="replace")
+        for path in (ROOT / "tests").rglob("*.py")
+        if "node_modules" not in path.parts
+    }
+
+
+def test_every_test_and_repository_path_the_docs_cite_exists() -> None:
+    """A page that says "tested in X" names a test that is there; a path it cites is in the tree."""
+    sources = _test_sources()
+    functions = {name for text in sources.values() for name in re.findall(r"def (test_\w+)", text)}
+    files = {path.name for path in sources} | {str(path.relative_to(ROOT)) for path in sources}
+    missing = []
+    for page in HAND_WRITTEN:
+        for code in _INLINE.findall(page.read_text(encoding="utf-8")):
+            missing += [
+                f"{_rel(page)}: test function {name}"
+                for name in re.findall(r"(?<![\w/])(test_\w+)(?![\w.])", code)
+                if name not in functions
+            ]
+            missing += [
+                f"{_rel(page)}: test file {name}"
+                for name in re.findall(r"(?<![\w/.-])((?:tests/[\w/.-]*)?test_\w+\.py)", code)
+                if name not in files
+            ]
+            missing += [
+                f"{_rel(page)}: {path}"
+                for path in re.findall(
+                    r"(?<![\w/.~-])((?:src|tests|benchmarks|scripts|collector-config|examples|\.ci)/[\w/.*-]*)", code
+                )
+                if not path.endswith((".", "-")) and not next(ROOT.glob(path.rstrip("/")), None)
+            ]
+    assert not missing, "cited but not in the repository:\n" + "\n".join(missing)
