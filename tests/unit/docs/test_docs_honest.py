@@ -222,3 +222,18 @@ def test_every_test_and_repository_path_the_docs_cite_exists() -> None:
                 if not path.endswith((".", "-")) and not next(ROOT.glob(path.rstrip("/")), None)
             ]
     assert not missing, "cited but not in the repository:\n" + "\n".join(missing)
+
+
+def test_every_dashboard_example_passes_dashboard_check(tmp_path: Path) -> None:
+    from ricecoder_otel.dashboards.files import check_file
+
+    page = ROOT / "docs" / "dashboards.md"
+    blocks = re.findall(r"^[ \t]*```ya?ml\n(.*?)^[ \t]*```", page.read_text(encoding="utf-8"), re.S | re.M)
+    examples = [block for block in blocks if re.search(r"(?m)^uid:", block) and re.search(r"(?m)^panels:", block)]
+    assert examples, "docs/dashboards.md shows no dashboard document"
+    for number, block in enumerate(examples):
+        file = tmp_path / f"dashboard{number}.yaml"
+        file.write_text(block, encoding="utf-8")
+        dashboard, problems = check_file(file)
+        errors = [problem for problem in problems if problem.severity == "error"]
+        assert dashboard is not None and not errors, f"example {number}: {errors}"
