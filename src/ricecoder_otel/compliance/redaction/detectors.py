@@ -10,7 +10,8 @@ regex scan instead of a dozen; ``tests/unit/compliance/redaction/test_gate.py`` 
 containment (and ``test_prescreen.py`` that the gated redactor's output never differs). Anchors
 are written to be cheap in Python's ``re``: a number's anchor starts at a separator after a digit
 where it can (``[\\-. ](?<=\\d.)...``), or checks first that its digit starts a number
-(``\\d(?<!\\d\\d)``), so a value full of digits (a UUID, a version) costs few attempts. Patterns with a capturing group redact only the first group that matched (the value
+(``\\d(?<!\\d\\d)``), so a value full of digits (a UUID, a version) costs few attempts.
+Patterns with a capturing group redact only the first group that matched (the value
 of ``password=...``, the ``user:pass`` of a URL); the rest of the match stays readable.
 
 ``COLLECTOR`` holds the RE2 form of each detector for the collector agent's ``redaction``
