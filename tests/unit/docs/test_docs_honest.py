@@ -8,6 +8,7 @@ docs/configuration.md is generated and has its own test (tests/unit/config/test_
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 from pathlib import Path
 
@@ -23,7 +24,7 @@ HAND_WRITTEN = [page for page in PAGES if page.name != "configuration.md"]
 
 _LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _FENCE = re.compile(r"^[ \t]*```.*?^[ \t]*```", re.S | re.M)
-_INLINE = re.compile(r"`([^`\n]+)`")
+_INLINE = re.compile(r"`((?:[^`\n]|\n(?![ \t]*\n))+)`")  # a code span may wrap, not cross a blank line
 # A command line starts the code (or follows a shell prompt / operator); `ricecoder-otel[extra]`,
 # paths like `ricecoder-otel/audit` and possessives are not command lines.
 _COMMAND = re.compile(r"(?:^[ \t]*|[$;(]\s*|&&\s*|\|\s+|\.venv/bin/)ricecoder-otel((?:[ \t]+[^\s#;&>`]+)*)", re.M)
@@ -49,7 +50,7 @@ def _code(page: Path) -> list[str]:
     """Every fenced block and inline code span of a page (shell line continuations joined)."""
     text = page.read_text(encoding="utf-8")
     blocks = [block.replace("\\\n", " ") for block in _FENCE.findall(text)]
-    return blocks + _INLINE.findall(_FENCE.sub("", text))
+    return blocks + [span.replace("\n", " ") for span in _INLINE.findall(_FENCE.sub("", text))]
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -88,12 +89,19 @@ def _problems_in(words: list[str], parser: argparse.ArgumentParser, shown: str) 
         path.append(word)
         words = words[1:]
     known = _flags(parser)
-    return [
+    problems = [
         f"`{shown}`: `ricecoder-otel {' '.join(path)}` has no flag `{flag}`"
         for word in words
         for flag in _FLAG.findall(word.replace("\\|", "|"))
         if flag not in known
     ]
+    choices = {flag: action.choices for action in parser._actions for flag in action.option_strings if action.choices}
+    for flag, value in itertools.pairwise(words):
+        allowed = choices.get(flag.strip("[]"))
+        if allowed is not None:
+            values = value.strip("[]").replace("\\|", "|").split("|")
+            problems += [f"`{shown}`: `{flag.strip('[]')}` takes no value `{v}`" for v in values if v not in allowed]
+    return problems
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_rel)
@@ -129,6 +137,9 @@ def test_the_checker_catches_a_command_or_flag_the_cli_does_not_have() -> None:
     assert _problems_in(["incidents", "ack", "ID", "[--actor|--by", "WHO]"], parser, "x") == []
     assert _problems_in(["query", "traces"], parser, "x") == ["`x`: no command `ricecoder-otel query traces`"]
     assert _problems_in(["rules", "check|lint"], parser, "x") == ["`x`: no command `ricecoder-otel rules lint`"]
+    assert _problems_in(["perf", "profile", "ID", "[--format", "svg|pprof]"], parser, "x") == []
+    no_value = "`x`: `--format` takes no value `flame`"
+    assert _problems_in(["perf", "profile", "ID", "[--format", "svg|flame]"], parser, "x") == [no_value]
     no_flag = "`x`: `ricecoder-otel doctor` has no flag `--verbose`"
     assert _problems_in(["doctor", "--verbose"], parser, "x") == [no_flag]
     code = "ricecoder-otel query spans --since 10m   # recent\npip install 'ricecoder-otel[postgres]'"
@@ -203,7 +214,7 @@ def test_every_test_and_repository_path_the_docs_cite_exists() -> None:
     files = {path.name for path in sources} | {str(path.relative_to(ROOT)) for path in sources}
     missing = []
     for page in HAND_WRITTEN:
-        for code in _INLINE.findall(page.read_text(encoding="utf-8")):
+        for code in _INLINE.findall(_FENCE.sub("", page.read_text(encoding="utf-8"))):  # examples may invent names
             missing += [
                 f"{_rel(page)}: test function {name}"
                 for name in re.findall(r"(?<![\w/])(test_\w+)(?![\w.])", code)
