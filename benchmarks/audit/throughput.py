@@ -16,6 +16,7 @@ code's at each thread count, so both see the same disk and the same load.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import json
 import os
@@ -85,6 +86,36 @@ def append_rate(directory: Path, threads: int, seconds: float, signing: Any = No
     journal.close()
     total = sum(counts)
     return {"threads": threads, "batch": batch, "records": total, "seconds": elapsed, "per_second": total / elapsed,
+            "cpu_us_per_record": cpu / total * 1e6}  # fmt: skip
+
+
+def async_rate(directory: Path, coroutines: int, seconds: float) -> dict[str, float]:
+    """Appends per second by ``coroutines`` on one event loop, each awaiting ``append_async`` (durable on
+    return) before its next record: the per-call path of asyncio services."""
+    journal = AuditJournal(directory, key=KEY, clock=time.time, policy=CheckpointPolicy(1000, 60))
+    counts = [0] * coroutines
+
+    async def run() -> None:
+        stop = asyncio.Event()
+
+        async def work(worker: int) -> None:
+            n = 0
+            while not stop.is_set():
+                await journal.append_async(fields(worker, n))
+                n += 1
+            counts[worker] = n
+
+        tasks = [asyncio.create_task(work(w)) for w in range(coroutines)]
+        await asyncio.sleep(seconds)
+        stop.set()
+        await asyncio.gather(*tasks)
+
+    cpu, started = time.process_time(), time.perf_counter()
+    asyncio.run(run())
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    journal.close()
+    total = sum(counts)
+    return {"coroutines": coroutines, "records": total, "seconds": elapsed, "per_second": total / elapsed,
             "cpu_us_per_record": cpu / total * 1e6}  # fmt: skip
 
 
@@ -188,6 +219,9 @@ def _timed(work: Any) -> float:
 
 
 THREADS = (1, 16, 64, 256)
+COROUTINES = {16: (16,), 64: (64,), 256: (256, 1024)}
+"""Awaiting coroutines, measured right after the threads row of the key, so the two per-call paths
+alternate under the same load."""
 BATCHED = ((1, 512), (4, 512))
 """(threads, records per ``append_many``): the automatic records' writer commits up to 512 at once."""
 PRODUCERS = ((4, 20_000.0), (4, 25_000.0), (4, None))
@@ -234,15 +268,18 @@ def main() -> None:
     parser.add_argument("--before-src", type=Path, help="src tree of an earlier commit to compare appends with")
     parser.add_argument("--before-rev", default="", help="the commit --before-src comes from (recorded)")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()
     before: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(dir=args.out) as tmp:
         root = Path(tmp)
         raw = raw_fsync_rate(root, args.seconds)
-        appends = []
+        appends, awaited = [], []
         for threads in THREADS:
             if args.before_src is not None:
                 before.append(before_rate(args.before_src, root / f"b{threads}", threads, args.seconds))
             appends.append(append_rate(root / f"t{threads}", threads, args.seconds))
+            for coroutines in COROUTINES.get(threads, ()):
+                awaited.append(async_rate(root / f"a{coroutines}", coroutines, args.seconds))
         from ricecoder_otel.compliance.audit.signing import SigningKey  # not in --before-src trees
 
         signed = append_rate(root / "ed25519", THREADS[-1], args.seconds, SigningKey.generate())
@@ -256,9 +293,11 @@ def main() -> None:
         "command": command,
         "python": platform.python_version(),
         "machine": platform.machine(),
+        "load_average_at_start": load_at_start,
         "load_average": os.getloadavg(),
         "raw_write_fdatasync_per_second": raw,
         "appends": [{**a, "ratio_to_raw_fsync": a["per_second"] / raw} for a in appends],
+        "appends_async": [{**a, "ratio_to_raw_fsync": a["per_second"] / raw} for a in awaited],
         "appends_ed25519": {**signed, "ratio_to_raw_fsync": signed["per_second"] / raw},
         "appends_batched": [{**a, "ratio_to_raw_fsync": a["per_second"] / raw} for a in batched],
         "writer": writers,
@@ -284,12 +323,18 @@ def main() -> None:
         "# Audit trail throughput",
         "",
         f"Command: `{data['command']}` (Python {data['python']}, {data['machine']}, load average "
-        f"{data['load_average'][0]:.1f} on a shared 2-core machine: read the ratios first)",
+        f"{load_at_start[0]:.1f} at the start and {data['load_average'][0]:.1f} at the end, on a shared 2-core "
+        "machine: read the ratios first)",
         "",
         "| durable appends (fsynced before the call returns) | rate | ratio to baseline | process CPU per record | "
         f"before ({args.before_rev or 'not measured'}), same run |",
         "|---|---|---|---|---|",
         *rows,
+        *(
+            f"| durable appends, {a['coroutines']} coroutines awaiting `append_async` (one event loop, group commit) | "
+            f"{a['per_second']:,.0f} /s | {a['per_second'] / raw:.2f} | {a['cpu_us_per_record']:.1f} µs | |"
+            for a in awaited
+        ),
         f"| durable appends, {signed['threads']} threads, checkpoints and head also Ed25519-signed | "
         f"{signed['per_second']:,.0f} /s | {signed['per_second'] / raw:.2f} | {signed['cpu_us_per_record']:.1f} µs | |",
         *(
@@ -300,6 +345,11 @@ def main() -> None:
         "",
         "Process CPU per record (user + system, all threads) depends much less than the rate on the share of "
         "the CPU the process gets: 1,000,000 / it is the rate one free core could sustain when the disk keeps up.",
+        "",
+        "Threads rows: each caller is a thread blocked in `append` until its group's fsync (one thread wake-up per "
+        "caller). Coroutine rows: each caller awaits `append_async` on one event loop; a committer thread commits "
+        "what the loop handed over and wakes the loop once per group. Both return only after the fsync covering "
+        "their record; each coroutines row is measured right after the threads row of the same count (1024 after 256).",
         "",
         "| automatic records: `AuditWriter.offer` (non-blocking, bounded queue of 65,536) and its group-commit "
         "thread | offered /s | accepted /s | dropped (queue full) | durably written /s | "
