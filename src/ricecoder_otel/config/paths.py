@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Sequence
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, SecretStr
 
@@ -83,9 +83,24 @@ def type_at(loc: Loc, root: type[BaseModel] = MonitoringConfig) -> Any | None:
             tp = get_args(base)[0]
         elif origin is dict and isinstance(part, str):
             tp = get_args(base)[1]
+        elif (origin is Union or origin is types.UnionType) and isinstance(part, str):
+            # A tagged union (alerting.channels[0]): pydantic puts the tag ("slack") in the location.
+            tagged = [m for m in get_args(base) if is_model(m) and _has_tag(m, part)]
+            if len(tagged) != 1:
+                return None
+            tp = tagged[0]
         else:
             return None
     return tp
+
+
+def _has_tag(model: type[BaseModel], tag: str) -> bool:
+    """True when one of the model's fields is a ``Literal`` that allows ``tag``."""
+    for field in model.model_fields.values():
+        annotation = unwrap(field.annotation)
+        if get_origin(annotation) is Literal and tag in get_args(annotation):
+            return True
+    return False
 
 
 def is_secret_type(tp: Any) -> bool:

@@ -85,7 +85,7 @@ def _unknown_key(loc: tuple[str | int, ...], from_env: bool) -> str:
     if not close:
         accepted = f"; expected one of: {', '.join(keys)}" if keys else ""
         return f"unknown key{accepted}"
-    if from_env:
+    if from_env and not any(isinstance(p, int) for p in loc):  # list entries have no variable of their own
         suggestion = env_var_name([str(p) for p in (*loc[:-1], _field_name(parent, close[0]))])
         return f"unknown key (did you mean {suggestion}?)"
     return f"unknown key (did you mean '{close[0]}'?)"

@@ -6,7 +6,7 @@ from typing import Any
 
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
 from ricecoder_otel.metrics.red import DEFAULT_DURATION_BUCKETS
-from ricecoder_otel.metrics.red_aggregator import RedAggregator
+from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, RedAggregator
 
 MS = 1_000_000
 
@@ -118,3 +118,19 @@ def test_two_request_shapes_of_one_series_add_up() -> None:
     aggregator.record("GET /a", stable, start_ns=0, end_ns=MS, failed=False)
     [series] = aggregator.snapshot()
     assert series.count == 3
+
+
+def test_series_count_against_the_request_duration_limit_of_a_shared_limiter() -> None:
+    """The limiter is shared with the meter provider: both count series of one metric name."""
+    limiter = CardinalityLimiter(2)
+    limiter.admit(DURATION_METRIC, {"http.route": "/seen-by-the-sdk"})
+    aggregator = RedAggregator(limiter, clock_ns=lambda: 42)
+    for route in ("/a", "/b"):
+        attributes = {"http.route": route, "http.request.method": "GET", "http.response.status_code": 200}
+        aggregator.record(f"GET {route}", attributes, start_ns=0, end_ns=MS, failed=False)
+    assert limiter.series_count(DURATION_METRIC) == 2
+    routes = sorted(str(s.attributes.get("http.route")) for s in aggregator.snapshot())
+    assert routes == ["/a", "None"]  # "/b" is the metric's third series: the overflow series
+    assert [s.attributes for s in aggregator.snapshot() if "http.route" not in s.attributes] == [
+        {"otel.metric.overflow": True}
+    ]

@@ -1,0 +1,31 @@
+"""Duration edges that mutation testing found unchecked: spaces inside a duration, and the
+marker that tells the reference generator a duration must be above zero."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from ricecoder_otel.config import load_config
+from ricecoder_otel.config.reference import render
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("5 m", timedelta(minutes=5)), ("1h 30m", timedelta(minutes=90)), (" 2 h 15 m ", timedelta(minutes=135))],
+)
+def test_spaces_inside_a_duration_are_ignored(text: str, expected: timedelta) -> None:
+    config = load_config(None, env={"RICECODER_STORE__MAX_AGE": text})
+    assert config.store.max_age == expected
+
+
+def _row(reference: str, key: str) -> str:
+    return next(line for line in reference.splitlines() if line.startswith(f"| `{key}` |"))
+
+
+def test_the_reference_says_which_durations_must_be_above_zero_and_their_ceiling() -> None:
+    reference = render()
+    assert "| duration (> 0, <= 1d) |" in _row(reference, "metrics.export_interval")  # Interval
+    assert "| duration (> 0) |" in _row(reference, "alerting.rules[].window")  # PositiveDuration
+    assert "| duration |" in _row(reference, "alerting.rules[].for")  # Duration: 0s allowed
