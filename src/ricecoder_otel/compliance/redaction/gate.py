@@ -52,18 +52,15 @@ class Gate:
     """Per regex (same order), characters one of which every match contains ("": none known);
     a regex is not searched in a value without any of them (``in`` is far cheaper than a search)."""
 
-    def _searched(self, lowered: bool, subject: str) -> list[re.Pattern[str]]:
-        patterns = self.lowered if lowered else self.folded
-        if not self.requires:
-            return list(patterns)
-        return [pattern for pattern, chars in zip(patterns, self.requires, strict=True) if _present(chars, subject)]
-
     def matches(self, subject: str, lowered: bool) -> bool:
         """Whether ``subject`` may hold a match (False: it certainly holds none).
 
         ``subject`` is an ASCII value lowercased (``lowered``), or any other value as it is.
         """
-        for pattern in self._searched(lowered, subject):  # noqa: SIM110 (no generator per value)
+        requires = self.requires
+        for index, pattern in enumerate(self.lowered if lowered else self.folded):
+            if requires and requires[index] and not _present(requires[index], subject):
+                continue
             if pattern.search(subject) is not None:
                 return True
         return False
@@ -71,7 +68,10 @@ class Gate:
     def first(self, subject: str, lowered: bool) -> int:
         """Where the leftmost anchor match in ``subject`` starts; -1 when there is none."""
         first = -1
-        for pattern in self._searched(lowered, subject):
+        requires = self.requires
+        for index, pattern in enumerate(self.lowered if lowered else self.folded):
+            if requires and requires[index] and not _present(requires[index], subject):
+                continue
             match = pattern.search(subject)  # never with an end position: it would cut a match short
             if match is not None and (first < 0 or match.start() < first):
                 first = match.start()
@@ -82,7 +82,7 @@ class Gate:
         mask = 0
         requires = self.requires
         for index, pattern in enumerate(self.lowered if lowered else self.folded):
-            if requires and not _present(requires[index], subject):
+            if requires and requires[index] and not _present(requires[index], subject):
                 continue
             if pattern.search(subject) is not None:
                 mask |= 1 << index
