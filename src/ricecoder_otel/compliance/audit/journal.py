@@ -22,6 +22,10 @@ new callers join the next group; when it is done it hands the lead to one of the
 concurrent callers share fsyncs and no caller leads more than one group. Several processes
 (gunicorn workers) may share one journal: the leader holds an exclusive ``flock`` while it
 sequences and writes, and first re-reads the tail if another process appended since.
+
+Coroutines (``append_async``) do not wait in threads: their event loop hands their records to
+one committer thread, which joins the same groups and wakes the loop once per group
+(:class:`_AsyncCommits`).
 """
 
 from __future__ import annotations
@@ -145,10 +149,9 @@ class _AsyncCommits:
     A coroutine appends its encoded record and a future to its event loop's batch; the loop
     hands the batch over at the end of its iteration (the first record of an iteration schedules
     the hand-over) or at :data:`HAND_OVER_AT` records: one thread wake-up per batch, not per
-    record. The thread takes
-    everything handed over at once, commits it as one group (shared with any threaded callers) and
-    settles each loop's futures with one ``call_soon_threadsafe``. While it writes and syncs, new
-    batches pend for the next group.
+    record. The thread takes everything handed over at once, commits it as one group (shared with
+    any threaded callers) and settles each loop's futures with one ``call_soon_threadsafe``. While
+    it writes and syncs, new batches pend for the next group.
     """
 
     def __init__(self, journal: AuditJournal) -> None:
