@@ -15,9 +15,7 @@ KEY = "a-checkpoint-key-of-32-characters"
 
 
 def test_subscribers_receive_each_durable_record_and_the_log_record_is_written_once(tmp_path: Path) -> None:
-    config = MonitoringConfig.model_validate(
-        {"compliance": {"audit": {"path": str(tmp_path), "checkpoint_key": KEY}}}
-    )
+    config = MonitoringConfig.model_validate({"compliance": {"audit": {"path": str(tmp_path), "checkpoint_key": KEY}}})
     capture = RicecoderCapture(config)
     received: list[tuple[AuditRecorded, list[str]]] = []
 
