@@ -189,6 +189,7 @@ class RuleEngine:
                     key = (("series", instance.labels["series"]),)
                     if instance.labels["series"] not in values and key not in holding:
                         holding[key] = instance.value
+                run.holding = holding  # what composite rules over this one see at the next tick
                 self._step_rule(run, holding, now, events)
         return events
 

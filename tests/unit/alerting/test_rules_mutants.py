@@ -182,3 +182,38 @@ def test_a_composite_over_a_disabled_rule_sees_it_as_not_holding() -> None:
     engine = RuleEngine([hot, off, either, both], step=60)
     events = engine.tick(gauges(mail=20), now=0)
     assert sorted((e.rule, e.state, e.value) for e in events) == [("either", "firing", 20.0), ("hot", "firing", 20.0)]
+
+
+def test_a_composite_sees_an_anomaly_rule_that_holds() -> None:
+    clock = Clock()
+    odd = anomaly(metric="q")
+    either = AlertRule.model_validate({"name": "either", "kind": "composite", "rules": ["odd", "hot"], "combine": "or"})
+    both = AlertRule.model_validate({"name": "both", "kind": "composite", "rules": ["odd", "hot"]})
+    engine = RuleEngine([odd, rule(name="hot"), either, both], clock, step=60)
+    assert [(e.rule, e.state) for e in engine.evaluate("anomaly", {"q": 0.9})] == [("odd", "firing")]
+    events = engine.tick(gauges(mail=1), now=clock.now)
+    assert [(e.rule, e.state, e.value) for e in events] == [("either", "firing", 0.9)]
+    events = engine.tick(gauges(mail=20), now=clock.now + 60)
+    assert sorted((e.rule, e.state) for e in events) == [("both", "firing"), ("hot", "firing")]
+
+
+# -- events and kinds ------------------------------------------------------------------------------
+
+
+def test_events_carry_when_the_alert_started_and_when_it_ended() -> None:
+    engine = RuleEngine([rule(**{"for": "1m"})], step=60)
+    events = [e for t, v in [(0, 20), (60, 20), (120, 20), (180, 0)] for e in engine.tick(gauges(mail=v), now=t)]
+    [fired, resolved] = events
+    assert (fired.state, fired.at, fired.active_since, fired.starts_at, fired.ends_at) == ("firing", 60, 0, 60, None)
+    assert (resolved.state, resolved.at, resolved.starts_at, resolved.ends_at) == ("resolved", 180, 60, 180)
+
+
+def test_a_zero_threshold_on_a_metric_is_zero() -> None:
+    engine = RuleEngine([rule(threshold=0, operator=">")], step=60)
+    [fired] = engine.tick(gauges(mail=0.5), now=0)
+    assert (fired.state, fired.value, fired.threshold) == ("firing", 0.5, 0.0)
+
+
+def test_ticks_leave_anomaly_rules_to_the_anomaly_scores() -> None:
+    engine = RuleEngine([anomaly(metric="q", threshold=0.1, operator=">=")], step=60)
+    assert [e for t in (0, 60, 600, 6000) for e in engine.tick({}, now=t)] == []  # never "absent"

@@ -58,3 +58,12 @@ def test_known_series_are_remembered_per_metric() -> None:
     assert limiter.admit("a", {"route": "/y"}) is OVERFLOW_ATTRIBUTES
     assert limiter.admit("b", {"route": "/y"}) == {"route": "/y"}
     assert (limiter.series_count("a"), limiter.series_count("b")) == (1, 1)
+
+
+def test_attributes_with_list_values_are_keyed_by_their_contents() -> None:
+    limiter = CardinalityLimiter(2)
+    assert limiter.admit("m", {"tags": ["a", "b"]}) == {"tags": ["a", "b"]}
+    assert limiter.admit("m", {"tags": ["a", "c"]}) == {"tags": ["a", "c"]}  # another series
+    assert limiter.admit("m", {"tags": ["a", "b"]}) == {"tags": ["a", "b"]}  # the first again
+    assert limiter.admit("m", {"tags": ["z"]}) is OVERFLOW_ATTRIBUTES
+    assert limiter.series_count("m") == 2
