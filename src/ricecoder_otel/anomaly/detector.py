@@ -63,6 +63,12 @@ _HI, _LO, _SINCE = _RECENT, _RECENT + 1, _RECENT + 2  # record range, kept after
 # how often a log-scale series read exactly zero lately (drop-outs), as of point _ZERO_N
 _ZERO, _ZERO_N = _RECENT + 3, _RECENT + 4
 _ZERO_KEEP = 0.99  # per point: that frequency forgets over a few hundred points
+# likelihood of the recent point evidence (after Numenta's anomaly likelihood): the average point
+# score of about the last 10 points against that average's own running mean and variance
+_LIK, _LIK_MEAN, _LIK_VAR = _RECENT + 5, _RECENT + 6, _RECENT + 7
+_LIK_SHORT = 0.1  # about 10 points
+_LIK_LONG = 0.001  # about 1,000 points
+_LIK_AFTER = 200  # points before the running mean and variance are trusted
 # Score semantics: above ``open_score`` the evidence is compressed into this share of the range,
 # so only the point where an episode opens reaches the alarm level above it.
 _HELD_SHARE = 0.8
@@ -452,9 +458,10 @@ class Detector:
             floor = max(floor, 0.5)
         self._floor = floor
         self._m = self._mf = self._level = my
-        # the last points, then the record high, low and when that range started (one array:
-        # three more floats as attributes would cost 96 bytes of the 4 KB budget)
-        self._recent = array("d", [my] * _RECENT + [values[-1], values[0], warm[0][0], 0.0, 0.0])
+        # the last points, then the record high, low and when that range started, the drop-out
+        # frequency and the evidence likelihood's three averages (one array: as attributes
+        # they would cost 32 bytes each of the 4 KB budget)
+        self._recent = array("d", [my] * _RECENT + [values[-1], values[0], warm[0][0], 0.0, 0.0, 0.0, 0.0, 0.0])
         self._s = max(mad, 0.5 * mean_dev)
         self._svs = self._sv = self._s
         deltas = sorted(b[0] - a[0] for a, b in pairwise(warm) if b[0] > a[0])
@@ -693,6 +700,30 @@ class Detector:
 
         z = azp
         dom = _POINT
+        # a run of moderate outliers: the recent average point score, in standard deviations of
+        # that average's usual level, is a robust z like the others (bursts that no single
+        # point makes an alarm, sustained misbehaviour inside the normal range)
+        pz = azp * azp
+        lik = rec[_LIK]
+        lik += _LIK_SHORT * (pz / (pz + th * th) - lik)
+        rec[_LIK] = lik
+        lik_mean = rec[_LIK_MEAN]
+        lik_var = rec[_LIK_VAR]
+        if self._n > _LIK_AFTER:
+            # the spread is at least the shift one point at the threshold makes, over half the
+            # threshold: one point alone reaches half the threshold here (a point's own evidence
+            # and a series' threshold or sensitivity decide single points, not this)
+            dl = lik - lik_mean
+            floor = _LIK_SHORT / th
+            if dl > z * floor:  # else it cannot beat z: the spread is at least the floor
+                sd = _sqrt(lik_var)
+                zl = dl / (sd if sd > floor else floor)
+                if zl > z:
+                    z, dom = zl, _VAR
+        if not frozen:
+            dl = lik - lik_mean
+            rec[_LIK_MEAN] = lik_mean + _LIK_LONG * dl
+            rec[_LIK_VAR] = lik_var + _LIK_LONG * (dl * dl - lik_var)
         if zs > z:
             z, dom = zs, _STUCK
         if zc > z:

@@ -178,11 +178,21 @@ def test_failing_callback_does_not_break_scoring() -> None:
 
 def test_repeats_inside_an_incident_are_suppressed(detector: Detector) -> None:
     values = gaussian(600)
-    for i in (400, 402, 404, 406):  # a flapping incident
+    for i in (400, 408, 416, 424):  # a flapping incident: repeats within the cooldown
         values[i] = 200.0
-    feed(detector, values)
+    scores = feed(detector, values)
     assert len(closed(detector)) == 1
     assert detector.suppressed >= 1
+    assert [i for i, s in enumerate(scores) if s >= 0.9] == [400]
+
+
+def test_closely_spaced_repeats_hold_one_episode_and_alarm_once(detector: Detector) -> None:
+    values = gaussian(600)
+    for i in (400, 402, 404, 406):  # every other point: the burst itself holds the episode open
+        values[i] = 200.0
+    scores = feed(detector, values)
+    assert len(closed(detector)) == 1
+    assert [i for i, s in enumerate(scores) if s >= 0.9] == [400]
 
 
 def test_history_and_pending_are_bounded() -> None:
