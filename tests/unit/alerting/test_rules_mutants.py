@@ -105,8 +105,8 @@ def test_any_window_pair_that_holds_fires_and_the_first_holding_pair_gives_the_v
 
 def test_a_metric_never_seen_is_absent_from_the_start_once_the_window_has_passed() -> None:
     engine = RuleEngine([rule(name="gone", kind="absence", window="2m", threshold=None)], step=60)
-    seen = [(t, e.state, e.value) for t in (0, 60, 120, 180) for e in engine.tick({}, now=t)]
-    assert seen == [(120, "firing", 120.0)]
+    seen = [(t, e.state, e.value) for t in (1000, 1060, 1120, 1180) for e in engine.tick({}, now=t)]
+    assert seen == [(1120, "firing", 120.0)]
 
 
 def test_absence_is_of_the_whole_metric_not_of_one_series() -> None:
@@ -217,3 +217,17 @@ def test_a_zero_threshold_on_a_metric_is_zero() -> None:
 def test_ticks_leave_anomaly_rules_to_the_anomaly_scores() -> None:
     engine = RuleEngine([anomaly(metric="q", threshold=0.1, operator=">=")], step=60)
     assert [e for t in (0, 60, 600, 6000) for e in engine.tick({}, now=t)] == []  # never "absent"
+
+
+def test_an_error_ratio_counts_a_group_without_errors_as_zero_and_a_single_request() -> None:
+    ratio = rule(name="errors", kind="error_ratio", metric="err", total_metric="req", window="1m", threshold=0.2,
+                 operator=">=", group_by=["route"])  # fmt: skip
+    engine = RuleEngine([ratio], step=60)
+    seen = []
+    for t, requests, errors in [(0, {"/a": 0.0, "/b": 0.0}, {"/b": 0.0}), (60, {"/a": 4.0, "/b": 1.0}, {"/b": 1.0})]:
+        snapshot = {
+            "req": MetricSnapshot("counter", {(("route", r),): v for r, v in requests.items()}),
+            "err": MetricSnapshot("counter", {(("route", r),): v for r, v in errors.items()}),
+        }
+        seen += [(t, e.state, e.value, e.labels["route"]) for e in engine.tick(snapshot, now=t)]
+    assert seen == [(60, "firing", 1.0, "/b")]  # /a: 4 requests, no error series: a ratio of 0
