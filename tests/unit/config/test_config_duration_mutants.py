@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from ricecoder_otel.config import load_config
+from ricecoder_otel.config import ConfigError, load_config
+from ricecoder_otel.config.duration import DurationTooLongError, parse_duration
 from ricecoder_otel.config.reference import render
 
 
@@ -29,3 +30,17 @@ def test_the_reference_says_which_durations_must_be_above_zero_and_their_ceiling
     assert "| duration (> 0, <= 1d) |" in _row(reference, "metrics.export_interval")  # Interval
     assert "| duration (> 0) |" in _row(reference, "alerting.rules[].window")  # PositiveDuration
     assert "| duration |" in _row(reference, "alerting.rules[].for")  # Duration: 0s allowed
+
+
+def test_zero_is_a_duration_and_a_negative_timedelta_is_not() -> None:
+    assert parse_duration(0) == timedelta(0) and parse_duration(0.0) == timedelta(0)
+    with pytest.raises(ValueError, match=r"^expected a duration like 5m$"):
+        parse_duration(timedelta(seconds=-1))
+
+
+def test_durations_past_the_bounds_say_the_bound() -> None:
+    with pytest.raises(DurationTooLongError, match=r"^expected a duration of at most 36500d$"):
+        parse_duration("99999999999w")
+    with pytest.raises(ConfigError) as info:
+        load_config(None, env={"RICECODER_METRICS__EXPORT_INTERVAL": "2d"})
+    assert [p.message for p in info.value.problems] == ["expected a duration of at most 1d (got '2d')"]
