@@ -44,3 +44,11 @@ def test_durations_past_the_bounds_say_the_bound() -> None:
     with pytest.raises(ConfigError) as info:
         load_config(None, env={"RICECODER_METRICS__EXPORT_INTERVAL": "2d"})
     assert [p.message for p in info.value.problems] == ["expected a duration of at most 1d (got '2d')"]
+
+
+def test_a_duration_at_its_ceiling_is_accepted_and_one_beyond_any_timedelta_is_refused() -> None:
+    config = load_config(None, env={"RICECODER_METRICS__EXPORT_INTERVAL": "1d"})
+    assert config.metrics.export_interval == timedelta(days=1)
+    with pytest.raises(ConfigError) as info:
+        load_config(None, env={"RICECODER_STORE__MAX_AGE": "99999999999w"})
+    assert [p.message for p in info.value.problems] == ["expected a duration of at most 36500d (got '99999999999w')"]
