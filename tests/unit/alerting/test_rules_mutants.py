@@ -4,6 +4,7 @@ pairs; absence from the start and over a whole metric; composite `unless`, group
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ricecoder_otel.alerting.rules import RuleEngine
@@ -59,7 +60,7 @@ def test_a_series_missing_from_the_scores_keeps_its_last_value_and_can_fire() ->
 # -- burn rate -----------------------------------------------------------------------------------
 
 
-def burn_events(windows: list[dict[str, Any]], errors_per_minute: list[float]) -> list[tuple[int, str, float]]:
+def burn_events(windows: list[dict[str, Any]], errors_per_minute: Sequence[float]) -> list[tuple[int, str, float]]:
     """20 requests a minute; ``errors_per_minute[m]`` of them fail in minute ``m``; objective 0.5."""
     slo = AlertRule.model_validate({
         "name": "slo", "kind": "burn_rate", "metric": "err", "total_metric": "req", "objective": 0.5,
@@ -166,7 +167,10 @@ def test_a_composite_group_takes_the_highest_value_of_its_members() -> None:
         {"name": "any-hot", "kind": "composite", "rules": ["hot", "cold"], "combine": "or", "group_by": ["queue"]}
     )
     cold = rule(name="cold", threshold=-1, operator="<")
-    series = {(("queue", "mail"), ("host", "a")): 30.0, (("queue", "mail"), ("host", "b")): 20.0}
+    series: dict[tuple[tuple[str, str], ...], float] = {
+        (("queue", "mail"), ("host", "a")): 30.0,
+        (("queue", "mail"), ("host", "b")): 20.0,
+    }
     engine = RuleEngine([hot, cold, spread], step=60)
     events = [e for e in engine.tick({"q": MetricSnapshot("gauge", series)}, now=0) if e.rule == "any-hot"]
     assert [(e.state, e.value, e.labels["queue"], "host" in e.labels) for e in events] == [

@@ -3,6 +3,8 @@ message, the first-overflow report (once per metric, at the first overflow), emp
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ricecoder_otel.metrics.cardinality import OVERFLOW_ATTRIBUTES, CardinalityLimiter
@@ -62,8 +64,10 @@ def test_known_series_are_remembered_per_metric() -> None:
 
 def test_attributes_with_list_values_are_keyed_by_their_contents() -> None:
     limiter = CardinalityLimiter(2)
-    assert limiter.admit("m", {"tags": ["a", "b"]}) == {"tags": ["a", "b"]}
-    assert limiter.admit("m", {"tags": ["a", "c"]}) == {"tags": ["a", "c"]}  # another series
-    assert limiter.admit("m", {"tags": ["a", "b"]}) == {"tags": ["a", "b"]}  # the first again
+    ab: dict[str, Any] = {"tags": ["a", "b"]}
+    ac: dict[str, Any] = {"tags": ["a", "c"]}
+    assert limiter.admit("m", ab) == ab
+    assert limiter.admit("m", ac) == ac  # another series
+    assert limiter.admit("m", {"tags": ["a", "b"]}) == ab  # the first again
     assert limiter.admit("m", {"tags": ["z"]}) is OVERFLOW_ATTRIBUTES
     assert limiter.series_count("m") == 2
