@@ -101,15 +101,10 @@ class AuditTrail:
         their own key and seals ``personal`` with it (:mod:`.subject_keys`): erasing the subject
         destroys the key, and with it every link from the journal and the exports to them.
         """
-        if trace_id is None and span_id is None:
-            trace_id, span_id = current_trace_ids()
         journal = self.journal
-        if subject is not None:
-            details = {**(details or {}), **self._about(journal, subject, personal)}
-        elif personal:
-            raise ValueError("audit personal fields need the subject they belong to (subject=...)")
-        fields = self._fields(journal, action, resource, outcome, actor, trace_id or "", span_id or "", details)
-        record = journal.append(fields)
+        record = journal.append(
+            self._entry_fields(journal, action, resource, outcome, actor, trace_id, span_id, details, subject, personal)
+        )
         if self.emit is not None:
             self.emit(record)
         return record
@@ -130,18 +125,36 @@ class AuditTrail:
         """:meth:`record` for asyncio code: returns once the record is durable, without holding a
         thread while it waits (:meth:`AuditJournal.append_async`: concurrent coroutines share
         group commits and a group wakes its event loop once)."""
+        journal = self.journal
+        record = await journal.append_async(
+            self._entry_fields(journal, action, resource, outcome, actor, trace_id, span_id, details, subject, personal)
+        )
+        if self.emit is not None:
+            self.emit(record)
+        return record
+
+    def _entry_fields(
+        self,
+        journal: AuditJournal,
+        action: str,
+        resource: str,
+        outcome: str,
+        actor: str | None,
+        trace_id: str | None,
+        span_id: str | None,
+        details: Mapping[str, Any] | None,
+        subject: str | None,
+        personal: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The fields of one :meth:`record`/:meth:`record_async` call: the current trace when none is
+        given, and a subject's pseudonym and sealed personal fields."""
         if trace_id is None and span_id is None:
             trace_id, span_id = current_trace_ids()
-        journal = self.journal
         if subject is not None:
             details = {**(details or {}), **self._about(journal, subject, personal)}
         elif personal:
             raise ValueError("audit personal fields need the subject they belong to (subject=...)")
-        fields = self._fields(journal, action, resource, outcome, actor, trace_id or "", span_id or "", details)
-        record = await journal.append_async(fields)
-        if self.emit is not None:
-            self.emit(record)
-        return record
+        return self._fields(journal, action, resource, outcome, actor, trace_id or "", span_id or "", details)
 
     def record_many(self, entries: Sequence[Entry]) -> list[AuditRecord]:
         """Append ``entries`` in order with one group commit (durable on return), then export them.
