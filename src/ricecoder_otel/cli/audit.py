@@ -63,6 +63,12 @@ def register(subparsers: Any) -> None:
     verify.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
     verify.add_argument("--deep", action="store_true", help="also recompute every checkpoint's Merkle root")
     verify.add_argument(
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help="worker processes checking ranges at once (default: one per CPU for a journal over 32 MiB, else 1)",
+    )
+    verify.add_argument(
         "--public-key", type=Path, metavar="FILE", help="check the Ed25519 signatures with this public key only"
     )
     verify.set_defaults(func=run_verify)
@@ -86,6 +92,12 @@ class _Target:
     directory: Path
     key: bytes | None
     public_key: PublicKey | None
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def _fail(error: object) -> int:
@@ -115,7 +127,7 @@ def _target(args: argparse.Namespace) -> _Target | int:
         return _fail(error)
 
 
-def _verify(target: _Target, *, deep: bool = False) -> VerifyResult | int:
+def _verify(target: _Target, *, deep: bool = False, jobs: int | None = None) -> VerifyResult | int:
     try:
         return verify_journal(
             target.directory,
@@ -123,6 +135,7 @@ def _verify(target: _Target, *, deep: bool = False) -> VerifyResult | int:
             public_key=target.public_key,
             progress=lambda seq: progress(f"verified {seq:,} records"),
             deep=deep,
+            jobs=jobs,
         )
     except AuditError as error:
         return _fail(error)
@@ -132,7 +145,7 @@ def run_verify(args: argparse.Namespace) -> int:
     target = _target(args)
     if isinstance(target, int):
         return target
-    result = _verify(target, deep=args.deep)
+    result = _verify(target, deep=args.deep, jobs=args.jobs)
     if isinstance(result, int):
         return result
     if args.json:
@@ -164,7 +177,7 @@ def _summary(result: VerifyResult) -> str:
         f"checkpoints  {result.checkpoints} ({result.unsigned} records after the last one)",
         f"head         {'-' if result.head_seq is None else result.head_seq}",
         f"signatures   {' + '.join(result.signatures)}",
-        f"time         {result.seconds:.3f}s ({rate:,.0f} records/s)",
+        f"time         {result.seconds:.3f}s ({rate:,.0f} records/s, {result.jobs} process{'es' * (result.jobs > 1)})",
     ]
     lines.extend(f"note         {note}" for note in result.notes)
     if result.ok:

@@ -16,6 +16,12 @@ record is altered, missing, duplicated or out of place:
 Checkpoints are checked against the key first, so a wrong key is reported as such
 (:class:`WrongKeyError`) rather than as tampering. One pass, slicing and hashing only.
 
+A large journal can be checked by several worker processes at once (``jobs``): each reads its own
+byte range of whole lines and checks it from the sequence number and ``prev`` its first line
+claims; the ranges are then stitched (each must start at the number and hash where the one before
+ended). The first range that fails or does not stitch is rescanned in this process, from the state
+the ranges before it proved, so the result names the same first bad record as one process would.
+
 Two ways to check the signatures: with the HMAC key (the operator), or with only the Ed25519
 public key (a third party: checkpoints and head must then carry Ed25519 signatures); with both,
 both are checked. The records themselves need no key.
@@ -25,14 +31,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
+import threading
 import time
 from binascii import unhexlify
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter, methodcaller
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ricecoder_otel.compliance.audit.engine import (
     GENESIS,
@@ -50,6 +61,14 @@ from ricecoder_otel.compliance.audit.signing import PublicKey
 _READ_SIZE = 1 << 18
 """Bytes per block (~750 records): the block's lines, bodies and digests, made in whole-list passes,
 then stay in the CPU cache between passes (4 MiB blocks measured 12-20% slower)."""
+
+_PARALLEL_MIN_BYTES = 32 << 20
+"""With ``jobs=None``, journals smaller than this (~100,000 records) are checked in one process:
+starting workers would cost more than they save."""
+
+_RANGES_PER_JOB = 4
+"""Byte ranges per worker: a worker slowed by other load holds back a quarter of its share, not all
+of it, and a failing range is rescanned alone."""
 
 
 class WrongKeyError(AuditError):
@@ -75,6 +94,8 @@ class VerifyResult:
     notes: list[str] = field(default_factory=list)
     signatures: tuple[str, ...] = ()
     """Which signatures were checked: ``hmac``, ``ed25519`` or both."""
+    jobs: int = 1
+    """Worker processes that checked byte ranges at once (1: this process alone)."""
 
     @property
     def ok(self) -> bool:
@@ -99,6 +120,7 @@ class VerifyResult:
             "seconds": round(self.seconds, 6),
             "notes": self.notes,
             "signatures": list(self.signatures),
+            "jobs": self.jobs,
         }
 
 
@@ -109,12 +131,19 @@ def verify_journal(
     public_key: PublicKey | None = None,
     progress: Callable[[int], None] | None = None,
     deep: bool = False,
+    jobs: int | None = 1,
+    executor: Executor | None = None,
 ) -> VerifyResult:
     """Check the journal in ``directory`` with checkpoint key ``key`` and/or Ed25519 ``public_key``.
 
     ``deep`` also recomputes each checkpoint's Merkle root (the root inclusion proofs rest on).
     Without it the signed last hash of each checkpoint is compared: through the chain it
     already binds every record of the range, so tampering is caught either way.
+
+    ``jobs`` worker processes check byte ranges of the journal at once (``None``: one per CPU when
+    the journal is large; one process for a small one); the result is the same as with one.
+    ``executor`` runs those checks instead of a pool started for this call (a caller that verifies
+    often keeps one). ``deep`` always runs in one process.
 
     Raises :class:`AuditError` when there is no journal to check or no key to check it with, and
     :class:`WrongKeyError` when the checkpoints were signed with another key than the one given;
@@ -144,7 +173,12 @@ def verify_journal(
     head = _read_head(directory / HEAD, keys, result)
     if not result.ok:
         return _done(result, started)
-    _scan(path, checkpoints, head, result, progress, deep)
+    workers = _workers(path, jobs, deep, checkpoints)
+    result.jobs = workers
+    if workers > 1:
+        _scan_parallel(path, checkpoints, head, result, progress, workers, executor)
+    else:
+        _scan(path, checkpoints, head, result, progress, deep)
     if result.ok:
         _check_end(checkpoints, head, result)
     return _done(result, started)
@@ -217,19 +251,20 @@ def _read_head(path: Path, keys: _Keys, result: VerifyResult) -> tuple[int, str]
     return seq, digest
 
 
-def _blocks(path: Path) -> Iterator[bytes]:
-    """The file in large blocks of whole lines; only the last block may end without a newline
-    (a write torn by a crash)."""
-    with path.open("rb") as handle:
-        rest = b""
-        while block := handle.read(_READ_SIZE):
-            data = rest + block
-            cut = data.rfind(b"\n") + 1
-            rest = data[cut:]
-            if cut:
-                yield data[:cut]
-        if rest:
-            yield rest
+def _blocks(handle: BinaryIO, read_size: int, length: int | None = None) -> Iterator[bytes]:
+    """The file from its current position (to the end, or ``length`` bytes) in large blocks of whole
+    lines; only the last block may end without a newline (a write torn by a crash)."""
+    rest, left = b"", length
+    while (left is None or left > 0) and (block := handle.read(read_size if left is None else min(read_size, left))):
+        if left is not None:
+            left -= len(block)
+        data = rest + block
+        cut = data.rfind(b"\n") + 1
+        rest = data[cut:]
+        if cut:
+            yield data[:cut]
+    if rest:
+        yield rest
 
 
 @dataclass
@@ -259,18 +294,134 @@ def _scan(
     """Every record in file order: each block of lines through :func:`_fast_block`, and only a block
     it does not pass (tampering, a torn write, an unusual spelling) through :func:`_slow_block`,
     which finds and names the first bad record exactly."""
-    scan = _Scan(checkpoints, head[0] if head is not None else -1, head[1].encode() if head is not None else b"", deep)
-    for block in _blocks(path):
-        first = scan.expected
-        if not _fast_block(block, scan) and not _slow_block(block, scan, result):
-            if not result.ok:
-                return
-            break  # a torn final write
-        if progress is not None:
-            for seq in range(-(-first // 100_000) * 100_000, scan.expected, 100_000):
-                progress(seq)
+    _scan_from(path, 0, _Scan(checkpoints, *_head_values(head), deep), result, progress)
+
+
+def _head_values(head: tuple[int, str] | None) -> tuple[int, bytes]:
+    return (head[0], head[1].encode()) if head is not None else (-1, b"")
+
+
+def _scan_from(
+    path: Path, offset: int, scan: _Scan, result: VerifyResult, progress: Callable[[int], None] | None
+) -> None:
+    """:func:`_scan` from byte ``offset`` (a line start), where ``scan`` says the records before end."""
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        for block in _blocks(handle, _READ_SIZE):
+            first = scan.expected
+            if not _fast_block(block, scan) and not _slow_block(block, scan, result):
+                if not result.ok:
+                    return
+                break  # a torn final write
+            _report(progress, first, scan.expected)
     result.records = result.last_seq = scan.expected - 1
-    result.unsigned = result.last_seq - (checkpoints[-1].last_seq if checkpoints else 0)
+    result.unsigned = result.last_seq - (scan.checkpoints[-1].last_seq if scan.checkpoints else 0)
+
+
+def _report(progress: Callable[[int], None] | None, first: int, expected: int) -> None:
+    """Progress at every multiple of 100,000 passed between ``first`` and ``expected``."""
+    if progress is not None:
+        for seq in range(-(-first // 100_000) * 100_000, expected, 100_000):
+            progress(seq)
+
+
+def _workers(path: Path, jobs: int | None, deep: bool, checkpoints: list[Checkpoint]) -> int:
+    """How many processes check the journal: one for ``deep`` (Merkle roots span the ranges), for
+    checkpoints whose numbers do not rise (only the line-by-line scan names what is wrong there)
+    and, with ``jobs=None``, for a journal under :data:`_PARALLEL_MIN_BYTES`."""
+    if jobs is not None and jobs < 1:
+        raise AuditError(f"jobs must be at least 1, not {jobs}")
+    if deep or any(checkpoint.last_seq < checkpoint.first_seq for checkpoint in checkpoints):
+        return 1
+    if jobs is None:
+        return (os.cpu_count() or 1) if path.stat().st_size >= _PARALLEL_MIN_BYTES else 1
+    return jobs
+
+
+def _line_starts(path: Path, size: int, count: int) -> list[int]:
+    """Offsets that cut the first ``size`` bytes of the file into up to ``count`` ranges of whole
+    lines of about equal size: each cut is just after a newline."""
+    starts = [0]
+    with path.open("rb") as handle:
+        for target in range(1, count):
+            at = max(size * target // count, starts[-1] + 1)
+            handle.seek(at - 1)
+            while (piece := handle.read(1 << 16)) and (newline := piece.find(b"\n")) < 0:
+                at += len(piece)
+            if not piece or at + newline >= size:
+                break
+            starts.append(at + newline)
+    return starts
+
+
+def _scan_parallel(
+    path: Path,
+    checkpoints: list[Checkpoint],
+    head: tuple[int, str] | None,
+    result: VerifyResult,
+    progress: Callable[[int], None] | None,
+    jobs: int,
+    executor: Executor | None,
+) -> None:
+    """The journal as it is now in ``jobs * _RANGES_PER_JOB`` byte ranges checked at once by
+    :func:`_check_range`, stitched in order; from the first range that fails or does not stitch
+    (and after the last, for records appended meanwhile) :func:`_scan_from` goes on in this process."""
+    scan = _Scan(checkpoints, *_head_values(head), False)
+    size = path.stat().st_size
+    starts = _line_starts(path, size, jobs * _RANGES_PER_JOB)
+    ends = [*starts[1:], size]
+    pool = executor if executor is not None else _pool(min(jobs, len(starts)))
+    futures: list[Future[tuple[int, bytes, int, bytes] | None]] = [
+        pool.submit(_check_range, str(path), start, end - start, _READ_SIZE, checkpoints, scan.head_seq,
+                    scan.head_hash)
+        for start, end in zip(starts, ends, strict=True)
+    ]  # fmt: skip
+    offset = 0
+    try:
+        for end, future in zip(ends, futures, strict=True):
+            claimed = future.result()
+            if claimed is None or claimed[:2] != (scan.expected, scan.prev):
+                break
+            first, (scan.expected, scan.prev) = scan.expected, claimed[2:]
+            scan.checkpoint = bisect_left([checkpoint.last_seq for checkpoint in checkpoints], scan.expected)
+            offset = end
+            _report(progress, first, scan.expected)
+    finally:
+        for future in futures:
+            future.cancel()
+        if executor is None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    _scan_from(path, offset, scan, result, progress)
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    """Worker processes for one verification: forked when this process runs one thread (no start-up
+    cost), started afresh otherwise (forking a process with threads can copy a held lock)."""
+    method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method))
+
+
+def _check_range(
+    path: str, start: int, length: int, read_size: int, checkpoints: list[Checkpoint], head_seq: int, head_hash: bytes
+) -> tuple[int, bytes, int, bytes] | None:
+    """In a worker: the whole lines in ``length`` bytes from ``start``, through :func:`_fast_block`
+    from the sequence number and ``prev`` the first line claims. Returns those two and the number
+    and hash the range ends with (what the next range must claim); None when any block fails."""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        blocks = _blocks(handle, read_size, length)
+        block = next(blocks, b"")
+        comma = block.find(b",", 7, 40)
+        if block[:7] != b'{"seq":' or comma < 0 or not block[7:comma].isdigit():
+            return None
+        first, prev = int(block[7:comma]), block[comma + 9 : comma + 73]
+        last_seqs = [checkpoint.last_seq for checkpoint in checkpoints]
+        scan = _Scan(checkpoints, head_seq, head_hash, False, first, prev, bisect_left(last_seqs, first))
+        while block:
+            if not _fast_block(block, scan):
+                return None
+            block = next(blocks, b"")
+    return first, prev, scan.expected, scan.prev
 
 
 _body = itemgetter(slice(None, 1 - SUFFIX_LEN))

@@ -46,6 +46,22 @@ def test_verify_names_the_first_bad_sequence_number(journal_dir: Path, capsys: p
     assert "TAMPERED at sequence number 4" in capsys.readouterr().out
 
 
+def test_verify_with_worker_processes_reports_what_one_process_does(
+    journal_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify", "--dir", str(journal_dir), "--json", "--jobs", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True and report["records"] == 8 and report["jobs"] == 2
+    path = journal_dir / JOURNAL
+    path.write_bytes(path.read_bytes().replace(b'"resource":"r/5"', b'"resource":"r/9"'))
+    assert main(["audit", "verify", "--dir", str(journal_dir), "--jobs", "3"]) == 1
+    out = capsys.readouterr().out
+    assert "TAMPERED at sequence number 6" in out and "3 processes" in out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "verify", "--dir", str(journal_dir), "--jobs", "0"])
+    assert exit_info.value.code == 2 and "expected a whole number of at least 1, not '0'" in capsys.readouterr().err
+
+
 def test_verify_with_a_wrong_key_or_no_journal_is_a_usage_error(
     journal_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

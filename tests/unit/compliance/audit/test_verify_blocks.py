@@ -1,15 +1,21 @@
 """The whole-block check passes only what the line-by-line check passes, and leaves the scan where
 it does: byte-level damage anywhere (including spellings that imitate a record's own members
-inside its details) never slips through the fast path."""
+inside its details) never slips through the fast path. Worker processes checking byte ranges of
+a damaged journal report exactly what one process reports."""
 
 from __future__ import annotations
 
 import copy
+import shutil
+import tempfile
+from concurrent.futures import Executor
 from pathlib import Path
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ricecoder_otel.compliance.audit import verify as verify_module
 from ricecoder_otel.compliance.audit.engine import CheckpointPolicy, record_fields
 from ricecoder_otel.compliance.audit.journal import CHECKPOINTS, JOURNAL, AuditJournal, read_checkpoints
 from ricecoder_otel.compliance.audit.verify import VerifyResult, _fast_block, _Scan, _slow_block, verify_journal
@@ -88,3 +94,36 @@ def test_the_fast_path_never_passes_a_block_the_line_by_line_check_fails(
         assert vars(fast) == vars(slow)
     else:
         assert vars(fast) == before, "a failed fast check must leave the scan unchanged"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    changes=edits,
+    ranges_per_job=st.sampled_from([1, 2, 4, 8]),
+    read_size=st.sampled_from([200, 1000, 1 << 18]),
+)
+def test_worker_processes_report_a_damaged_journal_exactly_as_one_process_does(
+    tmp_path_factory: object,
+    verify_pool: Executor,
+    changes: list[tuple[str, float, int, bytes]],
+    ranges_per_job: int,
+    read_size: int,
+) -> None:
+    """Three workers and 3-24 byte ranges over 12 records: damage lands inside a range, on a cut
+    between two, or on a first line whose claimed number or ``prev`` is then wrong."""
+    if not BUILT:
+        directory = Path(tmp_path_factory.mktemp("j"))  # type: ignore[attr-defined]
+        BUILT.append((directory, build(directory, 12)))
+    [(built, data)] = BUILT
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(shutil.copytree(built, Path(tmp) / "j"))
+        (directory / JOURNAL).write_bytes(damaged(data, changes))
+        with (
+            mock.patch.object(verify_module, "_READ_SIZE", read_size),
+            mock.patch.object(verify_module, "_RANGES_PER_JOB", ranges_per_job),
+        ):
+            alone = verify_journal(directory, KEY).to_json()
+            parallel = verify_journal(directory, KEY, jobs=3, executor=verify_pool).to_json()
+    assert parallel.pop("jobs") == 3 and alone.pop("jobs") == 1
+    del parallel["seconds"], alone["seconds"]
+    assert parallel == alone
