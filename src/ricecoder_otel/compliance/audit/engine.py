@@ -17,8 +17,10 @@ No OpenTelemetry imports; time comes from an injected clock.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import importlib
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -282,7 +284,21 @@ def merkle_levels(record_hashes: Sequence[bytes]) -> list[list[bytes]]:
 
 
 def _sha256_all(messages: Iterable[bytes]) -> list[bytes]:
-    return list(map(_digest, map(hashlib.sha256, messages)))
+    return list(map(_digest, map(_short_sha256, messages)))
+
+
+def _builtin_sha256() -> Callable[[bytes], Any]:
+    """CPython's own SHA-256 (``_sha2`` from 3.12, ``_sha256`` before), else hashlib's. For the
+    33- and 65-byte messages of a Merkle tree it costs about two thirds of OpenSSL's per call
+    (OpenSSL's fixed cost per hash object dominates there; for a ~300-byte record it is faster)."""
+    for name in ("_sha2", "_sha256"):
+        with contextlib.suppress(ImportError):
+            function: Callable[[bytes], Any] = importlib.import_module(name).sha256
+            return function
+    return hashlib.sha256
+
+
+_short_sha256 = _builtin_sha256()
 
 
 _digest = methodcaller("digest")
