@@ -52,7 +52,7 @@ from ricecoder_otel.anomaly.options import DetectorOptions
 
 _BIN_SECONDS = 1800.0
 _DAY_BINS = 48
-_SEASONAL_MAX_STEP = 1.25 * _BIN_SECONDS  # half-hourly data with jitter still learns a day profile
+_SEASONAL_MAX_STEP = 2.5 * _BIN_SECONDS  # hourly data with jitter still learns a day profile
 _DAY = 86400.0
 _PER_DAY = 1.0 / _DAY
 _MAX_ABS = 1e300  # beyond this a value is clamped so arithmetic never overflows
@@ -519,7 +519,9 @@ class Detector:
         if day is not None:
             week = self._week
             tday = t * _PER_DAY
-            dbin = int((tday - int(tday)) * _DAY_BINS)
+            # the remainder is exact: a sample on a half-hour boundary (scrapes at round times)
+            # lands in the bin it starts, not in the previous one by a rounding error
+            dbin = int((t % _DAY) / _BIN_SECONDS)
             # day-of-week offsets, interpolated between day centres so there is no step at midnight
             wpos = tday + 2.5
             wflo = int(wpos)
