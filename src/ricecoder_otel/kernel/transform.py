@@ -36,7 +36,7 @@ def transform_spans(spans: Sequence[ReadableSpan], transforms: Sequence[SpanTran
         return list(spans)
     kept: list[ReadableSpan] = []
     for span in spans:
-        current = _transform_span(span, transforms)
+        current = _transformed(span, transforms, "span")
         if current is None:
             SELF_TELEMETRY.count_drop("spans.transform")
         else:
@@ -58,10 +58,6 @@ def transform_logs(
         else:
             kept.append(current)
     return kept
-
-
-def _transform_span(span: ReadableSpan, transforms: Sequence[SpanTransform]) -> ReadableSpan | None:
-    return _transformed(span, transforms, "span")
 
 
 def _transformed(item: T, transforms: Sequence[Callable[[T], T | None]], what: str) -> T | None:

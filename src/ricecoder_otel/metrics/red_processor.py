@@ -13,9 +13,11 @@ Prometheus); errors have their own counter.
 
 from __future__ import annotations
 
+from typing import Any
+
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import SpanKind, StatusCode, TraceFlags
+from opentelemetry.trace import SpanContext, SpanKind, StatusCode, TraceFlags
 
 from ricecoder_otel.kernel.guard import shielded
 from ricecoder_otel.kernel.span_hooks import span_attributes
@@ -53,14 +55,22 @@ class RedMetricsProcessor(SpanProcessor):
         try:
             context, name, start, end = span._context, span._name, span._start_time, span._end_time
             failed = span._status._status_code is _ERROR
+            attributes: Any = span._attributes._dict  # type: ignore[union-attr]
         except AttributeError:
             context, name, start, end = span.context, span.name, span.start_time, span.end_time
             failed = span.status.status_code is _ERROR
-        if context is not None and context.trace_flags & _SAMPLED:
+            attributes = None
+        if type(attributes) is not dict:
+            attributes = span_attributes(span)
+        # A SpanContext is a tuple (trace id, span id, remote, flags, ...): indexing it skips three
+        # property calls (``test_span_context_layout`` fails if the API changes its layout).
+        if type(context) is SpanContext and context[3] & _SAMPLED:
+            trace_id, span_id = context[0], context[1]
+        elif type(context) is not SpanContext and context is not None and context.trace_flags & _SAMPLED:
             trace_id, span_id = context.trace_id, context.span_id
         else:
             trace_id = span_id = 0
-        self.aggregator.record(name, span_attributes(span), start or 0, end or 0, failed, trace_id, span_id)
+        self.aggregator.record(name, attributes, start or 0, end or 0, failed, trace_id, span_id)
 
     _record_shielded = shielded("red_metrics", None)(record)
 

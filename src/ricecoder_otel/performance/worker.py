@@ -172,7 +172,7 @@ class PerformanceWorker:
             done += 1
             if context is None or start is None or end is None:
                 continue
-            trace_id = context.trace_id
+            trace_id = context[0]  # a SpanContext is a tuple; [0] is its trace id without a property call
             root = parent is None or parent.is_remote
             duration_s = max(0, end - start) / 1e9
             spans = pending.pop(trace_id, None) if root else pending.get(trace_id)

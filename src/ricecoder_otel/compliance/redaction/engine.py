@@ -482,6 +482,28 @@ class Redactor:
         tally.drop_value = saved
         return _DROP if dropped else new
 
+    def known_clean(self, name: str, attributes: Mapping[str, Any]) -> bool:
+        """True when ``name`` and every attribute are already known to need nothing: a safe key, a
+        text seen clean before, an inert value. The export path's shortcut for the records that
+        repeat (most of them); False only means "not known", and the full pass decides."""
+        clean = self._clean
+        if name not in clean:
+            return False
+        keys = self._keys
+        for key, value in attributes.items():
+            verdict = keys.get(key)
+            if verdict == _SAFE:
+                continue
+            if verdict != _SCAN:
+                return False
+            kind = type(value)
+            if kind is str:
+                if value not in clean:
+                    return False
+            elif kind not in _INERT and not (kind is int and -_SMALL_INT < value < _SMALL_INT):
+                return False
+        return True
+
     def redact_attributes(self, attributes: Mapping[str, Any], tally: Tally) -> dict[str, Any] | None:
         """A redacted copy of ``attributes``, or None when nothing changed."""
         out: dict[str, Any] | None = None
