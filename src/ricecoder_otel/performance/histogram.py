@@ -22,6 +22,7 @@ MAX_SCALE = 20
 MIN_SCALE = -10
 DEFAULT_MAX_SIZE = 160  # the SDK's default for the base-2 exponential bucket histogram aggregation
 _LN2 = math.log(2.0)
+_FACTORS = {scale: 2.0**scale / _LN2 for scale in range(1, MAX_SCALE + 1)}
 
 
 def bucket_index(value: float, scale: int) -> int:
@@ -32,7 +33,7 @@ def bucket_index(value: float, scale: int) -> int:
         return (exponent - 2 if power_of_two else exponent - 1) >> -scale
     if power_of_two:
         return ((exponent - 1) << scale) - 1
-    return math.ceil(math.log(value) * (2.0**scale / _LN2)) - 1
+    return math.ceil(math.log(value) * _FACTORS[scale]) - 1
 
 
 def lower_boundary(index: int, scale: int) -> float:
@@ -102,7 +103,12 @@ class ExpHistogram:
         if value == 0.0:
             self.zero_count += n
             return
-        index = bucket_index(value, self.scale)
+        scale = self.scale
+        mantissa, exponent = math.frexp(value)
+        if scale > 0 and mantissa != 0.5:  # the common case of bucket_index, without the call
+            index = math.ceil(math.log(value) * _FACTORS[scale]) - 1
+        else:
+            index = bucket_index(value, scale)
         if self.low > self.high:
             self.low = self.high = index
         elif index < self.low or index > self.high:

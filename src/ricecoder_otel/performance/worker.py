@@ -186,7 +186,10 @@ class PerformanceWorker:
                 if not root:
                     self._track(trace_id, spans)
             if kind is server:
-                operation = server_operation(name, attributes, cache)
+                get = attributes.get  # server_operation's cache key, looked up without the call
+                operation = cache.get((name, get("http.route"), get("http.request.method"), get("http.method")))
+                if operation is None:
+                    operation = server_operation(name, attributes, cache)
                 if spans is _UNSAMPLED:
                     record(operation, duration_s)
                     skipped += root
