@@ -104,8 +104,7 @@ class ExpHistogram:
             self.zero_count += n
             return
         scale = self.scale
-        mantissa, exponent = math.frexp(value)
-        if scale > 0 and mantissa != 0.5:  # the common case of bucket_index, without the call
+        if scale > 0 and math.frexp(value)[0] != 0.5:  # the common case of bucket_index, without the call
             index = math.ceil(math.log(value) * _FACTORS[scale]) - 1
         else:
             index = bucket_index(value, scale)
