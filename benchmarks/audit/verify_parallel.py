@@ -5,7 +5,9 @@ the same load. Each run is measured in wall-clock time and in CPU time including
 processes' (``RUSAGE_CHILDREN``: the pool's workers are waited for when it shuts down), so the
 records per wall-second and per CPU-second are reported separately. The same comparison runs
 through the command line (``ricecoder-otel audit verify --json --jobs 1`` against the default),
-start-up included. Baseline in the same run: SHA-256 of every line in one process.
+start-up included. Baselines in the same run: SHA-256 of every line in one process, and the same
+hashing split over one forked process per CPU against one process (the wall-clock speed-up this
+machine gives CPU-bound work at that moment: the most the workers can get).
 
     PYTHONPATH=src:. python -m benchmarks.audit.verify_parallel --records 1000000 --out result.json
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -100,6 +103,41 @@ def compare(records: int, rounds: int, one: Callable[[], int], many: Callable[[]
     return out
 
 
+_LINES: list[bytes] = []
+"""The journal's lines, for the control's forked processes (inherited, not sent)."""
+
+
+def _hash_share(share: tuple[int, int]) -> int:
+    index, count = share
+    sha256 = hashlib.sha256
+    for line in _LINES[index::count]:
+        sha256(line).digest()
+    return len(_LINES[index::count])
+
+
+def control(directory: Path, rounds: int) -> dict[str, Any]:
+    """Wall seconds of hashing every line in this process and split over one forked process per
+    CPU, rounds alternating; the median ratio is the speed-up the machine offers right now."""
+    _LINES[:] = (directory / JOURNAL).read_bytes().splitlines()
+    cpus = os.cpu_count() or 1
+    alone: list[float] = []
+    split: list[float] = []
+    with multiprocessing.get_context("fork").Pool(cpus) as pool:
+        pool.map(_hash_share, [(0, len(_LINES))] * cpus)  # workers started before timing
+        for index in range(rounds):
+            for variant in ("alone", "split") if index % 2 == 0 else ("split", "alone"):
+                started = time.perf_counter()
+                if variant == "alone":
+                    _hash_share((0, 1))
+                    alone.append(time.perf_counter() - started)
+                else:
+                    pool.map(_hash_share, [(share, cpus) for share in range(cpus)])
+                    split.append(time.perf_counter() - started)
+    _LINES.clear()
+    return {"alone_seconds": alone, "split_seconds": split,
+            "wall_speedup_median": statistics.median(a / b for a, b in zip(alone, split, strict=True))}  # fmt: skip
+
+
 def sha256_floor(directory: Path) -> float:
     lines = (directory / JOURNAL).read_bytes().splitlines()
     sha256, started = hashlib.sha256, time.process_time()
@@ -134,18 +172,38 @@ def main() -> None:
                 args.records, args.rounds, command(directory, args.records, 1), command(directory, args.records, None)
             ),
             "sha256_only_per_cpu_second": sha256_floor(directory),
+            "control": control(directory, args.rounds),
             "load_average_at_end": os.getloadavg(),
         }
     args.out.write_text(json.dumps(data, indent=2) + "\n")
-    for part in ("library", "command_line"):
+    print("\n".join(markdown(data)))
+
+
+def markdown(data: dict[str, Any]) -> list[str]:
+    """The run as table rows (median of the rounds, best in brackets)."""
+    start, end = data["load_average_at_start"][0], data["load_average_at_end"][0]
+    load = f"load average {start:.2f} at the start, {end:.2f} at the end"
+    rows = [
+        f"`{data['command']}`: {data['records']:,} records ({data['bytes']:,} bytes), {data['cpus']} CPUs, {load}",
+        "",
+        "| verification | records per wall-clock second | records per CPU-second (workers included) | wall speed-up |",
+        "|---|---|---|---|",
+    ]
+    names = {"library": "`verify_journal`", "command_line": "`ricecoder-otel audit verify --json`"}
+    for part, name in names.items():
         result = data[part]
-        print(
-            f"{part}: one process {result['one']['per_wall_second_median']:,.0f}/wall-s "
-            f"{result['one']['per_cpu_second_median']:,.0f}/CPU-s; {data['cpus']} workers "
-            f"{result['many']['per_wall_second_median']:,.0f}/wall-s {result['many']['per_cpu_second_median']:,.0f}"
-            f"/CPU-s; wall speed-up {result['wall_speedup_median']:.2f}x"
-        )
-    print(f"sha256 only {data['sha256_only_per_cpu_second']:,.0f}/CPU-s; load {load_at_start} -> {os.getloadavg()}")
+        for variant, label in (("one", "one process (`jobs=1`)"), ("many", f"{data['cpus']} worker processes")):
+            numbers = result[variant]
+            speed_up = f"{result['wall_speedup_median']:.2f}x" if variant == "many" else ""
+            wall = f"{numbers['per_wall_second_median']:,.0f} ({numbers['per_wall_second_best']:,.0f})"
+            cpu = f"{numbers['per_cpu_second_median']:,.0f} ({numbers['per_cpu_second_best']:,.0f})"
+            rows.append(f"| {name}, {label} | {wall} | {cpu} | {speed_up} |")
+    rows.append(f"| baseline: SHA-256 of every line, one process | | {data['sha256_only_per_cpu_second']:,.0f} | |")
+    rows.append(
+        f"| control: the same hashing split over {data['cpus']} forked processes against one (what the machine "
+        f"offers CPU-bound work now) | | | {data['control']['wall_speedup_median']:.2f}x |"
+    )
+    return rows
 
 
 if __name__ == "__main__":
