@@ -32,7 +32,7 @@ from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 from ricecoder_otel.errors.intake import RawError, type_name
 from ricecoder_otel.errors.otel import SCOPE
 from ricecoder_otel.kernel.guard import shielded
-from ricecoder_otel.kernel.span_hooks import span_attributes
+from ricecoder_otel.kernel.span_hooks import has_events, span_attributes
 
 Submit = Callable[[RawError], bool]
 _ERROR = StatusCode.ERROR  # an enum member read through its class is a descriptor call on Python 3.11
@@ -63,8 +63,12 @@ class ErrorSpanProcessor:
         """Unguarded: the pipeline calls it through the kernel's span hooks, which contain failures."""
         if not self.on:
             return
-        failed = span.status.status_code is _ERROR
-        if not failed and not _has_events(span):
+        raw: Any = span
+        try:  # the SDK span's own field: ``status`` is a property call on every span's end
+            failed = raw._status._status_code is _ERROR
+        except AttributeError:
+            failed = span.status.status_code is _ERROR
+        if not failed and not has_events(span):
             return
         context = span.get_span_context()
         if context is None:
@@ -107,19 +111,6 @@ class ErrorSpanProcessor:
                     context={"span.name": span.name},
                 )
             )
-
-
-def _has_events(span: ReadableSpan) -> bool:
-    """Whether the span recorded any event: most spans did not, and this runs on every span's end.
-
-    The SDK keeps events in a ``BoundedList`` whose ``len`` is a Python call; its deque answers in C.
-    Any other shape falls back to the public ``events`` (a copy).
-    """
-    raw: Any = span
-    try:
-        return bool(raw._events._dq)
-    except AttributeError:
-        return bool(span.events)
 
 
 class ErrorLogProcessor(LogRecordProcessor):

@@ -129,15 +129,26 @@ def span_attributes(span: ReadableSpan) -> Mapping[str, Any]:
 
 
 def has_events(span: ReadableSpan) -> bool:
-    """Whether the span recorded any event, without copying them (``ReadableSpan.events`` does)."""
-    events = getattr(span, "_events", None)
-    return bool(events) if events is not None else bool(span.events)
+    """Whether the span recorded any event, without copying them (``ReadableSpan.events`` does).
+
+    Runs on every span's end: the SDK keeps events in a ``BoundedList`` whose ``len`` is a Python
+    call, and its deque answers in C. Any other shape falls back to the public ``events``.
+    """
+    raw: Any = span
+    try:
+        return bool(raw._events._dq)
+    except AttributeError:
+        return bool(span.events)
 
 
 def has_links(span: ReadableSpan) -> bool:
-    """Whether the span has any link, without copying them (``ReadableSpan.links`` does)."""
-    links = getattr(span, "_links", None)
-    return bool(links) if links is not None else bool(span.links)
+    """Whether the span has any link, without copying them (``ReadableSpan.links`` does); as
+    :func:`has_events`."""
+    raw: Any = span
+    try:
+        return bool(raw._links._dq)
+    except AttributeError:
+        return bool(span.links)
 
 
 def _contain(component: str, error: Exception) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
-from opentelemetry.trace import SpanContext, Status, StatusCode
+from opentelemetry.trace import Link, SpanContext, Status, StatusCode
 
 from ricecoder_otel.errors.intake import RawError
-from ricecoder_otel.errors.sources import ErrorSpanProcessor, _has_events
+from ricecoder_otel.errors.sources import ErrorSpanProcessor
+from ricecoder_otel.kernel.span_hooks import has_events, has_links
 
 
 def finished_spans() -> dict[str, ReadableSpan]:
@@ -49,8 +50,11 @@ def test_only_failed_spans_and_exception_events_are_submitted() -> None:
 def test_the_event_check_agrees_with_the_public_events_for_every_shape() -> None:
     spans = finished_spans()
     for span in spans.values():  # the SDK's BoundedList (read through its deque)
-        assert _has_events(span) == bool(span.events)
+        assert has_events(span) == bool(span.events)
+        assert has_links(span) == bool(span.links)
     context = SpanContext(1, 2, is_remote=False)
-    plain = ReadableSpan("plain", context, events=())  # any other sequence: the public property
-    with_event = ReadableSpan("with", context, events=(Event("exception", {"exception.type": "E"}),))
-    assert (_has_events(plain), _has_events(with_event)) == (False, True)
+    plain = ReadableSpan("plain", context, events=(), links=())  # any other sequence: the public property
+    with_event = ReadableSpan("with", context, events=(Event("exception", {"exception.type": "E"}),),
+                              links=(Link(context),))
+    assert (has_events(plain), has_events(with_event)) == (False, True)
+    assert (has_links(plain), has_links(with_event)) == (False, True)
