@@ -38,7 +38,7 @@ import time
 from binascii import unhexlify
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter, methodcaller
@@ -379,7 +379,7 @@ def _scan_parallel(
     offset = 0
     try:
         for end, future in zip(ends, futures, strict=True):
-            claimed = future.result()
+            claimed = _claimed(future)
             if claimed is None or claimed[:2] != (scan.expected, scan.prev):
                 break
             first, (scan.expected, scan.prev) = scan.expected, claimed[2:]
@@ -392,6 +392,15 @@ def _scan_parallel(
         if executor is None:
             pool.shutdown(wait=True, cancel_futures=True)
     _scan_from(path, offset, scan, result, progress)
+
+
+def _claimed(future: Future[tuple[int, bytes, int, bytes] | None]) -> tuple[int, bytes, int, bytes] | None:
+    """A range's result; None, so that this process rescans it, when its worker could not read it
+    (the file changed under it) or died."""
+    try:
+        return future.result()
+    except (OSError, BrokenExecutor):
+        return None
 
 
 def _pool(jobs: int) -> ProcessPoolExecutor:

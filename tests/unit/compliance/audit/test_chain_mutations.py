@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from unittest import mock
 
@@ -148,6 +149,18 @@ def test_worker_processes_check_every_range_of_an_intact_journal_and_this_proces
     ):
         result = verify_journal(tmp_path, KEY, jobs=2)
     assert result.ok and result.records == 40 and result.checkpoints == 6 and result.jobs == 2
+
+
+@pytest.mark.parametrize("failure", [OSError("the file changed"), BrokenProcessPool("a worker died")])
+def test_a_range_its_worker_could_not_check_is_rescanned_here(tmp_path: Path, failure: Exception) -> None:
+    build(tmp_path, 30, every=7)
+    path = tmp_path / JOURNAL
+    path.write_bytes(path.read_bytes().replace(b'"resource":"order/20"', b'"resource":"ORDER/20"'))
+    with ThreadPoolExecutor(2) as pool, mock.patch.object(verify_module, "_check_range", side_effect=failure):
+        result = verify_journal(tmp_path, KEY, jobs=2, executor=pool)
+    alone = verify_journal(tmp_path, KEY)
+    assert result.jobs == 2 and result.first_bad_seq == alone.first_bad_seq == 21
+    assert result.problem == alone.problem == "record 21 does not match its hash (edited)"
 
 
 def test_jobs_none_uses_one_process_below_the_size_threshold_and_every_cpu_above(tmp_path: Path) -> None:
