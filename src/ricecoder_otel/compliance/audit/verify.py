@@ -376,14 +376,14 @@ def _scan_parallel(
                     scan.head_hash)
         for start, end in zip(starts, ends, strict=True)
     ]  # fmt: skip
-    offset = 0
+    offset, last_seqs = 0, [checkpoint.last_seq for checkpoint in checkpoints]
     try:
         for end, future in zip(ends, futures, strict=True):
             claimed = _claimed(future)
             if claimed is None or claimed[:2] != (scan.expected, scan.prev):
                 break
             first, (scan.expected, scan.prev) = scan.expected, claimed[2:]
-            scan.checkpoint = bisect_left([checkpoint.last_seq for checkpoint in checkpoints], scan.expected)
+            scan.checkpoint = bisect_left(last_seqs, scan.expected)
             offset = end
             _report(progress, first, scan.expected)
     finally:
