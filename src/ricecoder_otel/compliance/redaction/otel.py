@@ -138,8 +138,7 @@ class SpanRedactor:
         if tally.drop_record:
             return None
         merged = dict(plain) if attributes is None else attributes
-        merged[COUNT_ATTRIBUTE] = tally.total
-        merged[DETECTORS_ATTRIBUTE] = sorted(tally.counts)
+        merged.update(_summary(tally))
         return copy_span(span, name if isinstance(name, str) else str(name), merged, events, links, status)
 
     @staticmethod
