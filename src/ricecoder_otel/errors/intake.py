@@ -132,6 +132,7 @@ class ErrorIntake:
         self._busy = False
         self._running = False
         self._worker: threading.Thread | None = None
+        self._pid = os.getpid()
         self._telemetry.register_queue(COMPONENT, lambda: len(self._queue))
         if hasattr(os, "register_at_fork"):
             ref = weakref.WeakMethod(self.after_fork)
@@ -185,7 +186,13 @@ class ErrorIntake:
         return True
 
     def after_fork(self) -> None:
-        """The worker does not survive ``fork()``: fresh locks, and a new worker if it was running."""
+        """The worker does not survive ``fork()``: fresh locks, and a new worker if it was running.
+
+        Idempotent in each process: both its own fork hook and the pipeline's (through the
+        capability) call it, and the second call must not start a second worker."""
+        if self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._idle = threading.Condition(self._lock)

@@ -55,3 +55,30 @@ def test_the_child_of_a_fork_during_collection_exports_normally(clean_env: objec
     finally:
         release.set()
         pipeline.shutdown()
+
+
+CHILD_DUPLICATE_WORKERS = 5
+
+
+def test_the_child_of_a_fork_runs_each_background_worker_once(clean_env: object) -> None:
+    """Every capability restarts its workers in the child, and only once (a worker restarted by
+    both the pipeline's fork hook and its own would double the threads of every gunicorn worker)."""
+    pipeline = build_pipeline(MonitoringConfig(), set_global=False, span_exporters=[], metric_readers=[],
+                              log_exporters=[], watch_config=False)
+    try:
+        before = sorted(t.name for t in threading.enumerate() if t.name.startswith("ricecoder-"))
+        assert "ricecoder-errors" in before and len(before) == len(set(before)), before
+        pid = os.fork()
+        if pid == 0:
+            code = CHILD_DUPLICATE_WORKERS
+            try:
+                after = sorted(t.name for t in threading.enumerate() if t.name.startswith("ricecoder-"))
+                code = CHILD_OK if after == before else CHILD_DUPLICATE_WORKERS
+                if code != CHILD_OK:
+                    os.write(2, f"parent {before}\nchild {after}\n".encode())
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == CHILD_OK
+    finally:
+        pipeline.shutdown()
