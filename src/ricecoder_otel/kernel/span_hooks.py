@@ -74,7 +74,13 @@ class SpanHooks(SpanProcessor):
         return hook in self._on
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        hooks = self._start_server if span.kind is _SERVER else self._start_other
+        try:  # the SDK span's field: ``kind`` is a property call on every span
+            server = span._kind is _SERVER
+        except AttributeError:
+            server = span.kind is _SERVER
+        hooks = self._start_server if server else self._start_other
+        if not hooks:
+            return
         for component, hook in hooks:
             try:
                 hook(span, parent_context)
@@ -82,7 +88,11 @@ class SpanHooks(SpanProcessor):
                 _contain(component, error)
 
     def on_end(self, span: ReadableSpan) -> None:
-        hooks = self._end_server if span.kind is _SERVER else self._end_other
+        try:
+            server = span._kind is _SERVER
+        except AttributeError:
+            server = span.kind is _SERVER
+        hooks = self._end_server if server else self._end_other
         if not hooks:
             return
         self._calls += 1
