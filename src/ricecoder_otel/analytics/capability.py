@@ -63,6 +63,7 @@ class AnalyticsCapability(Capability):
         self.accepting = False
         self._hooks = SpanHooks()
         self._span_hook: SpanHook | None = None
+        self._consent_hook: SpanHook | None = None
         self._landing = Landing(())
 
     def install(self, context: InstallContext) -> None:
@@ -75,9 +76,9 @@ class AnalyticsCapability(Capability):
         self.events = AnalyticsEvents(context.logger_provider, self.config.tracking_id)
         self.processor = ServerSpanActivity(self.submit, self.config)
         self._hooks = context.span_hooks
-        self._span_hook = SpanHook(
-            "analytics", on_start=self.processor.start, on_end=self.processor.end, server_only=True
-        )
+        self._span_hook = SpanHook("analytics", on_end=self.processor.end, server_only=True)
+        # Consent is read from the baggage while a span starts: a start hook only while it is checked.
+        self._consent_hook = SpanHook("analytics", on_start=self.processor.start, server_only=True)
         self.scheduled = ScheduledReports(self.config.schedules, clock=context.clock, make=self.report, hub=context.hub)
         SELF_TELEMETRY.register_queue("analytics", lambda: len(self._queue))
 
@@ -102,6 +103,7 @@ class AnalyticsCapability(Capability):
         self.accepting = self.processor.on = True
         if self._span_hook is not None:
             self._hooks.switch(self._span_hook, True)
+        self._switch_consent_hook()
         api.bind(self)
         if self._thread is None:
             self._stop = threading.Event()
@@ -115,8 +117,9 @@ class AnalyticsCapability(Capability):
         self.accepting = False
         if self.processor is not None:
             self.processor.on = False
-        if self._span_hook is not None:
-            self._hooks.switch(self._span_hook, False)
+        for hook in (self._span_hook, self._consent_hook):
+            if hook is not None:
+                self._hooks.switch(hook, False)
         thread, self._thread = self._thread, None
         self._stop.set()
         self._wake.set()
@@ -129,6 +132,8 @@ class AnalyticsCapability(Capability):
         self._landing.reset()  # the redaction policy may have changed too
         if self.processor is not None:
             self.processor.config = config
+            if self.processor.on:
+                self._switch_consent_hook()
         if self.events is not None:
             self.events.tracking_id = config.tracking_id
         if self.scheduled is not None:
@@ -141,6 +146,10 @@ class AnalyticsCapability(Capability):
             if config.release != old.analytics.release and (config.release or self._service_version):
                 self.core.release(config.release or self._service_version)
         self.config = config
+
+    def _switch_consent_hook(self) -> None:
+        if self._consent_hook is not None and self.processor is not None:
+            self._hooks.switch(self._consent_hook, self.processor.config.consent != "not_required")
 
     def after_fork(self) -> None:
         self._queue.clear()

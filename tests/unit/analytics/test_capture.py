@@ -112,6 +112,35 @@ def test_consent_comes_from_the_baggage(ricecoder_capture: RicecoderCapture) -> 
     assert SELF_TELEMETRY.snapshot().dropped["analytics.consent"] == 2
 
 
+@pytest.mark.ricecoder_config(CONFIG)
+def test_consent_checking_switched_on_and_off_live(ricecoder_capture: RicecoderCapture) -> None:
+    """The baggage is read at span start only while consent is checked (a start hook otherwise costs
+    every request a call); switching ``consent`` live starts and stops reading it."""
+    pipeline = ricecoder_capture.pipeline
+    analytics = capability(ricecoder_capture)
+    hooks = analytics._hooks
+    assert analytics._consent_hook is not None and not hooks.is_on(analytics._consent_hook)
+    checked = pipeline.config.model_copy(
+        update={"analytics": pipeline.config.analytics.model_copy(update={"consent": "drop"})}
+    )
+    pipeline.apply(pipeline.config, checked)
+    assert hooks.is_on(analytics._consent_hook)
+    request("/cart/<user_id>", user_id="no-consent")
+    token = context.attach(baggage.set_baggage("consent", "analytics"))
+    try:
+        request("/cart/<user_id>", user_id="consented")
+    finally:
+        context.detach(token)
+    analytics.process()  # under the policy that was live when they were recorded
+    pipeline.apply(checked, ricecoder_capture.config)
+    assert not hooks.is_on(analytics._consent_hook)
+    request("/cart/<user_id>", user_id="anyone")
+    analytics.process()
+    assert analytics.core is not None
+    users = {user for _, user, _ in analytics.core.snapshot().activity}
+    assert users == {analytics.core.pseudonymise("consented"), analytics.core.pseudonymise("anyone")}
+
+
 @pytest.mark.ricecoder_config({"analytics": {**CONFIG["analytics"], "event_buffer_size": 3}})
 def test_a_full_buffer_drops_and_counts(ricecoder_capture: RicecoderCapture) -> None:
     analytics = capability(ricecoder_capture)
