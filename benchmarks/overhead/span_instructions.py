@@ -81,7 +81,8 @@ def child(side: str, piece: str, spans: int) -> None:
     """Runs under callgrind: build ``side``, warm up, and run ``piece`` with collection on."""
     tracer, flush, _ = bare_sdk() if side == "bare_sdk" else ricecoder()
     provider: Any = tracer.span_processor
-    batch = provider._span_processors[-1]  # the exporting batch processor is the last on both sides
+    batch = provider._span_processors[-1]  # the bare SDK's batch processor, or ricecoder's span hooks
+    batch = getattr(batch, "_exporting", (batch,))[-1]  # which call ricecoder's exporting processor
     if piece == "app":
         _requests(tracer, WARM_UP)
         flush()

@@ -482,13 +482,13 @@ def build_pipeline(
 def _install_exporters(
     context: InstallContext, span_exporters: Sequence[SpanExporter], log_exporters: Sequence[LogRecordExporter]
 ) -> list[CountingBatchSpanProcessor | CountingBatchLogRecordProcessor]:
-    """One counting batch processor per exporter, after every capability's processors; each exporter
+    """One counting batch processor per exporter, after every capability's hooks; each exporter
     wrapped by the export transforms and by isolation (innermost, so it sees the transformed items)."""
     processors: list[CountingBatchSpanProcessor | CountingBatchLogRecordProcessor] = []
     for span_exporter in span_exporters:
         transformed = TransformingSpanExporter(IsolatingSpanExporter(span_exporter), context.span_transforms)
         span_processor = CountingBatchSpanProcessor(transformed)
-        context.tracer_provider.add_span_processor(span_processor)
+        context.span_hooks.add_exporting(span_processor)
         processors.append(span_processor)
     for log_exporter in log_exporters:
         transformed_logs = TransformingLogExporter(IsolatingLogExporter(log_exporter), context.log_transforms)

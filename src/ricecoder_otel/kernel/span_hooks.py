@@ -20,6 +20,7 @@ from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind
 
 from ricecoder_otel.kernel.guard import TIMING_SAMPLE, report_once
@@ -52,7 +53,18 @@ class SpanHooks(SpanProcessor):
         self._start_other: tuple[tuple[str, StartHook], ...] = ()
         self._end_server: tuple[tuple[str, EndHook], ...] = ()
         self._end_other: tuple[tuple[str, EndHook], ...] = ()
+        self._exporting: tuple[BatchSpanProcessor, ...] = ()
         self._calls = 0
+
+    def add_exporting(self, processor: BatchSpanProcessor) -> None:
+        """Hand each ended span to ``processor`` after the hooks, and flush and shut it down with them.
+
+        The pipeline's exporting batch processors are called from here rather than added to the
+        tracer provider as processors of their own: there the SDK calls each processor three times
+        per span (start, ending, end), and a batch processor only needs the end.
+        """
+        with self._lock:
+            self._exporting += (processor,)
 
     def switch(self, hook: SpanHook, on: bool) -> None:
         """Start or stop dispatching to ``hook`` (idempotent)."""
@@ -93,17 +105,18 @@ class SpanHooks(SpanProcessor):
         except AttributeError:
             server = span.kind is _SERVER
         hooks = self._end_server if server else self._end_other
-        if not hooks:
-            return
-        self._calls += 1
-        if self._calls % TIMING_SAMPLE == 0:
-            self._timed_end(hooks, span)
-            return
-        for component, hook in hooks:
-            try:
-                hook(span)
-            except Exception as error:
-                _contain(component, error)
+        if hooks:
+            self._calls += 1
+            if self._calls % TIMING_SAMPLE == 0:
+                self._timed_end(hooks, span)
+            else:
+                for component, hook in hooks:
+                    try:
+                        hook(span)
+                    except Exception as error:
+                        _contain(component, error)
+        for processor in self._exporting:
+            processor.on_end(span)
 
     @staticmethod
     def _timed_end(hooks: tuple[tuple[str, EndHook], ...], span: ReadableSpan) -> None:
@@ -116,10 +129,17 @@ class SpanHooks(SpanProcessor):
             SELF_TELEMETRY.add_time(component, (time.perf_counter_ns() - started) * TIMING_SAMPLE)
 
     def shutdown(self) -> None:
-        return None
+        for processor in self._exporting:
+            processor.shutdown()  # type: ignore[no-untyped-call]
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
+        deadline = time.monotonic() + timeout_millis / 1000
+        flushed = True
+        for processor in self._exporting:
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0 or processor.force_flush(left_ms) is False:
+                flushed = False
+        return flushed
 
 
 def span_attributes(span: ReadableSpan) -> Mapping[str, Any]:

@@ -166,6 +166,7 @@ class PerformanceWorker:
         threshold, decided, chosen, attributed, skipped = self._threshold, 0, 0, 0, 0
         profiles = self.processor.profiling or self.sampler.has_profiles()
         record, server = engine.recorder(now), SpanKind.SERVER
+        unsampled, most = _UNSAMPLED, 2 * ATTRIBUTED_PER_PASS  # locals: read once per span
         done = 0
         while queue:
             context, parent, kind, name, scope_of, start, end, attributes = queue.popleft()
@@ -174,15 +175,15 @@ class PerformanceWorker:
                 continue
             trace_id = context[0]  # a SpanContext is a tuple; [0] is its trace id without a property call
             root = parent is None or parent.is_remote
-            duration_s = max(0, end - start) / 1e9
+            duration_s = (end - start) / 1e9 if end > start else 0.0
             spans = pending.pop(trace_id, None) if root else pending.get(trace_id)
             if spans is None:  # the first span of its trace here: decide whether the trace is attributed
                 decided += 1
-                if (trace_id & 0xFFFF) < threshold and chosen < 2 * ATTRIBUTED_PER_PASS:
+                if (trace_id & 0xFFFF) < threshold and chosen < most:
                     chosen += 1
                     spans = []
                 else:
-                    spans = _UNSAMPLED
+                    spans = unsampled
                 if not root:
                     self._track(trace_id, spans)
             if kind is server:
@@ -190,7 +191,7 @@ class PerformanceWorker:
                 operation = cache.get((name, get("http.route"), get("http.request.method"), get("http.method")))
                 if operation is None:
                     operation = server_operation(name, attributes, cache)
-                if spans is _UNSAMPLED:
+                if spans is unsampled:
                     record(operation, duration_s)
                     skipped += root
                 else:
@@ -202,7 +203,7 @@ class PerformanceWorker:
                 category, maybe = classify(kind, name, "" if scope_of is None else scope_of.name, attributes)
                 if maybe is not None:
                     record(maybe, duration_s)
-                if spans is not _UNSAMPLED:
+                if spans is not unsampled:
                     if root:
                         attributed += 1
                     else:

@@ -98,3 +98,27 @@ def test_span_attributes_fall_back_to_the_public_property_for_other_span_objects
         attributes = {"k": "v"}
 
     assert span_attributes(Foreign()) == {"k": "v"}  # type: ignore[arg-type]
+
+
+def test_exporting_processors_get_every_span_after_the_hooks_and_flush_and_shut_down_with_them() -> None:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from ricecoder_otel.kernel.export import CountingBatchSpanProcessor
+
+    hooks = SpanHooks()
+    exporter = InMemorySpanExporter()
+    exporting = CountingBatchSpanProcessor(exporter)
+    exported_when_hooked: list[int] = []
+    hooks.switch(SpanHook("a", on_end=lambda span: exported_when_hooked.append(len(exporter.get_finished_spans())),
+                          server_only=True), True)  # fmt: skip
+    hooks.add_exporting(exporting)
+    provider = _provider(hooks)
+    tracer = provider.get_tracer("t")
+    tracer.start_span("GET /", kind=SpanKind.SERVER).end()
+    tracer.start_span("SELECT", kind=SpanKind.CLIENT).end()  # no hook for it: exported all the same
+    assert provider.force_flush(5_000)
+    assert [s.name for s in exporter.get_finished_spans()] == ["GET /", "SELECT"]
+    assert exported_when_hooked == [0]
+    provider.shutdown()
+    tracer.start_span("late", kind=SpanKind.SERVER).end()
+    assert [s.name for s in exporter.get_finished_spans()] == ["GET /", "SELECT"]  # shut down with the hooks
