@@ -91,8 +91,6 @@ class SpanHooks(SpanProcessor):
         except AttributeError:
             server = span.kind is _SERVER
         hooks = self._start_server if server else self._start_other
-        if not hooks:
-            return
         for component, hook in hooks:
             try:
                 hook(span, parent_context)

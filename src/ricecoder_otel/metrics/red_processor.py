@@ -63,10 +63,11 @@ class RedMetricsProcessor(SpanProcessor):
         if type(attributes) is not dict:
             attributes = span_attributes(span)
         # A SpanContext is a tuple (trace id, span id, remote, flags, ...): indexing it skips three
-        # property calls (``test_span_context_layout`` fails if the API changes its layout).
-        if type(context) is SpanContext and context[3] & _SAMPLED:
-            trace_id, span_id = context[0], context[1]
-        elif type(context) is not SpanContext and context is not None and context.trace_flags & _SAMPLED:
+        # property calls (test_span_shortcut.py::test_the_sdk_keeps_what_the_hot_paths_read_where_they_read_it
+        # fails if the API changes its layout).
+        if type(context) is SpanContext:
+            trace_id, span_id = (context[0], context[1]) if context[3] & _SAMPLED else (0, 0)
+        elif context is not None and context.trace_flags & _SAMPLED:
             trace_id, span_id = context.trace_id, context.span_id
         else:
             trace_id = span_id = 0
