@@ -111,21 +111,15 @@ class LatencyEngine:
         if self_ns is not None:
             slot.breakdown.add(seconds, self_ns)
 
-    def recorder(self, now: float) -> Callable[[Operation, float], None]:
-        """``record`` without self times for many durations at one instant ``now``: each operation's
-        slot is found once, not once per duration (the performance worker's pass over queued spans)."""
-        found: dict[Operation, tuple[ExpHistogram, bool]] = {}
-
-        def record(operation: Operation, seconds: float) -> None:
-            entry = found.get(operation)
-            if entry is None:
-                histogram = self._slot(operation, now).histogram  # counts an overflow, as record does
-                entry = found[operation] = (histogram, operation not in self._rings)
-            elif entry[1]:
-                self.overflowed += 1
-            entry[0].record(seconds)
-
-        return record
+    def record_durations(self, durations: Mapping[Operation, list[float]], now: float) -> None:
+        """``record`` without self times for many durations at one instant ``now`` (the performance
+        worker's pass over queued spans): each operation's slot is found once, and its durations go
+        into the histogram together. Every duration past ``max_operations`` is counted, as
+        ``record`` counts it."""
+        for operation, seconds in durations.items():
+            self._slot(operation, now).histogram.record_many(seconds)
+            if operation not in self._rings:  # folded into OTHER: _ring counted one of them
+                self.overflowed += len(seconds) - 1
 
     def _slot(self, operation: Operation, now: float) -> _Slot:
         ring = self._ring(operation)

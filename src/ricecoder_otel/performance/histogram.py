@@ -119,6 +119,50 @@ class ExpHistogram:
             self.low, self.high = min(self.low, index), max(self.high, index)
         self.counts[index] = self.counts.get(index, 0) + n
 
+    def record_many(self, values: list[float]) -> None:
+        """Add each of ``values`` once: the histogram :meth:`record` of each in turn would give (the
+        sum up to rounding), with the scale checked once for all of them. The performance worker
+        records a pass' durations per operation this way, in a third of the interpreter's work."""
+        kept = [value for value in values if value >= 0.0 and value != math.inf]  # not NaN either
+        if not kept:
+            return
+        self.count += len(kept)
+        self.sum += sum(kept)
+        low_value, high_value = min(kept), max(kept)
+        if low_value < self.min:
+            self.min = low_value
+        if high_value > self.max:
+            self.max = high_value
+        if low_value == 0.0:
+            positive = [value for value in kept if value]
+            self.zero_count += len(kept) - len(positive)
+            if not positive:
+                return
+            kept = positive
+        scale, frexp, log, ceil = self.scale, math.frexp, math.log, math.ceil
+        if scale > 0:
+            factor = _FACTORS[scale]
+            indices = [
+                ceil(log(value) * factor) - 1 if frexp(value)[0] != 0.5 else bucket_index(value, scale)
+                for value in kept
+            ]  # fmt: skip
+        else:
+            indices = [bucket_index(value, scale) for value in kept]
+        low, high = min(indices), max(indices)
+        if self.low <= self.high:
+            low, high = min(self.low, low), max(self.high, high)
+        shift = _shift_needed(low, high, self.max_size)
+        if shift:
+            self._downscale(shift)
+            shift = scale - self.scale  # what _downscale applied (it stops at MIN_SCALE)
+            indices = [index >> shift for index in indices]
+            low, high = low >> shift, high >> shift
+        self.low, self.high = low, high
+        counts = self.counts
+        get = counts.get
+        for index in indices:
+            counts[index] = get(index, 0) + 1
+
     def _downscale(self, shift: int) -> None:
         shift = min(shift, self.scale - MIN_SCALE)
         merged: dict[int, int] = {}

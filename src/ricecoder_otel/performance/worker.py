@@ -17,6 +17,7 @@ transitions are published on the hub.
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -165,7 +166,8 @@ class PerformanceWorker:
         now = self.clock()
         threshold, decided, chosen, attributed, skipped = self._threshold, 0, 0, 0, 0
         profiles = self.processor.profiling or self.sampler.has_profiles()
-        record, server = engine.recorder(now), SpanKind.SERVER
+        durations: defaultdict[Operation, list[float]] = defaultdict(list)  # recorded together, after the loop
+        server = SpanKind.SERVER
         unsampled, most = _UNSAMPLED, 2 * ATTRIBUTED_PER_PASS  # locals: read once per span
         done = 0
         while queue:
@@ -192,7 +194,7 @@ class PerformanceWorker:
                 if operation is None:
                     operation = server_operation(name, attributes, cache)
                 if spans is unsampled:
-                    record(operation, duration_s)
+                    durations[operation].append(duration_s)
                     skipped += root
                 else:
                     category, _ = classify(kind, name, "" if scope_of is None else scope_of.name, attributes)
@@ -202,7 +204,7 @@ class PerformanceWorker:
             else:
                 category, maybe = classify(kind, name, "" if scope_of is None else scope_of.name, attributes)
                 if maybe is not None:
-                    record(maybe, duration_s)
+                    durations[maybe].append(duration_s)
                 if spans is not unsampled:
                     if root:
                         attributed += 1
@@ -214,6 +216,7 @@ class PerformanceWorker:
                 self._profile(
                     trace_id, context.span_id, duration_s, name, attributes if kind is server else None
                 )
+        engine.record_durations(durations, now)
         self.attributed += attributed
         self.not_attributed += skipped
         if skipped:

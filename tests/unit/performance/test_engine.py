@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ricecoder_otel.performance.engine import OTHER, LatencyEngine, Operation
@@ -66,16 +68,17 @@ def test_bad_settings_are_refused() -> None:
         LatencyEngine(window_s=0)
 
 
-def test_a_recorder_at_one_instant_keeps_what_record_would_have_kept() -> None:
+def test_durations_recorded_together_keep_what_record_would_have_kept() -> None:
     durations = [(Operation("server", f"GET /r{n % 4}"), 0.01 * (n % 7 + 1)) for n in range(40)]
     one_by_one = LatencyEngine(max_operations=2, clock=ManualClock(5.0))
     batched = LatencyEngine(max_operations=2, clock=ManualClock(5.0))
+    by_operation: dict[Operation, list[float]] = {}
     for operation, seconds in durations:
         one_by_one.record(operation, seconds, now=5.0)
-    record = batched.recorder(5.0)
-    for operation, seconds in durations:
-        record(operation, seconds)
+        by_operation.setdefault(operation, []).append(seconds)
+    batched.record_durations(by_operation, 5.0)
     assert batched.operations() == one_by_one.operations()  # two operations and OTHER
     for operation in one_by_one.operations():
-        assert batched.summary(operation) == one_by_one.summary(operation)
+        together, alone = batched.summary(operation), one_by_one.summary(operation)
+        assert together == dataclasses.replace(alone, sum=pytest.approx(alone.sum, rel=1e-12))
     assert batched.overflowed == one_by_one.overflowed == 20  # every duration past the bound is counted

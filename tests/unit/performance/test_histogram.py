@@ -114,3 +114,33 @@ def test_stored_form_round_trips_and_rejects_damage() -> None:
         ExpHistogram.from_dict({"scale": "x"})
     with pytest.raises(ValueError, match="out of range"):
         ExpHistogram.from_dict({**data, "scale": 99})
+
+
+values_with_oddities = st.lists(
+    st.one_of(
+        st.floats(min_value=1e-9, max_value=1e6),
+        st.sampled_from([0.0, 0.5, 1.0, 2.0, 0.25, -1.0, math.inf, math.nan]),  # zeros, powers of two, refused
+    ),
+    max_size=300,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values_with_oddities, values_with_oddities, st.sampled_from([2, 8, 160]), st.sampled_from([20, 3, 0, -2]))
+def test_recording_many_at_once_keeps_what_recording_each_would_have_kept(
+    before: list[float], values: list[float], max_size: int, scale: int
+) -> None:
+    one_by_one, together = ExpHistogram(max_size, scale), ExpHistogram(max_size, scale)
+    for value in before:  # the same earlier history on both sides, so a batch may extend or downscale it
+        one_by_one.record(value)
+        together.record(value)
+    for value in values:
+        one_by_one.record(value)
+    together.record_many(values)
+    assert (together.scale, together.counts, together.low, together.high) == (
+        one_by_one.scale, one_by_one.counts, one_by_one.low, one_by_one.high,
+    )  # fmt: skip
+    assert (together.count, together.zero_count, together.min, together.max) == (
+        one_by_one.count, one_by_one.zero_count, one_by_one.min, one_by_one.max,
+    )  # fmt: skip
+    assert together.sum == pytest.approx(one_by_one.sum, rel=1e-9)
