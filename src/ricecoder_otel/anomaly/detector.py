@@ -72,6 +72,14 @@ _LIK_AFTER = 200  # points before the running mean and variance are trusted
 # Score semantics: above ``open_score`` the evidence is compressed into this share of the range,
 # so only the point where an episode opens reaches the alarm level above it.
 _HELD_SHARE = 0.8
+# How strong an opening is, inside the alarm band: its evidence, less a share for evidence that is
+# weak by nature. Aggregate evidence (spread or the recent evidence's likelihood) crosses the open
+# level gradually, so its onset counts as if its evidence were 0.1 lower; a series younger than
+# _YOUNG_DAYS (its daily profile and range still forming) has its onsets count up to 0.2 lower,
+# fading linearly with age. Floored at the alarm level: every opening still alarms.
+_AGGREGATE_DISCOUNT = 0.1
+_YOUNG_DISCOUNT = 0.2
+_YOUNG_DAYS = 5.0
 
 # Which piece of evidence dominates a point.
 _POINT, _CUSUM, _VAR, _TREND, _STUCK = 0, 1, 2, 3, 4
@@ -804,8 +812,14 @@ class Detector:
             if score >= open_score:
                 self._open(t, x, xt, season, pred, se, score, dom, zp, zv)
                 # the opening point alone scores at or above the alarm level
+                strength = score - _AGGREGATE_DISCOUNT if dom == _VAR else score
+                age = (t - rec[_SINCE]) * _PER_DAY
+                if age < _YOUNG_DAYS:
+                    strength -= _YOUNG_DISCOUNT * (1.0 - age / _YOUNG_DAYS)
+                if strength < open_score:
+                    strength = open_score
                 alarm = self._alarm
-                return alarm + (1.0 - alarm) * (score - open_score) / (1.0 - open_score)
+                return alarm + (1.0 - alarm) * (strength - open_score) / (1.0 - open_score)
             return score
         self._continue_episode(t, x, xt, season, pred, se, score, dom, zp, zv)
         if score < open_score:
