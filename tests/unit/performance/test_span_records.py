@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from opentelemetry import trace
+import gc
+
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.trace import SpanKind
 
 from ricecoder_otel.performance.otel import PerformanceSpanProcessor
 from ricecoder_otel.performance.profiler import ActiveSpans
-from ricecoder_otel.performance.spans import span_record
+from ricecoder_otel.performance.spans import KINDS, span_record
 
 
 class PublicOnly(ReadableSpan):
@@ -32,12 +33,15 @@ def test_the_fast_path_reads_what_the_public_properties_say() -> None:
         start_time=span.start_time, end_time=span.end_time, instrumentation_scope=span.instrumentation_scope,
     )  # fmt: skip
     fast, public = span_record(span), span_record(copy)
-    assert fast[:7] == public[:7]
-    assert dict(fast[7]) == dict(public[7]) == {"db.system": "sqlite"}
-    context, parent, kind, name, scope, start, end, _ = fast
-    assert context == span.get_span_context() and parent is not None and parent == span.parent
-    assert (kind, name, start, end) == (SpanKind.CLIENT, "SELECT", span.start_time, span.end_time)
-    assert scope is not None and scope.name == "tests.performance.records"
+    assert fast is not None and public is not None
+    assert fast[:9] == public[:9]
+    assert dict(fast[9]) == dict(public[9]) == {"db.system": "sqlite"}
+    trace_id, span_id, parent_id, parent_remote, kind, name, scope, start, end, _ = fast
+    context, parent = span.get_span_context(), span.parent
+    assert (trace_id, span_id) == (context.trace_id, context.span_id)
+    assert parent is not None and (parent_id, parent_remote) == (parent.span_id, False)
+    assert (KINDS[kind], name, start, end) == (SpanKind.CLIENT, "SELECT", span.start_time, span.end_time)
+    assert scope == "tests.performance.records"
 
 
 def test_the_queue_does_not_keep_the_spans() -> None:
@@ -49,5 +53,13 @@ def test_the_queue_does_not_keep_the_spans() -> None:
     with tracer.start_as_current_span("GET /a", kind=SpanKind.SERVER) as span:
         pass
     assert len(processor.queue) == 1
-    assert not any(isinstance(part, (ReadableSpan, trace.Span)) for part in processor.queue[0])
-    assert span.get_span_context() == processor.queue[0][0]
+    [record] = processor.queue
+    assert record[:3] == (span.get_span_context().trace_id, span.get_span_context().span_id, None)
+    # Plain values and the attribute dict only: the span's context objects are not kept alive.
+    assert {type(part) for part in record} <= {int, str, bool, type(None), dict}
+    assert [part for part in record if gc.is_tracked(part)] == []
+
+
+def test_a_span_without_a_context_is_not_queued() -> None:
+    span = ReadableSpan("no context")
+    assert span_record(span) is None
