@@ -117,7 +117,7 @@ def make_series(family: str, kind: str, seed: int, days: float = 14.0, step: flo
     first = int(3 * DAY / step)
     slot = (n - first) // count
     onsets = [first + i * slot + rng.randrange(slot // 5, slot // 2) for i in range(count)]
-    spec = []
+    spec: list[tuple[int, int, float, int]] = []
     for onset in onsets:
         if kind in ("spike", "dip"):
             dur, win = rng.randint(1, 3), 30

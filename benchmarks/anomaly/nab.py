@@ -70,9 +70,9 @@ def evaluate(nab: Path, options: dict[str, Any], limit: int | None = None) -> di
     points = sum(f.n for f in files)
     threshold = res["standard"]["threshold"]
     per_file = []
-    for f, s in zip(files, scores, strict=True):
-        one = scorer.score_at([f], [s], profiles["standard"], threshold)
-        hits = [int(i) for i in np.flatnonzero((s >= threshold) & (np.arange(f.n) >= f.probation))]
+    for f, arr in zip(files, scores, strict=True):
+        one = scorer.score_at([f], [arr], profiles["standard"], threshold)
+        hits = [int(i) for i in np.flatnonzero((arr >= threshold) & (np.arange(f.n) >= f.probation))]
         per_file.append({"file": f.rel, "windows": [list(w) for w in f.windows], "probation": f.probation,
                          "detections": hits[:50], **{k: one[k] for k in ("raw", "tp_windows", "fn_windows",
                                                                          "fp_rows")}})
