@@ -17,6 +17,7 @@ No OpenTelemetry imports; time comes from an injected clock.
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import hashlib
 import hmac
@@ -103,8 +104,9 @@ def _refuse(value: object) -> object:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def _one_shot_encoder() -> Callable[[Any], str] | None:
-    """The C encoder ``json.dumps`` uses inside, built once (``json.dumps`` builds it per call).
+def _c_chunks() -> Callable[[Any, int], Sequence[str]] | None:
+    """The C encoder ``json.dumps`` uses inside, built once (``json.dumps`` builds it per call):
+    called with a value and 0, it returns the value's canonical JSON in pieces.
 
     None when this Python has none, or its spelling differs from ``json.dumps`` on a sample.
     """
@@ -112,16 +114,23 @@ def _one_shot_encoder() -> Callable[[Any], str] | None:
     if make is None:
         return None
     try:
-        iterencode = make(None, _refuse, json.encoder.encode_basestring, None, ":", ",", True, False, False)
+        chunks: Callable[[Any, int], Sequence[str]] = make(
+            None, _refuse, json.encoder.encode_basestring, None, ":", ",", True, False, False
+        )
         sample = {"b": [1, 2.5, None, True], "a": 'é\n"', "c": {"y": -1, "x": ""}}
-        if "".join(iterencode(sample, 0)) != _ENCODER.encode(sample):
+        if "".join(chunks(sample, 0)) != _ENCODER.encode(sample):
             return None
     except (TypeError, ValueError):
         return None
-    return lambda value: "".join(iterencode(value, 0))
+    return chunks
 
 
-_encode_json = _one_shot_encoder() or _ENCODER.encode
+_chunks = _c_chunks() or (lambda value, _indent: (_ENCODER.encode(value),))
+"""Canonical JSON of a value in pieces (joined by the caller: no Python frame in between)."""
+
+
+def _encode_json(value: Any) -> str:
+    return "".join(_chunks(value, 0))
 
 
 def encode_fields(fields: Mapping[str, Any]) -> bytes:
@@ -133,15 +142,13 @@ def encode_fields(fields: Mapping[str, Any]) -> bytes:
     journal's critical section.
     """
     if len(fields) == len(FIELDS):
-        try:  # a record's usual members: one template, each string escaped by the C escaper
+        try:  # a record's usual members, sorted: one f-string, each string escaped by the C escaper
             return (
-                _RECORD
-                % (
-                    _escape(fields["action"]), _escape(fields["actor"]), _encode_json(fields["details"]),
-                    _escape(fields["outcome"]), _escape(fields["resource"]), _escape(fields["span_id"]),
-                    _escape(fields["trace_id"]), _escape(fields["ts"]),
-                )
-            ).encode()  # fmt: skip
+                f'"action":{_escape(fields["action"])},"actor":{_escape(fields["actor"])},'
+                f'"details":{"".join(_chunks(fields["details"], 0))},"outcome":{_escape(fields["outcome"])},'
+                f'"resource":{_escape(fields["resource"])},"span_id":{_escape(fields["span_id"])},'
+                f'"trace_id":{_escape(fields["trace_id"])},"ts":{_escape(fields["ts"])}}}'
+            ).encode()
         except (KeyError, TypeError):  # other members, or a value that is not a string
             pass
     if type(fields) is not dict:
@@ -149,19 +156,43 @@ def encode_fields(fields: Mapping[str, Any]) -> bytes:
     return _encode_json(fields)[1:].encode()
 
 
-_RECORD = "".join(f'"{name}":%s,' for name in sorted(FIELDS))[:-1] + "}"
-"""The members of :data:`FIELDS` in sorted order, each value a ``%s`` (``details`` encoded as JSON)."""
 _escape = json.encoder.encode_basestring
 
 
 def chain_line(seq: int, prev: str, encoded: bytes) -> tuple[bytes, str]:
     """The stored line of a record whose members are ``encoded`` (:func:`encode_fields`), and its hash."""
-    head = b'{"seq":%d,"prev":"%s",' % (seq, prev.encode())
-    digest = _sha256(head + encoded).hexdigest()
-    return b'%s%s%s%s"}\n' % (head, encoded[:-1], HASH_MARK, digest.encode()), digest
+    data, [(_, _, digest)], _ = chain_lines(seq - 1, prev, (encoded,))
+    return data, digest
+
+
+def chain_lines(seq: int, prev: str, encoded: Iterable[bytes]) -> tuple[bytes, list[tuple[int, str, str]], list[bytes]]:
+    """The records ``encoded`` (:func:`encode_fields`) chained after record ``seq`` whose hash is
+    ``prev``: their stored lines joined, ``(seq, prev, hash)`` of each, and each hash as raw bytes
+    (what a Merkle tree hashes). One loop for a whole group, pieces joined once."""
+    pieces: list[bytes] = []
+    committed: list[tuple[int, str, str]] = []
+    digests: list[bytes] = []
+    piece, record, raw = pieces.append, committed.append, digests.append
+    prev_hex = prev.encode()
+    for body in encoded:
+        seq += 1
+        head = b'{"seq":%d,"prev":"%s",' % (seq, prev_hex)
+        digest = _sha256(head + body).digest()
+        hex_digest = _hexlify(digest)
+        hash_text = hex_digest.decode()
+        record((seq, prev, hash_text))
+        raw(digest)
+        piece(head)
+        piece(body[:-1])
+        piece(HASH_MARK)
+        piece(hex_digest)
+        piece(b'"}\n')
+        prev, prev_hex = hash_text, hex_digest
+    return b"".join(pieces), committed, digests
 
 
 _sha256 = hashlib.sha256
+_hexlify = binascii.hexlify
 
 
 def canonical_body(seq: int, prev: str, fields: Mapping[str, Any]) -> bytes:
@@ -408,20 +439,20 @@ def make_checkpoint(
     signer: Signer,
     *,
     previous: Checkpoint | None,
-    hashes: Sequence[str],
+    digests: Sequence[bytes],
     last_seq: int,
     end_offset: int,
     now: float,
     ed25519: Ed25519Signer | None = None,
 ) -> Checkpoint:
-    """Sign the records ending at ``last_seq`` whose hashes are ``hashes`` (oldest first);
-    with ``ed25519``, also with that key."""
+    """Sign the records ending at ``last_seq`` whose hashes (raw SHA-256 digests) are ``digests``
+    (oldest first); with ``ed25519``, also with that key."""
     unsigned = Checkpoint(
         index=0 if previous is None else previous.index + 1,
-        first_seq=last_seq - len(hashes) + 1,
+        first_seq=last_seq - len(digests) + 1,
         last_seq=last_seq,
-        last_hash=hashes[-1],
-        merkle_root=merkle_root(list(map(bytes.fromhex, hashes))),
+        last_hash=digests[-1].hex(),
+        merkle_root=merkle_root(digests),
         end_offset=end_offset,
         ts=iso_time(now),
         prev_mac="" if previous is None else previous.mac,

@@ -51,7 +51,7 @@ from ricecoder_otel.compliance.audit.engine import (
     CheckpointPolicy,
     Ed25519Signer,
     Signer,
-    chain_line,
+    chain_lines,
     encode_fields,
     head_bytes,
     make_checkpoint,
@@ -263,7 +263,8 @@ class _Tail:
     hash: str = GENESIS
     end: int = 0
     checkpoints_end: int = 0
-    unsigned: list[str] = field(default_factory=list)
+    unsigned: list[bytes] = field(default_factory=list)
+    """Raw SHA-256 digests of the records after the last checkpoint (the next Merkle tree's leaves)."""
     oldest_unsigned_at: float | None = None
     checkpoint: Checkpoint | None = None
 
@@ -345,7 +346,8 @@ class AuditJournal:
         ``call_soon_threadsafe`` per event loop. A cancelled caller's record may still be written
         (it was handed to the journal before the wait)."""
         encoded = encode_fields(fields)
-        seq, prev, digest = await self._async_commits().submit(encoded, asyncio.get_running_loop())
+        commits = self._async or self._async_commits()
+        seq, prev, digest = await commits.submit(encoded, asyncio.get_running_loop())
         return AuditRecord(seq, prev, digest, **fields)
 
     def _async_commits(self) -> _AsyncCommits:
@@ -406,22 +408,14 @@ class AuditJournal:
             with self._process_lock():
                 self._sync_tail()
                 tail = self._tail
-                lines: list[bytes] = []
-                records = group.records
-                seq, prev = tail.seq, tail.hash
-                for encoded in group.encoded:
-                    seq += 1
-                    line, digest = chain_line(seq, prev, encoded)
-                    records.append((seq, prev, digest))
-                    lines.append(line)
-                    prev = digest
-                data = b"".join(lines)
+                data, records, digests = chain_lines(tail.seq, tail.hash, group.encoded)
                 _write_all(self._fd, data)
                 self._fsync(self._fd)
+                group.records = records
                 if not tail.unsigned:
                     tail.oldest_unsigned_at = self.clock()
-                tail.unsigned.extend(record[2] for record in records)
-                tail.seq, tail.hash, tail.end = seq, prev, tail.end + len(data)
+                tail.unsigned.extend(digests)
+                tail.seq, tail.hash, tail.end = records[-1][0], records[-1][2], tail.end + len(data)
                 self._write_head()
                 if self.policy.due(len(tail.unsigned), tail.oldest_unsigned_at, self.clock()):
                     self._checkpoint()
@@ -457,7 +451,7 @@ class AuditJournal:
         checkpoint = make_checkpoint(
             self.signer,
             previous=tail.checkpoint,
-            hashes=tail.unsigned,
+            digests=tail.unsigned,
             last_seq=tail.seq,
             end_offset=tail.end,
             now=self.clock(),
@@ -505,13 +499,14 @@ class AuditJournal:
         offset = start
         for line in data[:whole].splitlines(keepends=True):
             parts = split_line(line)
-            if parts is None or parts[0] != tail.seq + 1 or parts[1] != tail.hash:
+            digest = _raw_hash(parts[2]) if parts is not None else None
+            if parts is None or digest is None or parts[0] != tail.seq + 1 or parts[1] != tail.hash:
                 raise AuditError(
                     f"{self.directory / JOURNAL}: the line at byte {offset} is not record {tail.seq + 1} of the "
                     "chain; the journal is corrupt or was altered (run `ricecoder-otel audit verify`)"
                 )
             tail.seq, tail.hash = parts[0], parts[2]
-            tail.unsigned.append(parts[2])
+            tail.unsigned.append(digest)
             offset += len(line)
         if tail.unsigned:
             tail.oldest_unsigned_at = self.clock()
@@ -575,6 +570,15 @@ class _Flock:
 
     def __exit__(self, *exc: object) -> None:
         fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+def _raw_hash(text: str) -> bytes | None:
+    """The digest a stored hash spells, or None when it is not 64 hex digits."""
+    try:
+        digest = bytes.fromhex(text)
+    except ValueError:
+        return None
+    return digest if len(digest) == 32 else None
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -71,7 +71,7 @@ def test_records_rewritten_with_recomputed_hashes_fail_on_the_signed_checkpoint(
     # Someone without the key rewrites the whole chain consistently and re-signs with their own key.
     forged = Signer(b"f" * 32)
     checkpoints = [json.loads(line) for line in (tmp_path / CHECKPOINTS).read_text().splitlines()]
-    cp = make_checkpoint(forged, previous=None, hashes=["00" * 32, "11" * 32], last_seq=2, end_offset=1, now=1.0)
+    cp = make_checkpoint(forged, previous=None, digests=[bytes(32), b"\x11" * 32], last_seq=2, end_offset=1, now=1.0)
     checkpoints[0] = {**checkpoints[0], "mac": cp.mac}
     (tmp_path / CHECKPOINTS).write_text("".join(json.dumps(c) + "\n" for c in checkpoints))
     result = verify_journal(tmp_path, KEY)

@@ -3,8 +3,11 @@ and the fast canonical encoding spells records exactly as ``json.dumps`` does.""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import os
+import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ricecoder_otel.compliance.audit.engine import CheckpointPolicy, encode_fields, iso_time, record_fields
-from ricecoder_otel.compliance.audit.journal import JOURNAL, AuditJournal
+from ricecoder_otel.compliance.audit.engine import (
+    AuditRecord,
+    CheckpointPolicy,
+    encode_fields,
+    iso_time,
+    record_fields,
+)
+from ricecoder_otel.compliance.audit.journal import CHECKPOINTS, JOURNAL, AuditJournal
 from ricecoder_otel.compliance.audit.verify import verify_journal
 
 KEY = b"g" * 32
@@ -116,3 +125,58 @@ def test_the_fast_encoding_is_the_canonical_json(actor: str, resource: str, trac
 def test_iso_time_spells_an_instant_as_datetime_does(epoch: float) -> None:
     expected = datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     assert iso_time(epoch) == expected
+
+
+def _rfc6962_root(leaves: list[bytes]) -> bytes:
+    if len(leaves) == 1:
+        return hashlib.sha256(b"\x00" + leaves[0]).digest()
+    split = 1 << ((len(leaves) - 1).bit_length() - 1)
+    return hashlib.sha256(b"\x01" + _rfc6962_root(leaves[:split]) + _rfc6962_root(leaves[split:])).digest()
+
+
+@settings(max_examples=40, deadline=None)
+@given(actors=st.lists(text, min_size=3, max_size=14), extra=details)
+def test_every_append_path_stores_the_documented_lines_and_merkle_roots(
+    actors: list[str], extra: dict[str, Any]
+) -> None:
+    """The bytes on disk, spelled independently: ``{"seq":N,"prev":"<hash>",`` + the members as
+    ``json.dumps`` sorts them + ``,"hash":"<SHA-256 of everything before>"}``; each checkpoint's
+    root is RFC 6962's over the records it covers. Whichever path wrote them (one call, a batch, or
+    concurrent coroutines), in the order of their sequence numbers."""
+    records = [
+        record_fields(ts=1.7e9 + n / 7, actor=actor, action="x", resource=f"r/{n}", outcome="ok", details=extra)
+        for n, actor in enumerate(actors)
+    ]
+    third = len(records) // 3
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        journal = AuditJournal(directory, key=KEY, clock=lambda: 1.7e9, policy=CheckpointPolicy(4, 1e9))
+        written = [journal.append(fields) for fields in records[:third]]
+        written += journal.append_many(records[third : 2 * third])
+
+        async def concurrently() -> list[AuditRecord]:
+            return list(await asyncio.gather(*(journal.append_async(fields) for fields in records[2 * third :])))
+
+        written += asyncio.run(concurrently())
+        journal.close()
+        stored = (directory / JOURNAL).read_bytes()
+        checkpoints = [json.loads(line) for line in (directory / CHECKPOINTS).read_bytes().splitlines()]
+    by_seq = {record.seq: fields for record, fields in zip(written, records, strict=True)}
+    assert sorted(by_seq) == list(range(1, len(records) + 1))
+    expected, prev, digests = b"", "0" * 64, []
+    for seq in sorted(by_seq):
+        members = json.dumps(by_seq[seq], sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        body = f'{{"seq":{seq},"prev":"{prev}",{members[1:]}'.encode()
+        prev = hashlib.sha256(body).hexdigest()
+        digests.append(bytes.fromhex(prev))
+        expected += body[:-1] + f',"hash":"{prev}"}}\n'.encode()
+    assert stored == expected
+    assert [record.hash for record in sorted(written)] == [digest.hex() for digest in digests]
+    first = 1
+    for checkpoint in checkpoints:
+        assert checkpoint["first_seq"] == first
+        covered = digests[first - 1 : checkpoint["last_seq"]]
+        assert checkpoint["merkle_root"] == _rfc6962_root(covered).hex()
+        assert checkpoint["last_hash"] == covered[-1].hex()
+        first = checkpoint["last_seq"] + 1
+    assert first == len(records) + 1
