@@ -241,6 +241,68 @@ def before_rate(src: Path, directory: Path, threads: int, seconds: float) -> dic
     return result
 
 
+def before_async_rate(src: Path, directory: Path, coroutines: int, seconds: float) -> dict[str, float]:
+    """``async_rate`` of the code in ``src``, run in a subprocess that imports it."""
+    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{Path.cwd()}"}
+    code = (
+        "import json, sys; from pathlib import Path; from benchmarks.audit.throughput import async_rate; "
+        "print(json.dumps(async_rate(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(directory), str(coroutines), str(seconds)], env=env,
+                         check=True, capture_output=True, text=True).stdout  # fmt: skip
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
+def current_async_rate(directory: Path, coroutines: int, seconds: float) -> dict[str, float]:
+    """``async_rate`` of this tree, in a subprocess too, so both sides pay the same start-up and heap."""
+    return before_async_rate(Path(__file__).resolve().parents[2] / "src", directory, coroutines, seconds)
+
+
+ASYNC_ROWS = (256, 1024)
+"""Awaiting coroutines in ``--async-rounds`` mode (the per-call rows of the full run)."""
+
+
+def async_rounds(root: Path, rounds: int, seconds: float, before_src: Path | None) -> list[dict[str, Any]]:
+    """``rounds`` rounds of the per-call coroutine rows; with ``before_src``, that code's row right
+    before or after this code's (the order alternates per round), so both see the same load."""
+    measured: list[dict[str, Any]] = []
+    for round_ in range(rounds):
+        for coroutines in ASYNC_ROWS:
+            sides: list[tuple[str, Any]] = [("now", None)]
+            if before_src is not None:
+                sides.insert(round_ % 2, ("before", before_src))
+            for side, src in sides:
+                directory = root / f"r{round_}-{coroutines}-{side}"
+                rate = (
+                    current_async_rate(directory, coroutines, seconds)
+                    if src is None
+                    else before_async_rate(src, directory, coroutines, seconds)
+                )
+                measured.append({"round": round_, "side": side, "load": os.getloadavg()[0], **rate})
+    return measured
+
+
+def async_report(measured: list[dict[str, Any]], before_rev: str) -> list[str]:
+    """Median rate and CPU per record of each side and row, and every round's numbers."""
+    md = [
+        "| coroutines awaiting `append_async` | side | median rate | median CPU per record | rounds (rate, µs CPU) |",
+        "|---|---|---|---|---|",
+    ]
+    for coroutines in ASYNC_ROWS:
+        for side in ("before", "now"):
+            rows = [m for m in measured if m["coroutines"] == coroutines and m["side"] == side]
+            if not rows:
+                continue
+            rates = sorted(m["per_second"] for m in rows)
+            cpus = sorted(m["cpu_us_per_record"] for m in rows)
+            each = "; ".join(f"{m['per_second']:,.0f}/s {m['cpu_us_per_record']:.1f}" for m in rows)
+            label = f"before ({before_rev})" if side == "before" else "now"
+            md.append(f"| {coroutines} | {label} | {rates[len(rates) // 2]:,.0f} /s | "
+                      f"{cpus[len(cpus) // 2]:.1f} µs | {each} |")  # fmt: skip
+    return md
+
+
 def before_verify_rate(src: Path, directory: Path, repeats: int) -> dict[str, float]:
     """Records per second of the ``verify_journal`` in ``src`` over the same journal, in a subprocess."""
     env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{Path.cwd()}"}
@@ -267,8 +329,24 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--before-src", type=Path, help="src tree of an earlier commit to compare appends with")
     parser.add_argument("--before-rev", default="", help="the commit --before-src comes from (recorded)")
+    parser.add_argument(
+        "--async-rounds", type=int, default=0, help="only the per-call coroutine rows, this many interleaved rounds"
+    )
     args = parser.parse_args()
     load_at_start = os.getloadavg()
+    if args.async_rounds:
+        with tempfile.TemporaryDirectory(dir=args.out) as tmp:
+            raw = raw_fsync_rate(Path(tmp), args.seconds)
+            measured = async_rounds(Path(tmp), args.async_rounds, args.seconds, args.before_src)
+        load = os.getloadavg()
+        report = {"load_average_at_start": load_at_start, "load_average": load, "raw_write_fdatasync_per_second": raw,
+                  "before_rev": args.before_rev, "rounds": measured}  # fmt: skip
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "audit-throughput-async.json").write_text(json.dumps(report, indent=2) + "\n")
+        print(f"load average {load_at_start[0]:.2f} at the start, {load[0]:.2f} at the end; "
+              f"disk {raw:,.0f} write + fdatasync/s")  # fmt: skip
+        print("\n".join(async_report(measured, args.before_rev)))
+        return
     before: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(dir=args.out) as tmp:
         root = Path(tmp)
