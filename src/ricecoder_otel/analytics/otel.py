@@ -104,6 +104,7 @@ class ServerSpanActivity:
     def config(self, config: AnalyticsConfig) -> None:
         self._config = config
         self._user_keys = tuple(config.user_attributes)
+        self._user_key_set = frozenset(self._user_keys)
         self._check_consent = config.consent != "not_required"
         self._consent_key = config.consent_baggage_key
         self._features = config.features
@@ -124,6 +125,8 @@ class ServerSpanActivity:
         if not self.on:
             return
         attributes = span_attributes(span)
+        if self._user_key_set.isdisjoint(attributes):  # most spans name no user: one check in C
+            return
         user = None
         for key in self._user_keys:
             value = attributes.get(key)
