@@ -9,10 +9,9 @@ the span name, which instrumentations keep low-cardinality); a ``PerformanceTime
 The span hook queues a :data:`SpanRecord` per span, not the span: a queue of finished spans keeps
 thousands of SDK objects alive for the garbage collector to traverse on every collection, which
 cost the application's thread more than everything else the hook does (about 12 us per span at
-2,500 queued spans against under 1 us for a tuple of plain values). The record holds ints,
-strings and the attribute dict, not the span's context objects: those die with the exported span
-instead of surviving, tracked by the collector, until the worker's pass (a ``SpanContext`` and its
-``TraceFlags``, two of the three objects per queued span).
+2,500 queued spans against under 1 us for a tuple of plain values). The record holds the span's
+trace and span ids, not its ``SpanContext``: that context (and its ``TraceFlags``) dies with the
+exported span instead of surviving, tracked by the collector, until the worker's pass.
 """
 
 from __future__ import annotations
@@ -22,25 +21,31 @@ from typing import Any
 
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanKind
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanContext, SpanKind
 
 from ricecoder_otel.kernel.span_hooks import span_attributes
 from ricecoder_otel.performance.bottleneck import DATABASE, HTTP_CLIENT, categorize
 from ricecoder_otel.performance.engine import Operation
 
 SpanRecord = tuple[
-    int, int, int | None, bool, int, str, str, int | None, int | None, Mapping[str, Any]
+    int,
+    int,
+    SpanContext | None,
+    SpanKind,
+    str,
+    InstrumentationScope | None,
+    int | None,
+    int | None,
+    Mapping[str, Any],
 ]
-"""trace id, span id, parent span id (None for a root), whether the parent is remote, the kind's value
-(:data:`KINDS` maps it back), name, instrumentation scope name ("" without one), start ns, end ns,
-attributes: no object of the span but its attribute dict is kept alive."""
+"""trace id, span id, parent context, kind, name, instrumentation scope, start ns, end ns, attributes
+(ids, long-lived objects or plain values: the span, its context and its mutable parts are not kept)."""
 
 SERVER = "server"
 CLIENT = "client"
 INTERNAL = "internal"
 _KIND_NAMES = {kind: kind.name for kind in SpanKind}  # Enum.name is a property lookup, per span
-KINDS = {kind.value: kind for kind in SpanKind}
-SERVER_KIND = SpanKind.SERVER.value
 MAX_CACHED = 4096
 
 
@@ -58,21 +63,21 @@ def span_record(span: ReadableSpan) -> SpanRecord | None:
     On the SDK's own ``ReadableSpan`` (what its processors receive) the fields are read directly:
     each public property is a Python call, and this runs on the application's thread for every
     span (``test_span_records`` checks both paths give the same record). A ``SpanContext`` is a
-    tuple (trace id, span id, remote, ...) and an enum member keeps its value in ``_value_``: both
-    are read without a property call.
+    tuple: ``[0]`` is its trace id and ``[1]`` its span id, read without a property call.
     """
     if type(span) is ReadableSpan:
         raw: Any = span
-        bounded, context, parent, scope = raw._attributes, raw._context, raw._parent, raw._instrumentation_scope
+        bounded, context = raw._attributes, raw._context
         attributes = bounded._dict if type(bounded) is BoundedAttributes else span_attributes(span)
-        kind, name, start, end = raw._kind, raw._name, raw._start_time, raw._end_time
-    else:
-        context, parent, scope = span.get_span_context(), span.parent, span.instrumentation_scope
-        attributes, kind, name, start, end = span_attributes(span), span.kind, span.name, span.start_time, span.end_time
+        if context is None:
+            return None
+        return (context[0], context[1], raw._parent, raw._kind, raw._name, raw._instrumentation_scope,
+                raw._start_time, raw._end_time, attributes)  # fmt: skip
+    context = span.get_span_context()
     if context is None:
         return None
-    return (context[0], context[1], None if parent is None else parent[1], parent is not None and parent[2],
-            kind._value_, name, "" if scope is None else scope.name, start, end, attributes)  # fmt: skip
+    return (context.trace_id, context.span_id, span.parent, span.kind, span.name, span.instrumentation_scope,
+            span.start_time, span.end_time, span_attributes(span))  # fmt: skip
 
 
 def route_of(name: str, attributes: Mapping[str, Any]) -> str:

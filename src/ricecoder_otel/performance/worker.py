@@ -21,6 +21,8 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.trace import SpanKind
+
 from ricecoder_otel.kernel.events import AlertTransition, EventHub
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
@@ -28,7 +30,7 @@ from ricecoder_otel.performance.bottleneck import SpanFacts, self_times
 from ricecoder_otel.performance.engine import LatencyEngine, Operation
 from ricecoder_otel.performance.otel import PerformanceRecords, PerformanceSpanProcessor
 from ricecoder_otel.performance.profiler import StackSampler
-from ricecoder_otel.performance.spans import KINDS, SERVER, SERVER_KIND, classify, route_of, server_operation
+from ricecoder_otel.performance.spans import SERVER, classify, route_of, server_operation
 from ricecoder_otel.performance.thresholds import CPU_RULE, MEMORY_RULE, P95_RULE, Check, ThresholdAlerts
 
 if TYPE_CHECKING:
@@ -161,15 +163,16 @@ class PerformanceWorker:
         threshold, decided, chosen, attributed, skipped = self._threshold, 0, 0, 0, 0
         profiles = self.processor.profiling or self.sampler.has_profiles()
         durations: defaultdict[Operation, list[float]] = defaultdict(list)  # recorded together, after the loop
-        server, kinds = SERVER_KIND, KINDS
+        server = SpanKind.SERVER
         unsampled, most = _UNSAMPLED, 2 * ATTRIBUTED_PER_PASS  # locals: read once per span
         done = 0
         while queue:
-            trace_id, span_id, parent_id, parent_remote, kind, name, scope, start, end, attributes = queue.popleft()
+            trace_id, span_id, parent, kind, name, scope_of, start, end, attributes = queue.popleft()
             done += 1
             if start is None or end is None:
                 continue
-            root = parent_id is None or parent_remote
+            # A SpanContext is a tuple: [1] is its span id and [2] whether it is remote, without a property call.
+            parent_id, root = (None, True) if parent is None else (parent[1], parent[2])
             duration_s = (end - start) / 1e9 if end > start else 0.0
             spans = pending.pop(trace_id, None) if root else pending.get(trace_id)
             if spans is None:  # the first span of its trace here: decide whether the trace is attributed
@@ -181,7 +184,7 @@ class PerformanceWorker:
                     spans = unsampled
                 if not root:
                     self._track(trace_id, spans)
-            if kind == server:
+            if kind is server:
                 get = attributes.get  # server_operation's cache key, looked up without the call
                 operation = cache.get((name, get("http.route"), get("http.request.method"), get("http.method")))
                 if operation is None:
@@ -190,12 +193,12 @@ class PerformanceWorker:
                     durations[operation].append(duration_s)
                     skipped += root
                 else:
-                    category, _ = classify(kinds[kind], name, scope, attributes)
+                    category, _ = classify(kind, name, "" if scope_of is None else scope_of.name, attributes)
                     fact = SpanFacts(span_id, parent_id, category, start, end)
                     engine.record(operation, duration_s, self_times(fact, spans), now)
                     attributed += root
             else:
-                category, maybe = classify(kinds[kind], name, scope, attributes)
+                category, maybe = classify(kind, name, "" if scope_of is None else scope_of.name, attributes)
                 if maybe is not None:
                     durations[maybe].append(duration_s)
                 if spans is not unsampled:
@@ -206,7 +209,7 @@ class PerformanceWorker:
                 elif root:
                     skipped += 1
             if root and profiles:
-                self._profile(trace_id, span_id, duration_s, name, attributes if kind == server else None)
+                self._profile(trace_id, span_id, duration_s, name, attributes if kind is server else None)
         engine.record_durations(durations, now)
         self.attributed += attributed
         self.not_attributed += skipped

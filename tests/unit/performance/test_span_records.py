@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import gc
-
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanContext, SpanKind
 
 from ricecoder_otel.performance.otel import PerformanceSpanProcessor
 from ricecoder_otel.performance.profiler import ActiveSpans
-from ricecoder_otel.performance.spans import KINDS, span_record
+from ricecoder_otel.performance.spans import span_record
 
 
 class PublicOnly(ReadableSpan):
@@ -34,14 +32,14 @@ def test_the_fast_path_reads_what_the_public_properties_say() -> None:
     )  # fmt: skip
     fast, public = span_record(span), span_record(copy)
     assert fast is not None and public is not None
-    assert fast[:9] == public[:9]
-    assert dict(fast[9]) == dict(public[9]) == {"db.system": "sqlite"}
-    trace_id, span_id, parent_id, parent_remote, kind, name, scope, start, end, _ = fast
-    context, parent = span.get_span_context(), span.parent
+    assert fast[:8] == public[:8]
+    assert dict(fast[8]) == dict(public[8]) == {"db.system": "sqlite"}
+    trace_id, span_id, parent, kind, name, scope, start, end, _ = fast
+    context = span.get_span_context()
     assert (trace_id, span_id) == (context.trace_id, context.span_id)
-    assert parent is not None and (parent_id, parent_remote) == (parent.span_id, False)
-    assert (KINDS[kind], name, start, end) == (SpanKind.CLIENT, "SELECT", span.start_time, span.end_time)
-    assert scope == "tests.performance.records"
+    assert parent is not None and parent == span.parent
+    assert (kind, name, start, end) == (SpanKind.CLIENT, "SELECT", span.start_time, span.end_time)
+    assert scope is not None and scope.name == "tests.performance.records"
 
 
 def test_the_queue_does_not_keep_the_spans() -> None:
@@ -55,9 +53,8 @@ def test_the_queue_does_not_keep_the_spans() -> None:
     assert len(processor.queue) == 1
     [record] = processor.queue
     assert record[:3] == (span.get_span_context().trace_id, span.get_span_context().span_id, None)
-    # Plain values and the attribute dict only: the span's context objects are not kept alive.
-    assert {type(part) for part in record} <= {int, str, bool, type(None), dict}
-    assert [part for part in record if gc.is_tracked(part)] == []
+    # The span's own context is not kept: it dies with the exported span, not at the worker's pass.
+    assert not any(isinstance(part, SpanContext) for part in record)
 
 
 def test_a_span_without_a_context_is_not_queued() -> None:
