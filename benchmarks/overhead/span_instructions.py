@@ -77,6 +77,20 @@ def _measured(work: Callable[[], object]) -> None:
     _collect(False)
 
 
+def _refuse_drops(side: str) -> None:
+    """Fail when a queue overflowed while counting: under callgrind the background threads run far
+    slower than the application's, and with too many spans the export queue fills and spans are
+    dropped (then cheaper per span than exported), so the count would not be the pipeline's."""
+    if side != "ricecoder":
+        return
+    from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+
+    dropped = {name: n for name, n in SELF_TELEMETRY.snapshot().dropped.items() if name.startswith("spans.")}
+    if dropped:
+        print(f"spans were dropped while counting ({dropped}): run with fewer --spans", file=sys.stderr)
+        os._exit(3)
+
+
 def child(side: str, piece: str, spans: int) -> None:
     """Runs under callgrind: build ``side``, warm up, and run ``piece`` with collection on."""
     tracer, flush, _ = bare_sdk() if side == "bare_sdk" else ricecoder()
@@ -87,6 +101,7 @@ def child(side: str, piece: str, spans: int) -> None:
         _requests(tracer, WARM_UP)
         flush()
         _measured(lambda: _requests(tracer, spans))  # exports run on the batch thread, not counted here
+        _refuse_drops(side)
     elif piece == "export":
         exporter = batch._batch_processor._exporter  # what the batch thread calls, wrappers included
         sdk_provider = TracerProvider()
@@ -106,12 +121,14 @@ def child(side: str, piece: str, spans: int) -> None:
 
 def _instructions(side: str, piece: str, spans: int, workdir: Path) -> int:
     out = workdir / f"{side}-{piece}.out"
-    subprocess.run(
+    run = subprocess.run(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes",
          f"--callgrind-out-file={out}", sys.executable, "-m", "benchmarks.overhead.span_instructions",
          "--child", side, piece, "--spans", str(spans)],
-        check=True, capture_output=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )  # fmt: skip
+    if run.returncode != 0:
+        raise SystemExit(f"{side} {piece} under callgrind failed ({run.returncode}):\n{run.stderr[-2000:]}")
     main_thread = Path(f"{out}-01")
     totals = re.search(r"^totals:\s+(\d+)", main_thread.read_text(), re.MULTILINE)
     if totals is None:

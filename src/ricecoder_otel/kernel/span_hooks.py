@@ -86,6 +86,8 @@ class SpanHooks(SpanProcessor):
         return hook in self._on
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        if not self._start_server:  # no start hook at all (the default): one attribute read
+            return
         try:  # the SDK span's field: ``kind`` is a property call on every span
             server = span._kind is _SERVER
         except AttributeError:
