@@ -11,43 +11,48 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-# One module per command group, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = (
-    "demo",
-    "config_cmd",
-    "query",
-    "collector",
-    "doctor",
-    "anomaly",
-    "errors",
-    "perf",
-    "rules",
-    "alerts",
-    "incidents",
-    "audit",
-    "dashboard",
-    "analytics",
-    "retention",
-    "gdpr",
-    "compliance",
-)
+# Each command and the module that registers it, in the order ``--help`` lists them.
+COMMANDS: dict[str, str] = {
+    "demo": "demo",
+    "config": "config_cmd",
+    "query": "query",
+    "collector": "collector",
+    "doctor": "doctor",
+    "anomaly": "anomaly",
+    "errors": "errors",
+    "perf": "perf",
+    "rules": "rules",
+    "alerts": "alerts",
+    "incidents": "incidents",
+    "audit": "audit",
+    "dashboard": "dashboard",
+    "analytics": "analytics",
+    "retention": "retention",
+    "gdpr": "gdpr",
+    "compliance": "compliance",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or, when ``argv`` starts with a known command, only that command:
+    its module alone is imported, so a command does not pay for every other command's imports
+    (about half a second of start-up). Help, no command and an unknown one get the whole parser."""
     parser = argparse.ArgumentParser(
         prog="ricecoder-otel",
         description="OpenTelemetry-native monitoring for Python services.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name in COMMAND_MODULES:
+    chosen = COMMANDS.get(argv[0]) if argv else None
+    for name in (chosen,) if chosen is not None else COMMANDS.values():
         module = importlib.import_module(f"ricecoder_otel.cli.{name}")
         module.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
