@@ -813,6 +813,8 @@ class Detector:
                 self._open(t, x, xt, season, pred, se, score, dom, zp, zv)
                 # the opening point alone scores at or above the alarm level
                 strength = score - _AGGREGATE_DISCOUNT if dom == _VAR else score
+                if dom == _STUCK:  # a run length crosses exactly at its rarity bound: no size to read
+                    strength = 1.0
                 age = (t - rec[_SINCE]) * _PER_DAY
                 if age < _YOUNG_DAYS:
                     strength -= _YOUNG_DISCOUNT * (1.0 - age / _YOUNG_DAYS)

@@ -76,3 +76,19 @@ def test_a_young_series_opens_with_weaker_alarms_that_reach_full_strength_after_
     assert ALARM <= score < band(evidence)
     _, score, evidence, _ = found[late]
     assert score == pytest.approx(band(evidence))
+
+
+def test_a_stuck_sensor_opens_at_full_strength_though_its_evidence_only_just_crosses() -> None:
+    """A run of identical readings is judged by its length against a rarity bound, so it opens
+    exactly where the bound is crossed (evidence ~0.5). That says nothing about strength: on a
+    settled series the run opens a full-strength alarm, not the bottom of the alarm band."""
+    rng = random.Random(3)
+    step = 300.0
+    values = [100.0 + rng.gauss(0.0, 1.0) for _ in range(int(6 * DAY / step))]
+    values += [values[-1]] * 120 + [100.0 + rng.gauss(0.0, 1.0) for _ in range(200)]
+    found = openings(values, step)
+    stuck = [o for o in found if o[3] == "stuck"]
+    assert stuck, found
+    _, score, evidence, _ = stuck[0]
+    assert evidence < 0.55  # only just past the bound
+    assert score == pytest.approx(1.0)
