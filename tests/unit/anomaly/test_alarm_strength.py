@@ -1,6 +1,7 @@
 """How strong an episode's opening alarm is: the point's evidence mapped into the alarm band,
 counted lower for aggregate evidence (spread, the recent evidence's likelihood) and on a series
-younger than five days. Every opening still reaches the alarm level."""
+younger than five days; a stuck run opens at full strength. Every opening still reaches the alarm
+level."""
 
 from __future__ import annotations
 
