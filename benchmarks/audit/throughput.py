@@ -334,6 +334,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     load_at_start = os.getloadavg()
+    args.out.mkdir(parents=True, exist_ok=True)  # the journals under test live there: its disk is measured
     if args.async_rounds:
         with tempfile.TemporaryDirectory(dir=args.out) as tmp:
             raw = raw_fsync_rate(Path(tmp), args.seconds)
@@ -341,7 +342,6 @@ def main() -> None:
         load = os.getloadavg()
         report = {"load_average_at_start": load_at_start, "load_average": load, "raw_write_fdatasync_per_second": raw,
                   "before_rev": args.before_rev, "rounds": measured}  # fmt: skip
-        args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "audit-throughput-async.json").write_text(json.dumps(report, indent=2) + "\n")
         print(f"load average {load_at_start[0]:.2f} at the start, {load[0]:.2f} at the end; "
               f"disk {raw:,.0f} write + fdatasync/s")  # fmt: skip
@@ -385,7 +385,6 @@ def main() -> None:
         },
         "verification": verification,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "audit-throughput.json").write_text(json.dumps(data, indent=2) + "\n")
     rows = [f"| baseline: one write + fdatasync per record | {raw:,.0f} /s | 1.00 | | |"]
     for index, a in enumerate(appends):
