@@ -228,30 +228,28 @@ PRODUCERS = ((4, 20_000.0), (4, 25_000.0), (4, None))
 """(producer threads, records offered per second by them together; None: as many as they can)."""
 
 
-def before_rate(src: Path, directory: Path, threads: int, seconds: float) -> dict[str, float]:
-    """``append_rate`` of the code in ``src``, run in a subprocess that imports it."""
+def _rate_in(src: Path, function: str, directory: Path, workers: int, seconds: float) -> dict[str, float]:
+    """``function`` (``append_rate`` or ``async_rate``) of the code in ``src``, run in a subprocess that
+    imports it."""
     env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{Path.cwd()}"}
     code = (
-        "import json, sys; from pathlib import Path; from benchmarks.audit.throughput import append_rate; "
-        "print(json.dumps(append_rate(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))))"
+        f"import json, sys; from pathlib import Path; from benchmarks.audit.throughput import {function}; "
+        f"print(json.dumps({function}(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))))"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(directory), str(threads), str(seconds)], env=env,
+    out = subprocess.run([sys.executable, "-c", code, str(directory), str(workers), str(seconds)], env=env,
                          check=True, capture_output=True, text=True).stdout  # fmt: skip
     result: dict[str, float] = json.loads(out)
     return result
+
+
+def before_rate(src: Path, directory: Path, threads: int, seconds: float) -> dict[str, float]:
+    """``append_rate`` of the code in ``src``."""
+    return _rate_in(src, "append_rate", directory, threads, seconds)
 
 
 def before_async_rate(src: Path, directory: Path, coroutines: int, seconds: float) -> dict[str, float]:
-    """``async_rate`` of the code in ``src``, run in a subprocess that imports it."""
-    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{Path.cwd()}"}
-    code = (
-        "import json, sys; from pathlib import Path; from benchmarks.audit.throughput import async_rate; "
-        "print(json.dumps(async_rate(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]))))"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(directory), str(coroutines), str(seconds)], env=env,
-                         check=True, capture_output=True, text=True).stdout  # fmt: skip
-    result: dict[str, float] = json.loads(out)
-    return result
+    """``async_rate`` of the code in ``src``."""
+    return _rate_in(src, "async_rate", directory, coroutines, seconds)
 
 
 def current_async_rate(directory: Path, coroutines: int, seconds: float) -> dict[str, float]:
