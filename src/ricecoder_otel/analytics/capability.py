@@ -76,7 +76,7 @@ class AnalyticsCapability(Capability):
         self.events = AnalyticsEvents(context.logger_provider, self.config.tracking_id)
         self.processor = ServerSpanActivity(self.submit, self.config)
         self._hooks = context.span_hooks
-        self._span_hook = SpanHook("analytics", on_end=self.processor.end, server_only=True)
+        self._span_hook = self._end_hook()
         # Consent is read from the baggage while a span starts: a start hook only while it is checked.
         self._consent_hook = SpanHook("analytics", on_start=self.processor.start, server_only=True)
         self.scheduled = ScheduledReports(self.config.schedules, clock=context.clock, make=self.report, hub=context.hub)
@@ -103,7 +103,7 @@ class AnalyticsCapability(Capability):
         self.accepting = self.processor.on = True
         if self._span_hook is not None:
             self._hooks.switch(self._span_hook, True)
-        self._switch_consent_hook()
+        self._switch_span_hooks()
         api.bind(self)
         if self._thread is None:
             self._stop = threading.Event()
@@ -133,7 +133,7 @@ class AnalyticsCapability(Capability):
         if self.processor is not None:
             self.processor.config = config
             if self.processor.on:
-                self._switch_consent_hook()
+                self._switch_span_hooks()
         if self.events is not None:
             self.events.tracking_id = config.tracking_id
         if self.scheduled is not None:
@@ -147,9 +147,24 @@ class AnalyticsCapability(Capability):
                 self.core.release(config.release or self._service_version)
         self.config = config
 
-    def _switch_consent_hook(self) -> None:
+    def _switch_span_hooks(self) -> None:
         if self._consent_hook is not None and self.processor is not None:
             self._hooks.switch(self._consent_hook, self.processor.config.consent != "not_required")
+            end = self._end_hook()
+            if end != self._span_hook:
+                if self._span_hook is not None:
+                    self._hooks.switch(self._span_hook, False)
+                self._span_hook = end
+                self._hooks.switch(end, True)
+
+    def _end_hook(self) -> SpanHook:
+        """The end hook for the current settings. Without a consent check, the dispatcher calls it only
+        for server spans carrying a user attribute (its own first check); with one, for every server
+        span, whose consent entry it removes."""
+        assert self.processor is not None
+        config = self.processor.config
+        users = None if config.consent != "not_required" else frozenset(config.user_attributes)
+        return SpanHook("analytics", on_end=self.processor.end, server_only=True, any_attribute=users)
 
     def after_fork(self) -> None:
         self._queue.clear()

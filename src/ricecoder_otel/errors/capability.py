@@ -119,7 +119,8 @@ class ErrorsCapability(Capability):
         self.logs = ErrorLogProcessor(self.intake.submit)
         self.hooks = UncaughtHooks(self.intake.submit, context.clock)
         self._hooks = context.span_hooks
-        self._span_hook = SpanHook("errors.spans", on_end=self.spans.end)
+        # Called only for spans with an error status or an event: the hook's own first check.
+        self._span_hook = SpanHook("errors.spans", on_end=self.spans.end, failures_only=True)
         context.logger_provider.add_log_record_processor(self.logs)
         # Whatever policy filters outgoing payloads (compliance redaction) sees every Sentry event first.
         filters = context.payload_filters

@@ -4,9 +4,12 @@ Each span processor the SDK holds costs three Python calls per span (``on_start`
 ``_on_ending``, ``on_end``) plus the guard around each, whether or not it wants the span; with
 four capabilities that was most of the pipeline's own per-span cost. Capabilities instead add
 hooks here: a hook is a plain callable, registered for every span or for SERVER spans only,
-and switched on and off with its capability (a switched-off hook costs nothing). The dispatcher
-contains a failing hook (counted, logged once, the other hooks still run) and samples the time
-each hook takes for ``ricecoder.self.processor.time``.
+and switched on and off with its capability (a switched-off hook costs nothing). A hook that wants
+only some ends says so (``failures_only``, ``any_attribute``): the dispatcher reads the span's
+status, events or attributes once and calls the hook only for the spans it wants, so the common
+span costs no call into it (a call, with the reads it repeats, costs several times the check).
+The dispatcher contains a failing hook (counted, logged once, the other hooks still run) and
+samples the time each hook takes for ``ricecoder.self.processor.time``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from ricecoder_otel.kernel.guard import TIMING_SAMPLE, report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
@@ -30,16 +33,24 @@ StartHook = Callable[[Span, Context | None], None]
 _NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 EndHook = Callable[[ReadableSpan], None]
 _SERVER = SpanKind.SERVER
+_ERROR = StatusCode.ERROR
 
 
 @dataclass(frozen=True)
 class SpanHook:
-    """What one capability wants from spans; ``component`` names it in self-telemetry."""
+    """What one capability wants from spans; ``component`` names it in self-telemetry.
+
+    ``on_end`` runs for every ended span (of the kind), or, with ``failures_only``, only for spans
+    with an error status or at least one event, or, with ``any_attribute``, only for spans carrying
+    at least one of those attribute keys: the hook's own first check, done by the dispatcher.
+    """
 
     component: str
     on_end: EndHook | None = None
     on_start: StartHook | None = None
     server_only: bool = False
+    failures_only: bool = False
+    any_attribute: frozenset[str] | None = None
 
 
 class SpanHooks(SpanProcessor):
@@ -53,6 +64,9 @@ class SpanHooks(SpanProcessor):
         self._start_other: tuple[tuple[str, StartHook], ...] = ()
         self._end_server: tuple[tuple[str, EndHook], ...] = ()
         self._end_other: tuple[tuple[str, EndHook], ...] = ()
+        # Hooks that want some ends only: ((component, hook), attribute keys or None for failures).
+        self._gated_server: tuple[tuple[tuple[str, EndHook], frozenset[str] | None], ...] = ()
+        self._gated_other: tuple[tuple[tuple[str, EndHook], frozenset[str] | None], ...] = ()
         self._exporting: tuple[BatchSpanProcessor, ...] = ()
         self._calls = 0
 
@@ -79,8 +93,13 @@ class SpanHooks(SpanProcessor):
             every = [h for h in self._on if not h.server_only]
             self._start_server = tuple((h.component, h.on_start) for h in self._on if h.on_start is not None)
             self._start_other = tuple((h.component, h.on_start) for h in every if h.on_start is not None)
-            self._end_server = tuple((h.component, h.on_end) for h in self._on if h.on_end is not None)
-            self._end_other = tuple((h.component, h.on_end) for h in every if h.on_end is not None)
+            ends = [(h, h.on_end) for h in self._on if h.on_end is not None]
+            self._end_server = tuple((h.component, end) for h, end in ends if not _gated(h))
+            self._end_other = tuple((h.component, end) for h, end in ends if not _gated(h) and not h.server_only)
+            self._gated_server = tuple(((h.component, end), _keys(h)) for h, end in ends if _gated(h))
+            self._gated_other = tuple(
+                ((h.component, end), _keys(h)) for h, end in ends if _gated(h) and not h.server_only
+            )
 
     def is_on(self, hook: SpanHook) -> bool:
         return hook in self._on
@@ -105,6 +124,19 @@ class SpanHooks(SpanProcessor):
         except AttributeError:
             server = span.kind is _SERVER
         hooks = self._end_server if server else self._end_other
+        gated = self._gated_server if server else self._gated_other
+        if gated:  # the spans' fields each gate reads, read here once (the SDK span's own fields)
+            raw: Any = span
+            for pair, keys in gated:
+                try:
+                    if keys is None:
+                        wanted = raw._status._status_code is _ERROR or raw._events._dq
+                    else:
+                        wanted = not keys.isdisjoint(raw._attributes._dict)
+                except AttributeError:
+                    wanted = _wanted(span, keys)
+                if wanted:
+                    hooks += (pair,)
         if hooks:
             self._calls += 1
             if self._calls % TIMING_SAMPLE == 0:
@@ -140,6 +172,22 @@ class SpanHooks(SpanProcessor):
             if left_ms <= 0 or processor.force_flush(left_ms) is False:
                 flushed = False
         return flushed
+
+
+def _gated(hook: SpanHook) -> bool:
+    return hook.failures_only or hook.any_attribute is not None
+
+
+def _keys(hook: SpanHook) -> frozenset[str] | None:
+    """A gate's attribute keys; None for the failures gate."""
+    return None if hook.failures_only else hook.any_attribute
+
+
+def _wanted(span: ReadableSpan, keys: frozenset[str] | None) -> bool:
+    """A gate read through the public properties (any span object other than the SDK's)."""
+    if keys is None:
+        return span.status.status_code is _ERROR or has_events(span)
+    return not keys.isdisjoint(span_attributes(span))
 
 
 def span_attributes(span: ReadableSpan) -> Mapping[str, Any]:

@@ -52,26 +52,28 @@ class RedMetricsProcessor(SpanProcessor):
         changes; any other ``ReadableSpan`` is read through the properties
         (``test_red_processor`` fails if the SDK renames the fields).
         """
+        raw: Any = span
         try:
-            context, name, start, end = span._context, span._name, span._start_time, span._end_time
-            failed = span._status._status_code is _ERROR
-            attributes: Any = span._attributes._dict  # type: ignore[union-attr]
+            attributes = raw._attributes._dict
+            context = raw._context
         except AttributeError:
-            context, name, start, end = span.context, span.name, span.start_time, span.end_time
-            failed = span.status.status_code is _ERROR
-            attributes = None
-        if type(attributes) is not dict:
-            attributes = span_attributes(span)
+            attributes = context = None
         # A SpanContext is a tuple (trace id, span id, remote, flags, ...): indexing it skips three
         # property calls (test_span_shortcut.py::test_the_sdk_keeps_what_the_hot_paths_read_where_they_read_it
-        # fails if the API changes its layout).
-        if type(context) is SpanContext:
-            trace_id, span_id = (context[0], context[1]) if context[3] & _SAMPLED else (0, 0)
-        elif context is not None and context.trace_flags & _SAMPLED:
-            trace_id, span_id = context.trace_id, context.span_id
-        else:
-            trace_id = span_id = 0
-        self.aggregator.record(name, attributes, start or 0, end or 0, failed, trace_id, span_id)
+        # fails if the API changes its layout). The exemplar's ids only when the span is sampled.
+        if type(attributes) is dict and type(context) is SpanContext:
+            if context[3] & _SAMPLED:
+                self.aggregator.record(raw._name, attributes, raw._start_time or 0, raw._end_time or 0,
+                                       raw._status._status_code is _ERROR, context[0], context[1])  # fmt: skip
+            else:
+                self.aggregator.record(raw._name, attributes, raw._start_time or 0, raw._end_time or 0,
+                                       raw._status._status_code is _ERROR)  # fmt: skip
+            return
+        context = span.context
+        sampled = context is not None and context.trace_flags & _SAMPLED
+        trace_id, span_id = (context.trace_id, context.span_id) if sampled else (0, 0)
+        self.aggregator.record(span.name, span_attributes(span), span.start_time or 0, span.end_time or 0,
+                               span.status.status_code is _ERROR, trace_id, span_id)  # fmt: skip
 
     _record_shielded = shielded("red_metrics", None)(record)
 

@@ -18,9 +18,11 @@ import json
 import threading
 from collections import deque
 from collections.abc import Mapping
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry._logs import LoggerProvider, SeverityNumber
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
@@ -67,12 +69,23 @@ class PerformanceSpanProcessor(SpanProcessor):
                 self.active.pop(threading.get_ident(), context.span_id)
         if not self.on:
             return
-        if len(self.queue) >= self.max_queue:
+        queue = self.queue
+        if len(queue) >= self.max_queue:
             SELF_TELEMETRY.count_drop("performance")
             return
+        if type(span) is ReadableSpan:
+            # The SDK's own finished span: its fields, read here (each public property, or a call to a
+            # reader, is a Python call per span on the application's thread). A ``SpanContext`` is a
+            # tuple: [0] is its trace id and [1] its span id.
+            raw: Any = span
+            bounded, context = raw._attributes, raw._context
+            if type(bounded) is BoundedAttributes and context is not None:
+                queue.append((context[0], context[1], raw._parent, raw._kind, raw._name,
+                              raw._instrumentation_scope, raw._start_time, raw._end_time, bounded._dict))  # fmt: skip
+                return
         record = span_record(span)
         if record is not None:
-            self.queue.append(record)
+            queue.append(record)
 
     _end_shielded = shielded("performance", None)(end)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind
@@ -58,21 +57,10 @@ def _text(attributes: Mapping[str, Any], *keys: str) -> str | None:
 
 
 def span_record(span: ReadableSpan) -> SpanRecord | None:
-    """The parts of a finished span the worker reads, without the span itself (None without a context).
-
-    On the SDK's own ``ReadableSpan`` (what its processors receive) the fields are read directly:
-    each public property is a Python call, and this runs on the application's thread for every
-    span (``test_span_records`` checks both paths give the same record). A ``SpanContext`` is a
-    tuple: ``[0]`` is its trace id and ``[1]`` its span id, read without a property call.
-    """
-    if type(span) is ReadableSpan:
-        raw: Any = span
-        bounded, context = raw._attributes, raw._context
-        attributes = bounded._dict if type(bounded) is BoundedAttributes else span_attributes(span)
-        if context is None:
-            return None
-        return (context[0], context[1], raw._parent, raw._kind, raw._name, raw._instrumentation_scope,
-                raw._start_time, raw._end_time, attributes)  # fmt: skip
+    """The parts of a finished span the worker reads, without the span itself (None without a context),
+    read through the public properties. The span hook reads the SDK's own ``ReadableSpan`` (what its
+    processors receive) field by field instead, in its own body (``test_span_records`` checks both
+    give the same record)."""
     context = span.get_span_context()
     if context is None:
         return None

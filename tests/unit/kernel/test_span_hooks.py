@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, TracerProvider
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, Tracer
 
 from ricecoder_otel.kernel.guard import TIMING_SAMPLE
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
@@ -122,3 +124,87 @@ def test_exporting_processors_get_every_span_after_the_hooks_and_flush_and_shut_
     provider.shutdown()
     tracer.start_span("late", kind=SpanKind.SERVER).end()
     assert [s.name for s in exporter.get_finished_spans()] == ["GET /", "SELECT"]  # shut down with the hooks
+
+
+def _shapes(tracer: Tracer) -> None:
+    """Span shapes the gates tell apart: status, events, attributes, kinds."""
+    from opentelemetry.trace import Status, StatusCode
+
+    for kind in (SpanKind.SERVER, SpanKind.CLIENT, SpanKind.INTERNAL):
+        tracer.start_span(f"plain {kind.name}", kind=kind, attributes={"http.route": "/a"}).end()
+        failed = tracer.start_span(f"failed {kind.name}", kind=kind)
+        failed.set_status(Status(StatusCode.ERROR, "boom"))
+        failed.end()
+        ok = tracer.start_span(f"ok {kind.name}", kind=kind)
+        ok.set_status(Status(StatusCode.OK))
+        ok.end()
+        evented = tracer.start_span(f"event {kind.name}", kind=kind)
+        evented.add_event("cache.miss")
+        evented.end()
+        raised = tracer.start_span(f"exception {kind.name}", kind=kind)
+        raised.record_exception(ValueError("bad"))
+        raised.end()
+        tracer.start_span(f"user {kind.name}", kind=kind, attributes={"enduser.id": "u1"}).end()
+        tracer.start_span(f"session {kind.name}", kind=kind, attributes={"session.id": "s1"}).end()
+        tracer.start_span(f"empty user {kind.name}", kind=kind, attributes={"user.id": ""}).end()
+
+
+def test_gated_hooks_see_exactly_the_spans_their_own_check_lets_through() -> None:
+    """A gate is the hook's own first check moved into the dispatcher: each gated hook gets the
+    spans an ungated hook would have kept with that check, the same span objects, in order."""
+    from opentelemetry.trace import StatusCode
+
+    def failed_or_events(span: ReadableSpan) -> bool:
+        return (span.status.status_code is StatusCode.ERROR) or bool(span.events)
+
+    users = frozenset({"user.id", "enduser.id"})
+
+    def has_user(span: ReadableSpan) -> bool:
+        return not users.isdisjoint(span.attributes or {})
+
+    hooks = SpanHooks()
+    seen: dict[str, list[ReadableSpan]] = {name: [] for name in ("fail", "fail_ref", "user", "user_ref", "all")}
+
+    def keep(name: str, check: Callable[[ReadableSpan], bool] | None = None) -> Callable[[ReadableSpan], None]:
+        return lambda span: seen[name].append(span) if check is None or check(span) else None
+
+    for hook in (
+        SpanHook("fail", on_end=keep("fail"), failures_only=True),
+        SpanHook("fail.ref", on_end=keep("fail_ref", failed_or_events)),
+        SpanHook("user", on_end=keep("user"), server_only=True, any_attribute=users),
+        SpanHook("user.ref", on_end=keep("user_ref", has_user), server_only=True),
+        SpanHook("all", on_end=keep("all")),
+    ):
+        hooks.switch(hook, True)
+    _shapes(_provider(hooks).get_tracer("t"))
+
+    assert [s.name for s in seen["fail"]] == [
+        f"{shape} {kind}" for kind in ("SERVER", "CLIENT", "INTERNAL") for shape in ("failed", "event", "exception")
+    ]
+    assert seen["fail"] == seen["fail_ref"]
+    assert [s.name for s in seen["user"]] == ["user SERVER", "empty user SERVER"]
+    assert seen["user"] == seen["user_ref"]
+    assert len(seen["all"]) == 24
+
+
+def test_gates_read_other_span_objects_through_their_public_properties() -> None:
+    """A ReadableSpan built by hand keeps its events as a tuple and may have no attributes: the
+    gates fall back to the public properties and decide as the SDK's own spans do."""
+    from opentelemetry.sdk.trace import Event
+    from opentelemetry.trace import SpanContext, Status, StatusCode
+
+    hooks = SpanHooks()
+    failures: list[str] = []
+    users: list[str] = []
+    hooks.switch(SpanHook("f", on_end=lambda s: failures.append(s.name), failures_only=True), True)
+    hooks.switch(SpanHook("u", on_end=lambda s: users.append(s.name), any_attribute=frozenset({"user.id"})), True)
+    context = SpanContext(1, 2, is_remote=False)
+    for span in (
+        ReadableSpan("bare", context),
+        ReadableSpan("event", context, events=(Event("e"),)),
+        ReadableSpan("failed", context, status=Status(StatusCode.ERROR)),
+        ReadableSpan("user", context, attributes={"user.id": "u1"}),
+    ):
+        hooks.on_end(span)
+    assert failures == ["event", "failed"]
+    assert users == ["user"]
