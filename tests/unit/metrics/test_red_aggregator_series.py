@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from ricecoder_otel.metrics.cardinality import CardinalityLimiter
 from ricecoder_otel.metrics.red import DEFAULT_DURATION_BUCKETS
 from ricecoder_otel.metrics.red_aggregator import DURATION_METRIC, RedAggregator
@@ -134,3 +136,26 @@ def test_series_count_against_the_request_duration_limit_of_a_shared_limiter() -
     assert [s.attributes for s in aggregator.snapshot() if "http.route" not in s.attributes] == [
         {"otel.metric.overflow": True}
     ]
+
+
+def test_a_failure_while_recording_releases_the_lock_and_loses_nothing_else() -> None:
+    """The hot path takes the lock by hand (acquire/release, cheaper than ``with``): a request whose
+    series cannot be resolved must not leave it held for every later request and collection."""
+    aggregator = _aggregator()
+    resolve = aggregator._resolve
+    calls = 0
+
+    def fails_once(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("resolution failed")
+        return resolve(*args)
+
+    aggregator._resolve = fails_once  # type: ignore[method-assign]
+    attributes = {"http.route": "/a", "http.request.method": "GET", "http.response.status_code": 200}
+    with pytest.raises(RuntimeError):
+        aggregator.record("GET /a", attributes, 0, 5 * MS, False)
+    aggregator.record("GET /a", attributes, 0, 5 * MS, False)
+    [series] = aggregator.snapshot()  # would block forever with the lock still held
+    assert series.count == 1 and sum(series.bucket_counts) == 1
