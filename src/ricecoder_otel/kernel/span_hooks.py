@@ -67,8 +67,9 @@ class SpanHooks(SpanProcessor):
         # Hooks that want some ends only: ((component, hook), attribute keys or None for failures).
         self._gated_server: tuple[tuple[tuple[str, EndHook], frozenset[str] | None], ...] = ()
         self._gated_other: tuple[tuple[tuple[str, EndHook], frozenset[str] | None], ...] = ()
+        self._gate_keys: frozenset[str] = frozenset()  # every gate's attribute keys together
         self._exporting: tuple[BatchSpanProcessor, ...] = ()
-        self._calls = 0
+        self._until_timed = TIMING_SAMPLE  # ends until the next one whose hooks are timed
 
     def add_exporting(self, processor: BatchSpanProcessor) -> None:
         """Hand each ended span to ``processor`` after the hooks, and flush and shut it down with them.
@@ -100,6 +101,7 @@ class SpanHooks(SpanProcessor):
             self._gated_other = tuple(
                 ((h.component, end), _keys(h)) for h, end in ends if _gated(h) and not h.server_only
             )
+            self._gate_keys = frozenset().union(*(h.any_attribute or () for h in self._on))
 
     def is_on(self, hook: SpanHook) -> bool:
         return hook in self._on
@@ -125,28 +127,29 @@ class SpanHooks(SpanProcessor):
             server = span.kind is _SERVER
         hooks = self._end_server if server else self._end_other
         gated = self._gated_server if server else self._gated_other
-        if gated:  # the spans' fields each gate reads, read here once (the SDK span's own fields)
+        if gated:
             raw: Any = span
-            for pair, keys in gated:
-                try:
-                    if keys is None:
-                        wanted = raw._status._status_code is _ERROR or raw._events._dq
-                    else:
-                        wanted = not keys.isdisjoint(raw._attributes._dict)
-                except AttributeError:
-                    wanted = _wanted(span, keys)
-                if wanted:
-                    hooks += (pair,)
+            try:  # most spans: no error status, no event, none of the gates' attribute keys (SDK span fields)
+                plain = (
+                    raw._status._status_code is not _ERROR
+                    and not raw._events._dq
+                    and self._gate_keys.isdisjoint(raw._attributes._dict)
+                )
+            except AttributeError:
+                plain = False
+            if not plain:
+                hooks += _passing(gated, span)
         if hooks:
-            self._calls += 1
-            if self._calls % TIMING_SAMPLE == 0:
-                self._timed_end(hooks, span)
-            else:
+            self._until_timed -= 1
+            if self._until_timed > 0:  # not truthiness: racing threads may take it below zero
                 for component, hook in hooks:
                     try:
                         hook(span)
                     except Exception as error:
                         _contain(component, error)
+            else:
+                self._until_timed = TIMING_SAMPLE
+                self._timed_end(hooks, span)
         for processor in self._exporting:
             processor.on_end(span)
 
@@ -183,11 +186,26 @@ def _keys(hook: SpanHook) -> frozenset[str] | None:
     return None if hook.failures_only else hook.any_attribute
 
 
-def _wanted(span: ReadableSpan, keys: frozenset[str] | None) -> bool:
-    """A gate read through the public properties (any span object other than the SDK's)."""
-    if keys is None:
-        return span.status.status_code is _ERROR or has_events(span)
-    return not keys.isdisjoint(span_attributes(span))
+def _passing(
+    gated: tuple[tuple[tuple[str, EndHook], frozenset[str] | None], ...], span: ReadableSpan
+) -> tuple[tuple[str, EndHook], ...]:
+    """The gated hooks that want ``span``, each gate decided on its own."""
+    raw: Any = span
+    passing: tuple[tuple[str, EndHook], ...] = ()
+    for pair, keys in gated:
+        try:  # the SDK span's own fields
+            if keys is None:
+                wanted = raw._status._status_code is _ERROR or bool(raw._events._dq)
+            else:
+                wanted = not keys.isdisjoint(raw._attributes._dict)
+        except AttributeError:  # any other span object: its public properties
+            if keys is None:
+                wanted = span.status.status_code is _ERROR or has_events(span)
+            else:
+                wanted = not keys.isdisjoint(span_attributes(span))
+        if wanted:
+            passing += (pair,)
+    return passing
 
 
 def span_attributes(span: ReadableSpan) -> Mapping[str, Any]:

@@ -144,3 +144,22 @@ def test_recording_many_at_once_keeps_what_recording_each_would_have_kept(
         one_by_one.count, one_by_one.zero_count, one_by_one.min, one_by_one.max,
     )  # fmt: skip
     assert together.sum == pytest.approx(one_by_one.sum, rel=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=1e-9, max_value=1e4), min_size=1, max_size=400), st.sampled_from([20, 3, 1]))
+def test_ordinary_durations_recorded_together_land_in_the_buckets_recording_each_would_use(
+    values: list[float], scale: int
+) -> None:
+    """Finite positive durations (what the performance worker records) take record_many's path
+    through C functions only, unless one of them is a power of two: the same buckets either way."""
+    one_by_one, together = ExpHistogram(160, scale), ExpHistogram(160, scale)
+    for value in values:
+        one_by_one.record(value)
+    together.record_many(values)
+    assert (together.scale, together.counts, together.low, together.high) == (
+        one_by_one.scale, one_by_one.counts, one_by_one.low, one_by_one.high,
+    )  # fmt: skip
+    assert (together.count, together.min, together.max, together.sum) == (
+        len(values), min(values), max(values), sum(values),
+    )  # fmt: skip
