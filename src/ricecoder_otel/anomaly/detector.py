@@ -37,7 +37,7 @@ from array import array
 from collections.abc import Callable
 from datetime import datetime
 from itertools import pairwise
-from typing import Any
+from typing import Any, Final
 
 from ricecoder_otel.anomaly.episode import (
     DIP,
@@ -50,59 +50,65 @@ from ricecoder_otel.anomaly.episode import (
 )
 from ricecoder_otel.anomaly.options import DetectorOptions
 
-_BIN_SECONDS = 1800.0
-_DAY_BINS = 48
-_SEASONAL_MAX_STEP = 2.5 * _BIN_SECONDS  # hourly data with jitter still learns a day profile
-_DAY = 86400.0
-_PER_DAY = 1.0 / _DAY
-_MAX_ABS = 1e300  # beyond this a value is clamped so arithmetic never overflows
-_MAX_Z = 1e6
-_WEEK_RATE = 1.0  # day-of-week offsets learn over about one visit of each day
-_RECENT = 5  # points kept to re-anchor the level when a shift is adopted
-_HI, _LO, _SINCE = _RECENT, _RECENT + 1, _RECENT + 2  # record range, kept after them
+_BIN_SECONDS: Final = 1800.0
+_DAY_BINS: Final = 48
+_SEASONAL_MAX_STEP: Final = 2.5 * _BIN_SECONDS  # hourly data with jitter still learns a day profile
+_DAY: Final = 86400.0
+_PER_DAY: Final = 1.0 / _DAY
+_MAX_ABS: Final = 1e300  # beyond this a value is clamped so arithmetic never overflows
+_MAX_Z: Final = 1e6
+_WEEK_RATE: Final = 1.0  # day-of-week offsets learn over about one visit of each day
+_RECENT: Final = 5  # points kept to re-anchor the level when a shift is adopted
+_HI: Final = _RECENT  # record range, kept after them
+_LO: Final = _RECENT + 1
+_SINCE: Final = _RECENT + 2
 # how often a log-scale series read exactly zero lately (drop-outs), as of point _ZERO_N
-_ZERO, _ZERO_N = _RECENT + 3, _RECENT + 4
-_ZERO_KEEP = 0.99  # per point: that frequency forgets over a few hundred points
+_ZERO: Final = _RECENT + 3
+_ZERO_N: Final = _RECENT + 4
+_ZERO_KEEP: Final = 0.99  # per point: that frequency forgets over a few hundred points
 # likelihood of the recent point evidence (after Numenta's anomaly likelihood): the average point
 # score of about the last 10 points against that average's own running mean and variance
-_LIK, _LIK_MEAN, _LIK_VAR = _RECENT + 5, _RECENT + 6, _RECENT + 7
-_LIK_SHORT = 0.1  # about 10 points
-_LIK_LONG = 0.001  # about 1,000 points
-_LIK_AFTER = 200  # points before the running mean and variance are trusted
+_LIK: Final = _RECENT + 5
+_LIK_MEAN: Final = _RECENT + 6
+_LIK_VAR: Final = _RECENT + 7
+_LIK_SHORT: Final = 0.1  # about 10 points
+_LIK_LONG: Final = 0.001  # about 1,000 points
+_LIK_AFTER: Final = 200  # points before the running mean and variance are trusted
 # Score semantics: above ``open_score`` the evidence is compressed into this share of the range,
 # so only the point where an episode opens reaches the alarm level above it.
-_HELD_SHARE = 0.8
+_HELD_SHARE: Final = 0.8
 # How strong an opening is, inside the alarm band: its evidence, less a share for evidence that is
 # weak by nature. Aggregate evidence (spread or the recent evidence's likelihood) crosses the open
 # level gradually, so its onset counts as if its evidence were 0.1 lower; a series younger than
 # _YOUNG_DAYS (its daily profile and range still forming) has its onsets count up to 0.2 lower,
 # fading linearly with age. Floored at the alarm level: every opening still alarms.
-_AGGREGATE_DISCOUNT = 0.1
-_YOUNG_DISCOUNT = 0.2
-_YOUNG_DAYS = 5.0
+_AGGREGATE_DISCOUNT: Final = 0.1
+_YOUNG_DISCOUNT: Final = 0.2
+_YOUNG_DAYS: Final = 5.0
 
 # Which piece of evidence dominates a point.
-_POINT, _CUSUM, _VAR, _TREND, _STUCK = 0, 1, 2, 3, 4
+_POINT: Final = 0
+_CUSUM: Final = 1
+_VAR: Final = 2
+_TREND: Final = 3
+_STUCK: Final = 4
 
 # Stuck values: a run of identical readings is judged against how often the series repeats a
 # value (a run of L has probability about p^L) and against the longest run seen before.
-_STUCK_MIN = 12  # points; shorter runs are never evidence
-_STUCK_P = 1e-6  # run probability at which the stuck evidence reaches the threshold
-_LOG_STUCK_P = math.log(_STUCK_P)
-_REPEAT_ALPHA = 0.01
+_STUCK_MIN: Final = 12  # points; shorter runs are never evidence
+_STUCK_P: Final = 1e-6  # run probability at which the stuck evidence reaches the threshold
+_LOG_STUCK_P: Final = math.log(_STUCK_P)
+_REPEAT_ALPHA: Final = 0.01
 
-_ANSCOMBE_ZERO = 2.0 * math.sqrt(0.375)
+_ANSCOMBE_ZERO: Final = 2.0 * math.sqrt(0.375)
 
 # How a value is transformed before modelling.
-_RAW, _COUNT, _LOG = 0, 1, 2
-_MODES = {"none": _RAW, "count": _COUNT, "log": _LOG}
-_LOG_MIN = 1e-300
-_LOG_OF_MIN = math.log(_LOG_MIN)
-_log = math.log
-_exp = math.exp
-
-_isfinite = math.isfinite
-_sqrt = math.sqrt
+_RAW: Final = 0
+_COUNT: Final = 1
+_LOG: Final = 2
+_MODES: Final = {"none": _RAW, "count": _COUNT, "log": _LOG}
+_LOG_MIN: Final = 1e-300
+_LOG_OF_MIN: Final = math.log(_LOG_MIN)
 
 
 def to_epoch(timestamp: datetime | float | int) -> float:
@@ -130,7 +136,7 @@ def _choose_mode(values: list[float], integer: bool, o: DetectorOptions) -> int:
         integer
         and values[0] >= 0.0
         and median <= o.count_max_median
-        and _mean_abs_dev(values) >= 0.4 * _sqrt(sum(values) / n)
+        and _mean_abs_dev(values) >= 0.4 * math.sqrt(sum(values) / n)
     ):
         return _COUNT  # low counts that vary like Poisson counts (not a constant line)
     low, high = values[n // 10], values[n - 1 - n // 10]
@@ -339,8 +345,15 @@ class Detector:
         inv = self._inverse
         return inv(y), inv(y - half), inv(y + half)
 
-    def update(self, timestamp: datetime | float | int, value: float | int | None) -> float:
-        """Add one point and return its anomaly score in [0, 1]."""
+    def update(self, timestamp: Any, value: Any) -> float:
+        """Add one point and return its anomaly score in [0, 1].
+
+        ``timestamp`` is a datetime (naive means UTC) or epoch seconds, ``value`` a number.
+        Both are typed ``Any`` on purpose: anything else (None, NaN, text) scores 0.0 and is
+        counted in ``invalid``, where a compiled build would reject a narrower declared type.
+        """
+        t: float
+        x: float
         if type(timestamp) is float:
             t = timestamp
         else:
@@ -353,11 +366,11 @@ class Detector:
             x = value
         else:
             try:
-                x = float(value)  # type: ignore[arg-type]
+                x = float(value)
             except (TypeError, ValueError, OverflowError):
                 self.invalid += 1
                 return 0.0
-        if not (_isfinite(x) and _isfinite(t)):
+        if not (math.isfinite(x) and math.isfinite(t)):
             self.invalid += 1
             return 0.0
         if x > _MAX_ABS:
@@ -376,9 +389,9 @@ class Detector:
     def _transform(self, x: float) -> float:
         mode = self._mode
         if mode == _COUNT:
-            return 2.0 * _sqrt(x + 0.375) if x > 0.0 else _ANSCOMBE_ZERO
+            return 2.0 * math.sqrt(x + 0.375) if x > 0.0 else _ANSCOMBE_ZERO
         if mode == _LOG:
-            return _log(x) if x > _LOG_MIN else _LOG_OF_MIN
+            return math.log(x) if x > _LOG_MIN else _LOG_OF_MIN
         return x
 
     def _inverse(self, y: float) -> float:
@@ -387,7 +400,7 @@ class Detector:
             v = 0.25 * y * y - 0.375 if y > 0.0 else 0.0
             return v if v > 0.0 else 0.0
         if mode == _LOG:
-            return _exp(y if y < 700.0 else 700.0)
+            return math.exp(y if y < 700.0 else 700.0)
         return y
 
     def _poisson_z(self, x: float, expected_t: float, se: float, tail: float) -> float:
@@ -397,8 +410,8 @@ class Detector:
         lam = self._inverse(expected_t)
         if lam < 1e-3:
             lam = 1e-3
-        dev = 2.0 * (x * _log(x / lam) - (x - lam)) if x > 0.0 else 2.0 * lam
-        d = _sqrt(dev if dev > 0.0 else 0.0)
+        dev = 2.0 * (x * math.log(x / lam) - (x - lam)) if x > 0.0 else 2.0 * lam
+        d = math.sqrt(dev if dev > 0.0 else 0.0)
         if x < lam:
             d = -d
         scale = se if se > 0.8 else 0.8
@@ -519,9 +532,9 @@ class Detector:
         if mode == _RAW:
             xt = x
         elif mode == _COUNT:
-            xt = 2.0 * _sqrt(x + 0.375) if x > 0.0 else _ANSCOMBE_ZERO
+            xt = 2.0 * math.sqrt(x + 0.375) if x > 0.0 else _ANSCOMBE_ZERO
         else:
-            xt = _log(x) if x > _LOG_MIN else _LOG_OF_MIN
+            xt = math.log(x) if x > _LOG_MIN else _LOG_OF_MIN
         day = self._day
         season = 0.0
         if day is not None:
@@ -626,7 +639,7 @@ class Detector:
             if zrate > 0.0:
                 zrate *= _ZERO_KEEP ** (n_now - rec[_ZERO_N] - 1.0)
                 if zrate > 0.0 and self._prev_x > 0.0:
-                    zcap = _sqrt(-2.0 * _log(zrate))  # the normal tail of that frequency
+                    zcap = math.sqrt(-2.0 * math.log(zrate))  # the normal tail of that frequency
                     if azp > zcap:
                         azp = zcap
                         zp = -zcap
@@ -652,11 +665,11 @@ class Detector:
         if same >= _STUCK_MIN:
             rep_p = self._repeat
             if rep_p < 0.999:
-                need = _LOG_STUCK_P / _log(rep_p if rep_p > 1e-3 else 1e-3)
+                need = _LOG_STUCK_P / math.log(rep_p if rep_p > 1e-3 else 1e-3)
                 if need < 2.0 * self._same_max:
                     need = 2.0 * self._same_max
                 if need < _STUCK_MIN:
-                    need = _STUCK_MIN
+                    need = float(_STUCK_MIN)
                 zs = th * same / need
         # a stuck source says nothing about the series: its run neither shifts nor shrinks the model
         frozen = zs >= 0.5 * th
@@ -671,7 +684,7 @@ class Detector:
             zr = _MAX_Z
         elif zr < -_MAX_Z:
             zr = -_MAX_Z
-        zc_in = zr * _sqrt((1.0 - rho) / (1.0 + rho)) if rho > 0.0 else zr
+        zc_in = zr * math.sqrt((1.0 - rho) / (1.0 + rho)) if rho > 0.0 else zr
         if zc_in > 4.0:
             zc_in = 4.0
         elif zc_in < -4.0:
@@ -726,7 +739,7 @@ class Detector:
             dl = lik - lik_mean
             floor = _LIK_SHORT / th
             if dl > z * floor:  # else it cannot beat z: the spread is at least the floor
-                sd = _sqrt(lik_var)
+                sd = math.sqrt(lik_var)
                 zl = dl / (sd if sd > floor else floor)
                 if zl > z:
                     z, dom = zl, _VAR
