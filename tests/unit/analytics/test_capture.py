@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from opentelemetry import baggage, context, trace
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
 from ricecoder_otel.analytics import AnalyticsEngine, reports
@@ -180,3 +181,41 @@ def test_a_configured_attribute_such_as_a_captured_header_names_the_user(ricecod
         (pseudonym("carol"), "cart"),
         (pseudonym("dave"), "checkout"),
     }
+
+
+@pytest.mark.ricecoder_config(CONFIG)
+def test_the_end_hook_follows_the_user_attributes_and_the_consent_setting(ricecoder_capture: RicecoderCapture) -> None:
+    """Without a consent check the span hooks call analytics only for server spans naming a user
+    (its own first check, done once by the dispatcher); with one, for every server span, whose
+    consent entry must go; changing either setting live moves the gate with it."""
+    pipeline = ricecoder_capture.pipeline
+    analytics = capability(ricecoder_capture)
+    assert analytics.processor is not None and analytics.core is not None
+    seen: list[str] = []
+    end = analytics.processor.end
+
+    def spy(span: ReadableSpan) -> None:
+        seen.append(span.name)
+        end(span)
+
+    analytics.processor.end = spy  # type: ignore[method-assign]
+
+    def apply(**changes: object) -> None:
+        new = pipeline.config.model_copy(update={"analytics": pipeline.config.analytics.model_copy(update=changes)})
+        pipeline.apply(pipeline.config, new)
+
+    apply(user_attributes=["customer.id"])  # a new hook, with the spy, gated on the new key
+    request("/cart/<user_id>")
+    request("/cart/<user_id>", user_id="not-a-user-key-now")
+    request("/checkout/<user_id>", customer_id="c1")
+    assert seen == ["POST /checkout/<user_id>"]
+    apply(consent="drop")  # every server span reaches the hook, which removes its consent entry
+    request("/cart/<user_id>")
+    assert seen == ["POST /checkout/<user_id>", "POST /cart/<user_id>"]
+    assert not analytics.processor._consent
+    apply(consent="not_required")
+    request("/cart/<user_id>")
+    assert len(seen) == 2
+    analytics.process()
+    users = {user for _, user, _ in analytics.core.snapshot().activity}
+    assert users == {analytics.core.pseudonymise("c1")}
