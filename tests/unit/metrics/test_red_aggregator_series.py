@@ -152,7 +152,7 @@ def test_a_failure_while_recording_releases_the_lock_and_loses_nothing_else() ->
             raise RuntimeError("resolution failed")
         return resolve(*args)
 
-    aggregator._resolve = fails_once  # type: ignore[method-assign]
+    aggregator._resolve = fails_once  # type: ignore[method-assign,assignment]
     attributes = {"http.route": "/a", "http.request.method": "GET", "http.response.status_code": 200}
     with pytest.raises(RuntimeError):
         aggregator.record("GET /a", attributes, 0, 5 * MS, False)
