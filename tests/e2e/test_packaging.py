@@ -24,3 +24,6 @@ def test_the_wheel_builds_cleanly_with_its_data_files(tmp_path: Path) -> None:
     assert "ricecoder_otel/py.typed" in names
     assert "ricecoder_otel/store/migrations/sqlite/0002_event_names.sql" in names
     assert "ricecoder_otel/store/migrations/postgres/0002_event_names.sql" in names
+    # the anomaly detector ships compiled (setup.py, mypyc) next to the source it was compiled from
+    assert "ricecoder_otel/anomaly/detector.py" in names
+    assert any(name.startswith("ricecoder_otel/anomaly/detector.") and name.endswith(".so") for name in names), names

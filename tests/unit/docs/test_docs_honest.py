@@ -248,3 +248,27 @@ def test_every_dashboard_example_passes_dashboard_check(tmp_path: Path) -> None:
         dashboard, problems = check_file(file)
         errors = [problem for problem in problems if problem.severity == "error"]
         assert dashboard is not None and not errors, f"example {number}: {errors}"
+
+
+# What the README says the test run installs, and the word a `.ci/steps` script must contain for it.
+_INSTALLED_BY_STEPS = {
+    "Prometheus": "prometheus",
+    "Alertmanager": "prometheus-alertmanager",
+    "PostgreSQL": "postgresql-15",
+    "wrk": "missing+=(wrk)",
+    "Chromium": "chromium",
+    "openssl": "install -y -qq openssl",
+    "npm": "npm",
+    "Collector Builder": "builder",
+    "Jaeger": "jaeger",
+}
+
+
+def test_the_readme_names_only_tools_the_test_run_installs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"installs what they need through `\.ci/steps/\*\.sh`:(.*?)\):", readme, re.S)
+    assert found, "README.md no longer says what the test run installs"
+    promised = " ".join(found.group(1).split())
+    steps = "\n".join(path.read_text(encoding="utf-8") for path in sorted((ROOT / ".ci" / "steps").glob("*.sh")))
+    assert [name for name in _INSTALLED_BY_STEPS if name not in promised] == [], promised
+    assert [name for name, word in _INSTALLED_BY_STEPS.items() if word not in steps] == []
