@@ -42,7 +42,8 @@ class SpanHook:
 
     ``on_end`` runs for every ended span (of the kind), or, with ``failures_only``, only for spans
     with an error status or at least one event, or, with ``any_attribute``, only for spans carrying
-    at least one of those attribute keys: the hook's own first check, done by the dispatcher.
+    at least one of those attribute keys: the hook's own first check, done by the dispatcher. A hook
+    has one gate at most.
     """
 
     component: str
@@ -51,6 +52,10 @@ class SpanHook:
     server_only: bool = False
     failures_only: bool = False
     any_attribute: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.failures_only and self.any_attribute is not None:
+            raise ValueError(f"span hook {self.component!r}: failures_only and any_attribute are two gates; pick one")
 
 
 class SpanHooks(SpanProcessor):

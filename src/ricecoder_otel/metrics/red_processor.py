@@ -62,12 +62,10 @@ class RedMetricsProcessor(SpanProcessor):
         # property calls (test_span_shortcut.py::test_the_sdk_keeps_what_the_hot_paths_read_where_they_read_it
         # fails if the API changes its layout). The exemplar's ids only when the span is sampled.
         if type(attributes) is dict and type(context) is SpanContext:
-            if context[3] & _SAMPLED:
-                self.aggregator.record(raw._name, attributes, raw._start_time or 0, raw._end_time or 0,
-                                       raw._status._status_code is _ERROR, context[0], context[1])  # fmt: skip
-            else:
-                self.aggregator.record(raw._name, attributes, raw._start_time or 0, raw._end_time or 0,
-                                       raw._status._status_code is _ERROR)  # fmt: skip
+            sampled = context[3] & _SAMPLED
+            self.aggregator.record(raw._name, attributes, raw._start_time or 0, raw._end_time or 0,
+                                   raw._status._status_code is _ERROR,
+                                   context[0] if sampled else 0, context[1] if sampled else 0)  # fmt: skip
             return
         context = span.context
         sampled = context is not None and context.trace_flags & _SAMPLED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, TracerProvider
 from opentelemetry.trace import SpanKind, Tracer
@@ -208,3 +209,8 @@ def test_gates_read_other_span_objects_through_their_public_properties() -> None
         hooks.on_end(span)
     assert failures == ["event", "failed"]
     assert users == ["user"]
+
+
+def test_a_hook_with_two_gates_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=r"'both'.*pick one"):
+        SpanHook("both", on_end=lambda span: None, failures_only=True, any_attribute=frozenset({"user.id"}))

@@ -125,13 +125,13 @@ values_with_oddities = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(values_with_oddities, values_with_oddities, st.sampled_from([2, 8, 160]), st.sampled_from([20, 3, 0, -2]))
-def test_recording_many_at_once_keeps_what_recording_each_would_have_kept(
-    before: list[float], values: list[float], max_size: int, scale: int
-) -> None:
+def _recorded_both_ways(
+    values: list[float], max_size: int, scale: int, before: list[float] | None = None
+) -> tuple[ExpHistogram, ExpHistogram]:
+    """``values`` recorded one by one and with ``record_many`` after the same ``before`` history on both
+    sides (so a batch may extend or downscale it); asserts both hold the same buckets."""
     one_by_one, together = ExpHistogram(max_size, scale), ExpHistogram(max_size, scale)
-    for value in before:  # the same earlier history on both sides, so a batch may extend or downscale it
+    for value in before or []:
         one_by_one.record(value)
         together.record(value)
     for value in values:
@@ -140,6 +140,15 @@ def test_recording_many_at_once_keeps_what_recording_each_would_have_kept(
     assert (together.scale, together.counts, together.low, together.high) == (
         one_by_one.scale, one_by_one.counts, one_by_one.low, one_by_one.high,
     )  # fmt: skip
+    return one_by_one, together
+
+
+@settings(max_examples=300, deadline=None)
+@given(values_with_oddities, values_with_oddities, st.sampled_from([2, 8, 160]), st.sampled_from([20, 3, 0, -2]))
+def test_recording_many_at_once_keeps_what_recording_each_would_have_kept(
+    before: list[float], values: list[float], max_size: int, scale: int
+) -> None:
+    one_by_one, together = _recorded_both_ways(values, max_size, scale, before)
     assert (together.count, together.zero_count, together.min, together.max) == (
         one_by_one.count, one_by_one.zero_count, one_by_one.min, one_by_one.max,
     )  # fmt: skip
@@ -153,13 +162,7 @@ def test_ordinary_durations_recorded_together_land_in_the_buckets_recording_each
 ) -> None:
     """Finite positive durations (what the performance worker records) take record_many's path
     through C functions only, unless one of them is a power of two: the same buckets either way."""
-    one_by_one, together = ExpHistogram(160, scale), ExpHistogram(160, scale)
-    for value in values:
-        one_by_one.record(value)
-    together.record_many(values)
-    assert (together.scale, together.counts, together.low, together.high) == (
-        one_by_one.scale, one_by_one.counts, one_by_one.low, one_by_one.high,
-    )  # fmt: skip
+    _, together = _recorded_both_ways(values, 160, scale)
     assert (together.count, together.min, together.max, together.sum) == (
         len(values), min(values), max(values), sum(values),
     )  # fmt: skip
