@@ -24,6 +24,10 @@ def test_the_wheel_builds_cleanly_with_its_data_files(tmp_path: Path) -> None:
     assert "ricecoder_otel/py.typed" in names
     assert "ricecoder_otel/store/migrations/sqlite/0002_event_names.sql" in names
     assert "ricecoder_otel/store/migrations/postgres/0002_event_names.sql" in names
-    # the anomaly detector ships compiled (setup.py, mypyc) next to the source it was compiled from
-    assert "ricecoder_otel/anomaly/detector.py" in names
-    assert any(name.startswith("ricecoder_otel/anomaly/detector.") and name.endswith(".so") for name in names), names
+    # the hot engines ship compiled (setup.py, mypyc) next to the sources they were compiled from,
+    # with the runtime library they share
+    for module in ("anomaly/detector", *(f"performance/{name}" for name in ("worker", "engine", "histogram",
+                                                                             "bottleneck", "spans"))):  # fmt: skip
+        assert f"ricecoder_otel/{module}.py" in names
+        assert any(name.startswith(f"ricecoder_otel/{module}.") and name.endswith(".so") for name in names), module
+    assert any(name.startswith("ricecoder_otel_compiled__mypyc.") for name in names), names

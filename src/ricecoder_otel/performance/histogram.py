@@ -25,6 +25,7 @@ MAX_SCALE = 20
 MIN_SCALE = -10
 DEFAULT_MAX_SIZE = 160  # the SDK's default for the base-2 exponential bucket histogram aggregation
 _LN2 = math.log(2.0)
+_MAX_EXPONENT = 1024.0  # 2.0 ** 1024 overflows a float
 _FACTORS = {scale: 2.0**scale / _LN2 for scale in range(1, MAX_SCALE + 1)}
 _MANTISSA = operator.itemgetter(0)  # of math.frexp's (mantissa, exponent): 0.5 for a power of two
 
@@ -41,8 +42,10 @@ def bucket_index(value: float, scale: int) -> int:
 
 
 def lower_boundary(index: int, scale: int) -> float:
-    """The exclusive lower bound of bucket ``index`` at ``scale``."""
-    return math.pow(2.0, index / 2.0**scale)
+    """The exclusive lower bound of bucket ``index`` at ``scale`` (infinity past the float range,
+    where the coarsest scales' top buckets end)."""
+    exponent = index / 2.0**scale
+    return math.pow(2.0, exponent) if exponent < _MAX_EXPONENT else math.inf
 
 
 def relative_error_bound(scale: int) -> float:
@@ -229,7 +232,7 @@ class ExpHistogram:
             if seen >= rank:
                 low = lower_boundary(index, self.scale)
                 high = lower_boundary(index + 1, self.scale)
-                estimate = 2.0 * low * high / (low + high)
+                estimate = 2.0 * low * high / (low + high) if high != math.inf else 2.0 * low
                 return min(max(estimate, self.min), self.max)
         return self.max
 

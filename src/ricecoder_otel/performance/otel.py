@@ -25,14 +25,42 @@ from opentelemetry._logs import LoggerProvider, SeverityNumber
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
 from ricecoder_otel._version import __version__
 from ricecoder_otel.kernel.guard import shielded
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.kernel.span_hooks import span_attributes
 from ricecoder_otel.performance.engine import CompletedSlot
 from ricecoder_otel.performance.profiler import ActiveSpans, Profile
-from ricecoder_otel.performance.spans import SpanRecord, span_record
+
+SpanRecord = tuple[
+    int,
+    int,
+    SpanContext | None,
+    SpanKind,
+    str,
+    InstrumentationScope | None,
+    int | None,
+    int | None,
+    Mapping[str, Any],
+]
+"""trace id, span id, parent context, kind, name, instrumentation scope, start ns, end ns, attributes
+(ids, long-lived objects or plain values: the span, its context and its mutable parts are not kept)."""
+
+
+def span_record(span: ReadableSpan) -> SpanRecord | None:
+    """The parts of a finished span the worker reads, without the span itself (None without a context),
+    read through the public properties. The span hook reads the SDK's own ``ReadableSpan`` (what its
+    processors receive) field by field instead, in its own body (``test_span_records`` checks both
+    give the same record)."""
+    context = span.get_span_context()
+    if context is None:
+        return None
+    return (context.trace_id, context.span_id, span.parent, span.kind, span.name, span.instrumentation_scope,
+            span.start_time, span.end_time, span_attributes(span))  # fmt: skip
+
 
 SCOPE = "ricecoder_otel.performance"
 SUMMARY_EVENT = "ricecoder.perf.summary"

@@ -19,27 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanContext, SpanKind
+from opentelemetry.trace import SpanKind
 
-from ricecoder_otel.kernel.span_hooks import span_attributes
 from ricecoder_otel.performance.bottleneck import DATABASE, HTTP_CLIENT, categorize
 from ricecoder_otel.performance.engine import Operation
-
-SpanRecord = tuple[
-    int,
-    int,
-    SpanContext | None,
-    SpanKind,
-    str,
-    InstrumentationScope | None,
-    int | None,
-    int | None,
-    Mapping[str, Any],
-]
-"""trace id, span id, parent context, kind, name, instrumentation scope, start ns, end ns, attributes
-(ids, long-lived objects or plain values: the span, its context and its mutable parts are not kept)."""
 
 SERVER = "server"
 CLIENT = "client"
@@ -56,16 +40,10 @@ def _text(attributes: Mapping[str, Any], *keys: str) -> str | None:
     return None
 
 
-def span_record(span: ReadableSpan) -> SpanRecord | None:
-    """The parts of a finished span the worker reads, without the span itself (None without a context),
-    read through the public properties. The span hook reads the SDK's own ``ReadableSpan`` (what its
-    processors receive) field by field instead, in its own body (``test_span_records`` checks both
-    give the same record)."""
-    context = span.get_span_context()
-    if context is None:
-        return None
-    return (context.trace_id, context.span_id, span.parent, span.kind, span.name, span.instrumentation_scope,
-            span.start_time, span.end_time, span_attributes(span))  # fmt: skip
+def scope_name(scope: InstrumentationScope | None) -> str:
+    """The instrumentation scope's name as text ("" without one; the API does not check its type)."""
+    name = getattr(scope, "name", "")  # not scope.name: the compiled build would insist on text
+    return name if type(name) is str else str(name)
 
 
 def route_of(name: str, attributes: Mapping[str, Any]) -> str:

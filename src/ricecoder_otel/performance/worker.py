@@ -17,7 +17,7 @@ transitions are published on the hub.
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ from ricecoder_otel.performance.bottleneck import SpanFacts, self_times
 from ricecoder_otel.performance.engine import LatencyEngine, Operation
 from ricecoder_otel.performance.otel import PerformanceRecords, PerformanceSpanProcessor
 from ricecoder_otel.performance.profiler import StackSampler
-from ricecoder_otel.performance.spans import SERVER, classify, route_of, server_operation
+from ricecoder_otel.performance.spans import SERVER, classify, route_of, scope_name, server_operation
 from ricecoder_otel.performance.thresholds import CPU_RULE, MEMORY_RULE, P95_RULE, Check, ThresholdAlerts
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class PerformanceWorker:
         self.lock = threading.Lock()
         """Held while the engine changes; readers (the monitor API) take it too."""
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._runner: threading.Thread | None = None
         self._last_evaluation: float | None = None
         self.configure(section)
 
@@ -111,14 +111,14 @@ class PerformanceWorker:
     # -- the thread -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if self._runner is not None and self._runner.is_alive():
             return
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(self._stop,), name="ricecoder-performance", daemon=True)
-        self._thread.start()
+        self._runner = threading.Thread(target=self._run, args=(self._stop,), name="ricecoder-performance", daemon=True)
+        self._runner.start()
 
     def stop(self) -> None:
-        thread, self._thread = self._thread, None
+        thread, self._runner = self._runner, None
         self._stop.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join(5.0)
@@ -126,8 +126,8 @@ class PerformanceWorker:
 
     def after_fork(self) -> None:
         self.lock = threading.Lock()
-        running = self._thread is not None
-        self._thread = None
+        running = self._runner is not None
+        self._runner = None
         self._pending.clear()
         if running:
             self.start()
@@ -157,7 +157,8 @@ class PerformanceWorker:
     # -- spans ----------------------------------------------------------------------------------
 
     def process_spans(self) -> int:
-        queue = self.processor.queue
+        # Entries are plain values the application set (a name, times): not trusted to match SpanRecord.
+        queue: deque[Any] = self.processor.queue
         pending, engine, cache = self._pending, self.engine, self._operations
         now = self.clock()
         threshold, decided, chosen, attributed, skipped = self._threshold, 0, 0, 0, 0
@@ -169,8 +170,15 @@ class PerformanceWorker:
         while queue:
             trace_id, span_id, parent, kind, name, scope_of, start, end, attributes = queue.popleft()
             done += 1
-            if start is None or end is None:
-                continue
+            if type(start) is not int or type(end) is not int:  # the API checks neither
+                if start is None or end is None:
+                    continue
+                try:
+                    start, end = int(start), int(end)
+                except (TypeError, ValueError, OverflowError):
+                    continue
+            if type(name) is not str:  # nor the name; every name below is text
+                name = str(name)
             # A SpanContext is a tuple: [1] is its span id and [2] whether it is remote, without a property call.
             parent_id, root = (None, True) if parent is None else (parent[1], parent[2])
             duration_s = (end - start) / 1e9 if end > start else 0.0
@@ -193,12 +201,12 @@ class PerformanceWorker:
                     durations[operation].append(duration_s)
                     skipped += root
                 else:
-                    category, _ = classify(kind, name, "" if scope_of is None else scope_of.name, attributes)
+                    category, _ = classify(kind, name, scope_name(scope_of), attributes)
                     fact = SpanFacts(span_id, parent_id, category, start, end)
                     engine.record(operation, duration_s, self_times(fact, spans), now)
                     attributed += root
             else:
-                category, maybe = classify(kind, name, "" if scope_of is None else scope_of.name, attributes)
+                category, maybe = classify(kind, name, scope_name(scope_of), attributes)
                 if maybe is not None:
                     durations[maybe].append(duration_s)
                 if spans is not unsampled:

@@ -166,3 +166,14 @@ def test_ordinary_durations_recorded_together_land_in_the_buckets_recording_each
     assert (together.count, together.min, together.max, together.sum) == (
         len(values), min(values), max(values), sum(values),
     )  # fmt: skip
+
+
+def test_quantiles_stay_finite_when_the_coarsest_scale_holds_values_far_apart() -> None:
+    """At scale -10 the top bucket's upper bound is past the float range: the answer is still a
+    value between the recorded extremes, not an overflow."""
+    histogram = ExpHistogram(max_size=2)
+    for value in (2.0, 4.8e-181, 1e300):
+        histogram.record(value)
+    quantiles = [histogram.quantile(q) for q in (0.5, 0.9, 0.99)]
+    assert all(4.8e-181 <= q <= 1e300 for q in quantiles), quantiles
+    assert histogram.summary().p99 == quantiles[2]

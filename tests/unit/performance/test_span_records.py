@@ -5,9 +5,8 @@ from __future__ import annotations
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.trace import SpanContext, SpanKind
 
-from ricecoder_otel.performance.otel import PerformanceSpanProcessor
+from ricecoder_otel.performance.otel import PerformanceSpanProcessor, span_record
 from ricecoder_otel.performance.profiler import ActiveSpans
-from ricecoder_otel.performance.spans import span_record
 
 
 class PublicOnly(ReadableSpan):

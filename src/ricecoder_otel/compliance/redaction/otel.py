@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -43,6 +43,7 @@ from ricecoder_otel.compliance.redaction.engine import Redactor, Tally
 from ricecoder_otel.kernel.metricdata import walk
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
 from ricecoder_otel.kernel.span_hooks import has_events, has_links, span_attributes
+from ricecoder_otel.kernel.transform import guarded
 
 COUNT_ATTRIBUTE = "ricecoder.redacted.count"
 DETECTORS_ATTRIBUTE = "ricecoder.redacted.detectors"
@@ -60,23 +61,6 @@ def _summary(tally: Tally) -> dict[str, Any]:
 
 _FIELDS: tuple[str, ...] = tuple(vars(ReadableSpan(name="", resource=Resource.get_empty())))
 """The instance fields ``ReadableSpan.__init__`` sets, as this SDK version names them."""
-
-
-def _known_clean(redactor: Redactor, span: ReadableSpan) -> bool:
-    """The common case decided from an SDK span's own fields, without a tally or a property call:
-    a name and attributes known clean, no events, no links, no status description
-    (``test_span_redactor`` fails if the SDK stops keeping them where this reads them)."""
-    fields: Any = span
-    bounded, events, links = fields._attributes, fields._events, fields._links
-    return (
-        type(bounded) is BoundedAttributes
-        and type(events) is BoundedList
-        and type(links) is BoundedList
-        and not events._dq  # type: ignore[attr-defined]
-        and not links._dq  # type: ignore[attr-defined]
-        and not fields._status._description
-        and redactor.known_clean(fields._name, bounded._dict)
-    )
 
 
 def copy_span(span: ReadableSpan, name: str, attributes: dict[str, Any], events: list[Event] | None,
@@ -118,9 +102,38 @@ class SpanRedactor:
         self._count = count
 
     def __call__(self, span: ReadableSpan) -> ReadableSpan | None:
+        return self.transform_batch((span,))[0]
+
+    def transform_batch(self, spans: Sequence[ReadableSpan]) -> list[ReadableSpan | None]:
+        """Every span of an export batch. The common span is decided in this loop from the SDK span's
+        own fields, without a call per span or a tally: a name and attributes known clean, no
+        events, no links, no status description (``test_span_redactor`` fails if the SDK stops
+        keeping them where this reads them). Any other span gets the full pass (a failure drops
+        only that span)."""
         redactor = self._source()
-        if redactor is None or (type(span) is ReadableSpan and _known_clean(redactor, span)):
-            return span
+        if redactor is None:
+            return list(spans)
+        known_clean = redactor.known_clean
+        results: list[ReadableSpan | None] = []
+        for span in spans:
+            fields: Any = span
+            if type(span) is ReadableSpan:
+                bounded, events, links = fields._attributes, fields._events, fields._links
+                if (
+                    type(bounded) is BoundedAttributes
+                    and type(events) is BoundedList
+                    and type(links) is BoundedList
+                    and not events._dq  # type: ignore[attr-defined]
+                    and not links._dq  # type: ignore[attr-defined]
+                    and not fields._status._description
+                    and known_clean(fields._name, bounded._dict)
+                ):
+                    results.append(span)
+                    continue
+            results.append(guarded("span", self._redact, redactor, span))
+        return results
+
+    def _redact(self, redactor: Redactor, span: ReadableSpan) -> ReadableSpan | None:
         tally = Tally()
         name = redactor.redact_whole(span.name, tally)
         plain = span_attributes(span)
