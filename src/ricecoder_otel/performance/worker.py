@@ -26,6 +26,7 @@ from opentelemetry.trace import SpanKind
 from ricecoder_otel.kernel.events import AlertTransition, EventHub
 from ricecoder_otel.kernel.guard import report_once
 from ricecoder_otel.kernel.selftelemetry import SELF_TELEMETRY
+from ricecoder_otel.kernel.switch import SWITCH_EVERY, switch_point
 from ricecoder_otel.performance.bottleneck import SpanFacts, self_times
 from ricecoder_otel.performance.engine import LatencyEngine, Operation
 from ricecoder_otel.performance.otel import PerformanceRecords, PerformanceSpanProcessor
@@ -170,6 +171,8 @@ class PerformanceWorker:
         while queue:
             trace_id, span_id, parent, kind, name, scope_of, start, end, attributes = queue.popleft()
             done += 1
+            if not done % SWITCH_EVERY:  # compiled, this loop would otherwise keep the GIL to itself
+                switch_point()
             if type(start) is not int or type(end) is not int:  # the API checks neither
                 if start is None or end is None:
                     continue
