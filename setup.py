@@ -5,8 +5,8 @@ detector scores every point of every watched series (200,000 points/s per core,
 benchmarks/anomaly/throughput.py), and the performance worker analyses every finished span on a
 background thread that shares the interpreter lock with the application (the whole pipeline at or
 under 1.3x the bare SDK per span, benchmarks/overhead/). mypyc compiles the same type-checked
-source to C extensions (about 5x the detector's points per second, about 30% fewer instructions
-per span for the worker); the pure-Python modules stay in the package and run wherever the
+source to C extensions (about 5x the detector's points per second, about a third fewer
+instructions per span for the worker); the pure-Python modules stay in the package and run wherever the
 extensions are not built:
 
 * ``RICECODER_OTEL_PURE_PYTHON=1`` skips compilation (debugging, or platforms without a C compiler);
