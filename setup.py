@@ -6,15 +6,16 @@ benchmarks/anomaly/throughput.py), and the performance worker analyses every fin
 background thread that shares the interpreter lock with the application (the whole pipeline at or
 under 1.3x the bare SDK per span, benchmarks/overhead/). mypyc compiles the same type-checked
 source to C extensions (about 5x the detector's points per second, about a third fewer
-instructions per span for the worker); the pure-Python modules stay in the package and run wherever the
-extensions are not built:
+instructions per span for the worker); the pure-Python modules stay in the package and run
+wherever the extensions are not built:
 
 * ``RICECODER_OTEL_PURE_PYTHON=1`` skips compilation (debugging, or platforms without a C compiler);
 * a failed compilation is reported and the install goes on with the pure-Python module.
 
 ``ricecoder_otel.anomaly.COMPILED`` and ``ricecoder_otel.performance.COMPILED`` say which build runs.
 After editing a compiled module in an editable install, rebuild with ``pip install -e .`` (the
-compiled module shadows the source).
+compiled module shadows the source). ``kernel/switch.py`` must stay interpreted: the compiled
+worker calls it to let the interpreter hand over the GIL.
 """
 
 from __future__ import annotations

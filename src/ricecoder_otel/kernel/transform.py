@@ -18,7 +18,7 @@ failure still drops only that item.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
@@ -34,16 +34,6 @@ R = TypeVar("R")
 SpanTransform = Callable[[ReadableSpan], ReadableSpan | None]
 LogTransform = Callable[[ReadableLogRecord], ReadableLogRecord | None]
 MetricsTransform = Callable[[MetricsData], MetricsData | None]
-
-
-class BatchTransform(Protocol[T]):
-    """A transform that also takes a whole export batch in one call."""
-
-    def __call__(self, item: T, /) -> T | None: ...
-
-    def transform_batch(self, items: Sequence[T], /) -> list[T | None]:
-        """One result per item of ``items`` (None drops it)."""
-        ...
 
 
 def guarded(what: str, transform: Callable[..., R], *args: Any) -> R | None:

@@ -116,8 +116,8 @@ class SpanRedactor:
         known_clean = redactor.known_clean
         results: list[ReadableSpan | None] = []
         for span in spans:
-            fields: Any = span
             if type(span) is ReadableSpan:
+                fields: Any = span
                 bounded, events, links = fields._attributes, fields._events, fields._links
                 if (
                     type(bounded) is BoundedAttributes
